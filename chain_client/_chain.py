@@ -1,0 +1,218 @@
+"""One interface over the embedded py-evm chain and any JSON-RPC node.
+
+Transactions are signed locally (eth-account, with coincurve when installed) and sent
+raw, so the same code runs against eth-tester, Hardhat, anvil or a permissioned network
+such as Besu; only the standard `eth_` methods are used outside development helpers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from eth_utils import keccak, to_canonical_address
+from requests.exceptions import RequestException
+from web3 import EthereumTesterProvider, Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractConstructor, ContractFunction
+from web3.exceptions import TimeExhausted
+from web3.types import TxParams, TxReceipt
+
+from chain_client._artifacts import load_artifact
+from chain_client._devnet import DEVELOPMENT_CHAIN_IDS, EMBEDDED_CHAIN_ID, devnet_for
+from chain_client._errors import ChainUnavailableError, TransactionError
+from chain_client._revert import revert_from_exception
+
+_DEV_BALANCE = 10**25  # ten million ether for each development account
+
+
+class Chain:
+    """A connection to an EVM chain that signs and sends transactions and decodes reverts."""
+
+    def __init__(self, w3: Web3, *, url: str | None, receipt_timeout: float = 120.0) -> None:
+        self.w3 = w3
+        self.url = url
+        self.receipt_timeout = receipt_timeout
+        self._chain_id: int | None = None
+
+    # ------------------------------------------------------------ constructors
+
+    @classmethod
+    def embedded(cls, *, funded: Sequence[ChecksumAddress] = ()) -> Chain:
+        """A fresh in-process py-evm chain; the demo consortium's accounts are funded."""
+        from eth_tester import EthereumTester, PyEVMBackend
+        from eth_tester.backends.pyevm.main import (
+            generate_genesis_state_for_keys,
+            get_default_account_keys,
+            get_default_account_state,
+        )
+
+        # eth-tester's own accounts stay funded: it uses the first as the default sender
+        # of calls. The development accounts are added to the same genesis.
+        state = generate_genesis_state_for_keys(get_default_account_keys(quantity=2))
+        addresses = list(funded) or [d.account.address for d in devnet_for(EMBEDDED_CHAIN_ID).accounts]
+        for address in addresses:
+            state[to_canonical_address(address)] = get_default_account_state(overrides={"balance": _DEV_BALANCE})
+        tester = EthereumTester(PyEVMBackend(genesis_state=state))
+        return cls(Web3(EthereumTesterProvider(tester)), url=None)
+
+    @classmethod
+    def connect(cls, url: str, *, timeout: float = 10.0) -> Chain:
+        """A JSON-RPC node at url; ChainUnavailableError when it does not answer."""
+        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        chain = cls(w3, url=url)
+        chain.chain_id  # noqa: B018 - fail now, not at first use, if nothing answers
+        return chain
+
+    # -------------------------------------------------------------- properties
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for the in-process py-evm chain."""
+        return isinstance(self.w3.provider, EthereumTesterProvider)
+
+    @property
+    def chain_id(self) -> int:
+        """The chain id (cached after the first call)."""
+        if self._chain_id is None:
+            with self._node_errors():
+                self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    @property
+    def genesis_hash(self) -> bytes:
+        """Hash of block 0, which tells two chains with the same id apart."""
+        with self._node_errors():
+            return bytes(self.w3.eth.get_block(0)["hash"])
+
+    @property
+    def is_development(self) -> bool:
+        """True on the embedded chain and on Hardhat's development chain id."""
+        return self.is_embedded or self.chain_id in DEVELOPMENT_CHAIN_IDS
+
+    def block_number(self) -> int:
+        """Number of the latest block."""
+        with self._node_errors():
+            return int(self.w3.eth.block_number)
+
+    def latest_timestamp(self) -> int:
+        """Timestamp of the latest block."""
+        with self._node_errors():
+            return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def code_hash(self, address: ChecksumAddress) -> bytes:
+        """keccak256 of the runtime code at address (of b"" when there is none)."""
+        with self._node_errors():
+            return keccak(bytes(self.w3.eth.get_code(address)))
+
+    # ---------------------------------------------------------------- contracts
+
+    def contract(self, name: str, address: ChecksumAddress) -> Contract:
+        """A web3 contract object for a committed artifact at address."""
+        return self.w3.eth.contract(address=address, abi=load_artifact(name).abi)
+
+    def deploy(self, signer: LocalAccount, name: str, *args: Any) -> tuple[ChecksumAddress, TxReceipt]:
+        """Deploy the committed artifact `name` with constructor args."""
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self.transact(signer, factory.constructor(*args))
+        address = receipt["contractAddress"]
+        if address is None:
+            raise TransactionError(f"deploying {name} produced no contract address")
+        return address, receipt
+
+    def transact(
+        self, signer: LocalAccount, function: ContractFunction | ContractConstructor, *, gas: int | None = None
+    ) -> TxReceipt:
+        """Sign and send a contract call or deployment; wait for its receipt.
+
+        Reverts (found while estimating gas, before anything is sent) raise
+        ContractRevertError with the contract's named error.
+        """
+        params: TxParams = {"from": signer.address, "nonce": self._next_nonce(signer.address)}
+        if gas is not None:
+            params["gas"] = gas
+        with self._reverts():
+            tx = function.build_transaction(params)
+        return self.send(signer, tx)
+
+    def send(self, signer: LocalAccount, tx: TxParams) -> TxReceipt:
+        """Sign tx with signer, send it raw and wait for the receipt."""
+        signed = signer.sign_transaction(cast(dict[str, Any], tx))
+        with self._reverts():
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        try:
+            with self._node_errors():
+                receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
+        except TimeExhausted as exc:
+            raise TransactionError(f"no receipt for 0x{tx_hash.hex()} within {self.receipt_timeout} s") from exc
+        if receipt["status"] != 1:
+            self._raise_replayed_revert(tx, receipt)
+        return receipt
+
+    def call(self, function: ContractFunction) -> Any:
+        """Run a view function; reverts raise ContractRevertError."""
+        with self._reverts():
+            return function.call()
+
+    # ------------------------------------------------------ development helpers
+
+    def increase_time(self, seconds: int) -> None:
+        """Move chain time forward and mine a block (development chains only)."""
+        if self.is_embedded:
+            target = self.latest_timestamp() + seconds
+            self.w3.testing.timeTravel(target)
+            self.w3.testing.mine()
+        else:
+            self._rpc("evm_increaseTime", [seconds])
+            self._rpc("evm_mine", [])
+
+    def snapshot(self) -> Any:
+        """Take a snapshot of chain state (development chains only)."""
+        return self.w3.testing.snapshot()
+
+    def revert_to(self, snapshot: Any) -> None:
+        """Return to a snapshot; it cannot be used again afterwards on every node."""
+        self.w3.testing.revert(snapshot)
+
+    # ----------------------------------------------------------------- internal
+
+    def _next_nonce(self, address: ChecksumAddress) -> int:
+        with self._node_errors():
+            return int(self.w3.eth.get_transaction_count(address, "pending"))
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        with self._node_errors():
+            response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        if "error" in response:
+            raise ChainUnavailableError(f"{method} failed: {response['error']}")
+        return response.get("result")
+
+    def _raise_replayed_revert(self, tx: TxParams, receipt: TxReceipt) -> None:
+        # A mined transaction keeps no revert data: replay it as a call on the parent
+        # state to learn which error it hit.
+        replay = {key: tx[key] for key in ("from", "to", "data", "value") if key in tx}  # type: ignore[literal-required]
+        with self._reverts():
+            self.w3.eth.call(cast(TxParams, replay), receipt["blockNumber"] - 1)
+        raise TransactionError(f"transaction 0x{receipt['transactionHash'].hex()} failed (status 0)")
+
+    @contextlib.contextmanager
+    def _reverts(self) -> Iterator[None]:
+        try:
+            with self._node_errors():
+                yield
+        except Exception as exc:
+            revert = revert_from_exception(exc)
+            if revert is not None:
+                raise revert from exc
+            raise
+
+    @contextlib.contextmanager
+    def _node_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (RequestException, ConnectionError) as exc:
+            raise ChainUnavailableError(f"chain node at {self.url} unreachable: {exc}") from exc

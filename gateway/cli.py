@@ -1,0 +1,148 @@
+"""The `credit-ledger` command line.
+
+Exit codes: 0 success; 1 a check found a difference or a failure; 2 usage, connection
+or configuration errors (click's own usage errors are 2 as well).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from chain_client import (
+    Chain,
+    ChainClientError,
+    DeploymentMismatchError,
+    Member,
+    Stack,
+    attach_stack,
+    deploy_demo_stack,
+    load_deployment,
+    save_deployment,
+)
+
+EXIT_CHECK_FAILED = 1
+EXIT_ERROR = 2
+
+
+@click.group()
+@click.version_option(package_name="credit-ledger")
+def main() -> None:
+    """credit-ledger: a permissioned ledger for public credit information."""
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Recompile and fail if the committed artifacts differ.")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Repository checkout (default: found upward from the current directory).",
+)
+def build(check: bool, root: Path | None) -> None:
+    """Compile contracts/ into chain_client/artifacts/ (pinned solc, native or solc-js)."""
+    from chain_client._build import compile_contracts, diff_artifacts, find_repo_root, write_artifacts
+
+    try:
+        repo = find_repo_root(root)
+        result = compile_contracts(repo)
+    except ChainClientError as exc:
+        _fail(str(exc))
+    click.echo(f"compiled with solc {result.compiler.version} ({result.compiler.kind}: {result.compiler.path})")
+    if check:
+        problems = diff_artifacts(repo, result)
+        for problem in problems:
+            click.echo(f"DIFF {problem}")
+        if problems:
+            click.echo("committed artifacts are stale: run `credit-ledger build` and commit them", err=True)
+            sys.exit(EXIT_CHECK_FAILED)
+        click.echo(f"OK {len(result.files)} artifacts match the sources")
+        return
+    for name in write_artifacts(repo, result):
+        click.echo(f"wrote chain_client/artifacts/{name}")
+
+
+@main.command()
+@click.option("--rpc", metavar="URL", default=None, help="JSON-RPC node (default: the embedded py-evm chain).")
+@click.option(
+    "--deployments",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of deployment records (<chainId>.json): reuse the recorded deployment, or record a new one.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the deployment record and members as JSON.")
+def deploy(rpc: str | None, deployments: Path | None, as_json: bool) -> None:
+    """Deploy the demo consortium on a development chain and print its members.
+
+    With --deployments, a chain that already has a record must still hold that
+    deployment: a chain that does not (say, a restarted Hardhat node) is refused.
+    """
+    try:
+        chain = Chain.connect(rpc) if rpc else Chain.embedded()
+        stack = _attach_or_deploy(chain, deployments)
+        members = stack.consortium.members()
+    except DeploymentMismatchError as exc:
+        _fail(f"refusing this chain: {exc}")
+    except ChainClientError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps({"deployment": stack.record.to_json(), "members": [_member_json(m) for m in members]},
+                              indent=2, ensure_ascii=False))
+        return
+    where = rpc or "the embedded py-evm chain"
+    click.echo(f"Consortium {stack.consortium.address} on chain {chain.chain_id} ({where})")
+    click.echo(f"threshold {stack.consortium.threshold()} of {stack.consortium.active_governor_count()} governors")
+    for m in members:
+        roles = ",".join(sorted(r.value for r in m.roles))
+        state = "active" if m.active else "suspended"
+        url = f"  {m.gateway_url}" if m.gateway_url else ""
+        click.echo(f"  {m.account}  {m.region}  {roles:<12} {state:<9} {m.name}{url}")
+
+
+@main.command()
+@click.option("--rpc", metavar="URL", default=None, help="A development JSON-RPC node (default: embedded chain).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object of operation name to gas used.")
+def gas(rpc: str | None, as_json: bool) -> None:
+    """Measure the gas each contract operation uses, on a fresh deployment."""
+    from chain_client._gas import measure_gas
+
+    try:
+        chain = Chain.connect(rpc) if rpc else Chain.embedded()
+        measured = measure_gas(chain)
+    except ChainClientError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(measured, indent=2))
+        return
+    width = max(len(name) for name in measured)
+    for name, used in measured.items():
+        click.echo(f"{name:<{width}}  {used:>10,}")
+
+
+def _attach_or_deploy(chain: Chain, deployments: Path | None) -> Stack:
+    if deployments is not None and (deployments / f"{chain.chain_id}.json").is_file():
+        return attach_stack(chain, load_deployment(deployments, chain.chain_id))
+    stack = deploy_demo_stack(chain)
+    if deployments is not None:
+        save_deployment(stack.record, deployments)
+    return stack
+
+
+def _member_json(member: Member) -> dict[str, object]:
+    return {
+        "account": member.account,
+        "region": member.region,
+        "name": member.name,
+        "roles": sorted(r.value for r in member.roles),
+        "active": member.active,
+        "gatewayUrl": member.gateway_url,
+    }
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)

@@ -1,0 +1,35 @@
+// Hardhat 3 configuration for the local development chain of credit-ledger.
+//
+// The node's accounts are the demo consortium's DEVELOPMENT-ONLY keys from
+// ../chain_client/devnet.json (public keys: never use them on a real network).
+// Contracts are compiled by `credit-ledger build`, not by Hardhat; the solidity
+// entry only pins the same offline solc-js so that `hardhat build` never downloads.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const devnet = JSON.parse(
+  readFileSync(new URL("../chain_client/devnet.json", import.meta.url), "utf8"),
+);
+const TEN_MILLION_ETH = "10000000000000000000000000";
+
+export default {
+  solidity: {
+    version: "0.8.28",
+    path: require.resolve("solc/soljson.js"),
+    settings: { evmVersion: "paris", optimizer: { enabled: true, runs: 1000 } },
+  },
+  paths: { sources: "../contracts" },
+  networks: {
+    node: {
+      type: "edr-simulated",
+      chainType: "l1",
+      chainId: 31337,
+      blockGasLimit: 30_000_000,
+      accounts: devnet.accounts.map((account) => ({
+        privateKey: account.privateKey,
+        balance: TEN_MILLION_ETH,
+      })),
+    },
+  },
+};
