@@ -8,7 +8,7 @@ raised it.
 """
 
 from chain_client._artifacts import Artifact, artifact_names, load_artifact
-from chain_client._chain import Chain
+from chain_client._chain import Chain, Event
 from chain_client._consortium import Call, Consortium, Member, MemberSpec, Proposal
 from chain_client._deployment import (
     DeployedContract,
@@ -47,6 +47,7 @@ __all__ = [
     "DeploymentRecord",
     "DevAccount",
     "DevKeyRefusedError",
+    "Event",
     "Devnet",
     "Member",
     "MemberSpec",

@@ -8,6 +8,7 @@ such as Besu; only the standard `eth_` methods are used outside development help
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
@@ -24,9 +25,19 @@ from web3.types import TxParams, TxReceipt
 from chain_client._artifacts import load_artifact
 from chain_client._devnet import DEVELOPMENT_CHAIN_IDS, EMBEDDED_CHAIN_ID, devnet_for
 from chain_client._errors import ChainUnavailableError, TransactionError
+from chain_client._revert import abi_type
 from chain_client._revert import revert_from_exception
 
 _DEV_BALANCE = 10**25  # ten million ether for each development account
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded contract event."""
+
+    name: str
+    args: dict[str, Any]
+    log_index: int
 
 
 class Chain:
@@ -157,6 +168,24 @@ class Chain:
         """Run a view function; reverts raise ContractRevertError."""
         with self._reverts():
             return function.call()
+
+    def decode_events(self, contract: Contract, receipt: TxReceipt) -> list[Event]:
+        """Events that contract emitted in receipt, in log order."""
+        by_topic = {}
+        for entry in contract.abi:
+            if entry.get("type") == "event":
+                signature = f"{entry['name']}({','.join(abi_type(i) for i in entry['inputs'])})"
+                by_topic[keccak(text=signature)] = entry["name"]
+        events: list[Event] = []
+        for log in receipt["logs"]:
+            if log["address"] != contract.address or not log["topics"]:
+                continue
+            name = by_topic.get(bytes(log["topics"][0]))
+            if name is None:
+                continue
+            decoded = contract.events[name]().process_log(log)
+            events.append(Event(name=name, args=dict(decoded["args"]), log_index=int(log["logIndex"])))
+        return events
 
     # ------------------------------------------------------ development helpers
 

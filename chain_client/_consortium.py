@@ -10,7 +10,7 @@ from eth_typing import ChecksumAddress
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from chain_client._chain import Chain
+from chain_client._chain import Chain, Event
 from chain_client._errors import ChainClientError
 from chain_client._roles import Role
 
@@ -207,6 +207,10 @@ class Consortium:
     def approval_count(self, proposal_id: int) -> int:
         """Approvals that count now (of governors still active)."""
         return int(self.chain.call(self._contract.functions.approvalCount(proposal_id)))
+
+    def events(self, receipt: TxReceipt) -> list[Event]:
+        """The consortium's events in a receipt, decoded, in log order."""
+        return self.chain.decode_events(self._contract, receipt)
 
     # ------------------------------------------------------------------ internal
 

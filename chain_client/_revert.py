@@ -10,7 +10,7 @@ from typing import Any
 from eth_abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3RPCError
 
 from chain_client._artifacts import artifact_names, load_artifact
 from chain_client._errors import ContractRevertError
@@ -55,6 +55,14 @@ def revert_from_exception(exc: BaseException) -> ContractRevertError | None:
         if isinstance(data, str) and data.startswith("0x"):
             return decode_revert(bytes.fromhex(data[2:]))
         return ContractRevertError("Error", {"message": exc.message or ""}, b"")
+    if isinstance(exc, Web3RPCError):
+        # Some nodes (Hardhat's EDR in automine mode) reject a reverting raw transaction
+        # with a JSON-RPC error that carries the revert data.
+        error = (exc.rpc_response or {}).get("error")
+        data = error.get("data") if isinstance(error, dict) else None
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            return decode_revert(bytes.fromhex(data[2:]))
+        return None
     if type(exc).__name__ == "TransactionFailed" and exc.args and isinstance(exc.args[0], str):
         return _from_tester_message(exc.args[0])
     return None
@@ -81,15 +89,16 @@ def _known_errors() -> dict[bytes, _ErrorAbi]:
         for entry in load_artifact(name).abi:
             if entry.get("type") != "error":
                 continue
-            types = tuple(_abi_type(i) for i in entry["inputs"])
+            types = tuple(abi_type(i) for i in entry["inputs"])
             selector = function_signature_to_4byte_selector(f"{entry['name']}({','.join(types)})")
             known[selector] = _ErrorAbi(entry["name"], tuple(i["name"] for i in entry["inputs"]), types)
     return known
 
 
-def _abi_type(param: dict[str, Any]) -> str:
+def abi_type(param: dict[str, Any]) -> str:
+    """The canonical type string of an ABI parameter, tuples expanded."""
     kind: str = param["type"]
     if kind.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in param["components"])
+        inner = ",".join(abi_type(c) for c in param["components"])
         return f"({inner}){kind.removeprefix('tuple')}"
     return kind

@@ -1,0 +1,79 @@
+"""Shared fixtures: the chains the tests run on, and the demo consortium deployed there.
+
+Every chain test runs twice, on the embedded py-evm chain and on a real Hardhat node
+started from hardhat-local. Without hardhat-local installed the Hardhat half is
+skipped, except under CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chain_client import Chain, Devnet, Stack, deploy_demo_stack, devnet_for
+from tests.support.hardhat import HardhatNode, HardhatUnavailable, in_ci
+
+BACKENDS = ["embedded", "hardhat"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "hardhat" in callspec.params.values():
+            item.add_marker(pytest.mark.hardhat)
+
+
+@pytest.fixture(scope="session")
+def hardhat_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HardhatNode]:
+    """A Hardhat node for the whole session, stopped at the end."""
+    try:
+        node = HardhatNode(tmp_path_factory.mktemp("hardhat") / "node.log")
+    except HardhatUnavailable as exc:
+        if in_ci():
+            pytest.fail(f"Hardhat node could not start under CI: {exc}")
+        pytest.skip(f"Hardhat node unavailable: {exc}")
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def session_chain(request: pytest.FixtureRequest) -> Chain:
+    """One chain per backend for the session; tests get it through `chain`."""
+    if request.param == "embedded":
+        return Chain.embedded()
+    node: HardhatNode = request.getfixturevalue("hardhat_node")
+    return Chain.connect(node.url)
+
+
+@pytest.fixture(scope="session")
+def deployed(session_chain: Chain) -> Stack:
+    """The demo consortium deployed once per backend."""
+    return deploy_demo_stack(session_chain)
+
+
+@pytest.fixture
+def stack(deployed: Stack) -> Iterator[Stack]:
+    """The deployed demo consortium; whatever a test changes is rolled back after it."""
+    snapshot = deployed.chain.snapshot()
+    yield deployed
+    deployed.chain.revert_to(snapshot)
+
+
+@pytest.fixture
+def chain(stack: Stack) -> Chain:
+    """The chain under test, rolled back after the test."""
+    return stack.chain
+
+
+@pytest.fixture
+def devnet(chain: Chain) -> Devnet:
+    """The demo consortium's development accounts."""
+    return devnet_for(chain.chain_id)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    """The checkout under test."""
+    return Path(__file__).resolve().parents[1]
