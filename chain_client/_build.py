@@ -90,9 +90,7 @@ def compile_contracts(root: Path, compiler: Compiler | None = None) -> BuildResu
         "sources": {name: {"content": text} for name, text in sources.items()},
         "settings": {
             **COMPILER_SETTINGS,
-            "outputSelection": {
-                "*": {"*": ["abi", "metadata", "evm.bytecode.object", "evm.deployedBytecode.object"]}
-            },
+            "outputSelection": {"*": {"*": ["abi", "metadata", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
         },
     }
     try:
@@ -161,7 +159,7 @@ def diff_artifacts(root: Path, result: BuildResult) -> list[str]:
     """Names of artifacts that differ from, are missing from, or are extra to the tree."""
     out = root / ARTIFACTS_DIR
     committed = {p.name: p.read_text(encoding="utf-8") for p in out.glob("*.json")} if out.is_dir() else {}
-    problems = [f"{name}: differs" for name in result.files if name in committed and committed[name] != result.files[name]]
+    problems = [f"{name}: differs" for name, text in result.files.items() if committed.get(name, text) != text]
     problems += [f"{name}: missing" for name in result.files if name not in committed]
     problems += [f"{name}: not produced by the build" for name in committed if name not in result.files]
     return sorted(problems)
@@ -191,11 +189,9 @@ def _native_candidates() -> list[Path]:
     if on_path:
         candidates.append(Path(on_path))
     try:
-        import solcx
+        from solcx.install import get_executable, get_installed_solc_versions
 
-        candidates.extend(
-            Path(solcx.get_executable(v)) for v in solcx.get_installed_solc_versions() if str(v) == SOLC_VERSION
-        )
+        candidates.extend(Path(get_executable(v)) for v in get_installed_solc_versions() if str(v) == SOLC_VERSION)
     except Exception:  # noqa: BLE001 - no py-solc-x install folder is no native compiler
         pass
     return candidates

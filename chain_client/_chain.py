@@ -8,25 +8,26 @@ such as Besu; only the standard `eth_` methods are used outside development help
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils import keccak, to_canonical_address
+from eth_utils.address import to_canonical_address
+from eth_utils.crypto import keccak
 from requests.exceptions import RequestException
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TimeExhausted
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt
 
 from chain_client._artifacts import load_artifact
 from chain_client._devnet import DEVELOPMENT_CHAIN_IDS, EMBEDDED_CHAIN_ID, devnet_for
 from chain_client._errors import ChainUnavailableError, TransactionError
-from chain_client._revert import abi_type
-from chain_client._revert import revert_from_exception
+from chain_client._revert import abi_type, revert_from_exception
 
 _DEV_BALANCE = 10**25  # ten million ether for each development account
 
@@ -59,6 +60,7 @@ class Chain:
             generate_genesis_state_for_keys,
             get_default_account_keys,
             get_default_account_state,
+            get_default_genesis_params,
         )
 
         # eth-tester's own accounts stay funded: it uses the first as the default sender
@@ -67,7 +69,10 @@ class Chain:
         addresses = list(funded) or [d.account.address for d in devnet_for(EMBEDDED_CHAIN_ID).accounts]
         for address in addresses:
             state[to_canonical_address(address)] = get_default_account_state(overrides={"balance": _DEV_BALANCE})
-        tester = EthereumTester(PyEVMBackend(genesis_state=state))
+        # Random extra data gives every embedded chain its own genesis hash, so that a
+        # deployment record never matches a chain started later in the same second.
+        genesis = get_default_genesis_params(overrides={"extra_data": os.urandom(32)})
+        tester = EthereumTester(PyEVMBackend(genesis_parameters=genesis, genesis_state=state))
         return cls(Web3(EthereumTesterProvider(tester)), url=None)
 
     @classmethod
@@ -143,7 +148,7 @@ class Chain:
         Reverts (found while estimating gas, before anything is sent) raise
         ContractRevertError with the contract's named error.
         """
-        params: TxParams = {"from": signer.address, "nonce": self._next_nonce(signer.address)}
+        params: TxParams = {"from": signer.address, "nonce": Nonce(self._next_nonce(signer.address))}
         if gas is not None:
             params["gas"] = gas
         with self._reverts():
@@ -171,8 +176,8 @@ class Chain:
 
     def decode_events(self, contract: Contract, receipt: TxReceipt) -> list[Event]:
         """Events that contract emitted in receipt, in log order."""
-        by_topic = {}
-        for entry in contract.abi:
+        by_topic: dict[bytes, str] = {}
+        for entry in cast(list[dict[str, Any]], contract.abi):
             if entry.get("type") == "event":
                 signature = f"{entry['name']}({','.join(abi_type(i) for i in entry['inputs'])})"
                 by_topic[keccak(text=signature)] = entry["name"]
@@ -192,20 +197,19 @@ class Chain:
     def increase_time(self, seconds: int) -> None:
         """Move chain time forward and mine a block (development chains only)."""
         if self.is_embedded:
-            target = self.latest_timestamp() + seconds
-            self.w3.testing.timeTravel(target)
-            self.w3.testing.mine()
+            self._rpc("testing_timeTravel", [self.latest_timestamp() + seconds])
         else:
             self._rpc("evm_increaseTime", [seconds])
-            self._rpc("evm_mine", [])
+        self._rpc("evm_mine", [])
 
     def snapshot(self) -> Any:
         """Take a snapshot of chain state (development chains only)."""
-        return self.w3.testing.snapshot()
+        return self._rpc("evm_snapshot", [])
 
     def revert_to(self, snapshot: Any) -> None:
-        """Return to a snapshot; it cannot be used again afterwards on every node."""
-        self.w3.testing.revert(snapshot)
+        """Return to a snapshot; some nodes forget the snapshot afterwards, so take a new one."""
+        if self._rpc("evm_revert", [snapshot]) is False:
+            raise ChainUnavailableError(f"the node could not revert to snapshot {snapshot}")
 
     # ----------------------------------------------------------------- internal
 
@@ -223,7 +227,7 @@ class Chain:
     def _raise_replayed_revert(self, tx: TxParams, receipt: TxReceipt) -> None:
         # A mined transaction keeps no revert data: replay it as a call on the parent
         # state to learn which error it hit.
-        replay = {key: tx[key] for key in ("from", "to", "data", "value") if key in tx}  # type: ignore[literal-required]
+        replay = {key: tx[key] for key in ("from", "to", "data", "value") if key in tx}
         with self._reverts():
             self.w3.eth.call(cast(TxParams, replay), receipt["blockNumber"] - 1)
         raise TransactionError(f"transaction 0x{receipt['transactionHash'].hex()} failed (status 0)")

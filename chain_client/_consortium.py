@@ -98,8 +98,9 @@ class Consortium:
 
     def admit_call(self, member: MemberSpec) -> Call:
         """Admit a new member."""
-        return self._call("admit", member.account, member.region, member.name, member.gateway_url,
-                          [r.id for r in member.roles])
+        return self._call(
+            "admit", member.account, member.region, member.name, member.gateway_url, [r.id for r in member.roles]
+        )
 
     def suspend_call(self, account: ChecksumAddress) -> Call:
         """Suspend a member."""

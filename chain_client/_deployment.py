@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from web3.types import TxReceipt
 
 from chain_client._chain import Chain
@@ -120,5 +120,3 @@ def check_deployment(chain: Chain, record: DeploymentRecord) -> None:
             problems.append(f"{name} at {contract.address} has code hash {found}, recorded {contract.code_hash}")
     if problems:
         raise DeploymentMismatchError("the chain does not hold the recorded deployment", problems=problems)
-
-

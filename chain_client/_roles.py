@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 
 class Role(Enum):

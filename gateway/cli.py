@@ -90,8 +90,13 @@ def deploy(rpc: str | None, deployments: Path | None, as_json: bool) -> None:
     except ChainClientError as exc:
         _fail(str(exc))
     if as_json:
-        click.echo(json.dumps({"deployment": stack.record.to_json(), "members": [_member_json(m) for m in members]},
-                              indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"deployment": stack.record.to_json(), "members": [_member_json(m) for m in members]},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     where = rpc or "the embedded py-evm chain"
     click.echo(f"Consortium {stack.consortium.address} on chain {chain.chain_id} ({where})")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from chain_client import Chain, Devnet, Stack, deploy_demo_stack, devnet_for
-from tests.support.hardhat import HardhatNode, HardhatUnavailable, in_ci
+from tests.support.hardhat import HardhatNode, HardhatUnavailableError, in_ci
 
 BACKENDS = ["embedded", "hardhat"]
 
@@ -30,7 +30,7 @@ def hardhat_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HardhatNo
     """A Hardhat node for the whole session, stopped at the end."""
     try:
         node = HardhatNode(tmp_path_factory.mktemp("hardhat") / "node.log")
-    except HardhatUnavailable as exc:
+    except HardhatUnavailableError as exc:
         if in_ci():
             pytest.fail(f"Hardhat node could not start under CI: {exc}")
         pytest.skip(f"Hardhat node unavailable: {exc}")

@@ -126,8 +126,11 @@ def test_deployment_refuses_bad_founding_parameters(
         args = [(m.account, m.region, m.name, m.gateway_url, [r.id for r in m.roles]) for m in members]
         args.append((spec.account, spec.region, spec.name, "", [keccak(text="MAYOR_ROLE")]))
         deployer = governors[0].account
-        expect_revert(lambda: chain.deploy(deployer, "Consortium", args, threshold, lifetime),
-                      error, role=keccak(text="MAYOR_ROLE"))
+        expect_revert(
+            lambda: chain.deploy(deployer, "Consortium", args, threshold, lifetime),
+            error,
+            role=keccak(text="MAYOR_ROLE"),
+        )
         return
     assert arguments is not None
     expect_revert(
@@ -158,8 +161,11 @@ def test_propose_records_the_call_and_counts_the_proposer(
     events = consortium.events(receipt)
     assert [e.name for e in events] == ["ProposalCreated", "ProposalApproved"]
     assert events[0].args == {
-        "proposalId": 1, "proposer": governors[0].address, "target": consortium.address,
-        "data": call.data, "expiresAt": proposal.expires_at,
+        "proposalId": 1,
+        "proposer": governors[0].address,
+        "target": consortium.address,
+        "data": call.data,
+        "expiresAt": proposal.expires_at,
     }
     assert consortium.proposed_call(proposal_id) == call
     assert consortium.approval_count(proposal_id) == 1
@@ -167,15 +173,19 @@ def test_propose_records_the_call_and_counts_the_proposer(
 
 def test_propose_is_refused_to_non_governors(consortium: Consortium, provider: LocalAccount) -> None:
     """A member without the GOVERNOR role cannot propose."""
-    expect_revert(lambda: consortium.propose(provider, consortium.set_threshold_call(1)),
-                  "ConsortiumNotGovernor", account=provider.address)
+    expect_revert(
+        lambda: consortium.propose(provider, consortium.set_threshold_call(1)),
+        "ConsortiumNotGovernor",
+        account=provider.address,
+    )
 
 
 def test_propose_is_refused_for_a_target_without_code(consortium: Consortium, governors: list[LocalAccount]) -> None:
     """A proposal must call a contract, not an externally owned account."""
     target = Account.create().address
-    expect_revert(lambda: consortium.propose(governors[0], Call(target, b"\x00")),
-                  "ConsortiumInvalidTarget", target=target)
+    expect_revert(
+        lambda: consortium.propose(governors[0], Call(target, b"\x00")), "ConsortiumInvalidTarget", target=target
+    )
 
 
 def test_approve_adds_an_approval(consortium: Consortium, governors: list[LocalAccount]) -> None:
@@ -192,11 +202,19 @@ def test_approve_adds_an_approval(consortium: Consortium, governors: list[LocalA
 def test_approve_twice_is_refused(consortium: Consortium, governors: list[LocalAccount]) -> None:
     """A governor approves a proposal once; the proposer has already approved."""
     proposal_id, _ = consortium.propose(governors[0], consortium.set_threshold_call(3))
-    expect_revert(lambda: consortium.approve(governors[0], proposal_id),
-                  "ConsortiumAlreadyApproved", proposalId=proposal_id, governor=governors[0].address)
+    expect_revert(
+        lambda: consortium.approve(governors[0], proposal_id),
+        "ConsortiumAlreadyApproved",
+        proposalId=proposal_id,
+        governor=governors[0].address,
+    )
     consortium.approve(governors[1], proposal_id)
-    expect_revert(lambda: consortium.approve(governors[1], proposal_id),
-                  "ConsortiumAlreadyApproved", proposalId=proposal_id, governor=governors[1].address)
+    expect_revert(
+        lambda: consortium.approve(governors[1], proposal_id),
+        "ConsortiumAlreadyApproved",
+        proposalId=proposal_id,
+        governor=governors[1].address,
+    )
 
 
 def test_approve_of_an_unknown_proposal_is_refused(consortium: Consortium, governors: list[LocalAccount]) -> None:
@@ -215,9 +233,7 @@ def test_approve_is_refused_to_non_governors(
     expect_revert(lambda: consortium.approve(provider, proposal_id), "ConsortiumNotGovernor", account=provider.address)
 
 
-def test_execute_runs_the_call_once_the_threshold_is_met(
-    consortium: Consortium, governors: list[LocalAccount]
-) -> None:
+def test_execute_runs_the_call_once_the_threshold_is_met(consortium: Consortium, governors: list[LocalAccount]) -> None:
     """With k approvals, execute makes the call and marks the proposal executed."""
     call = consortium.set_threshold_call(3)
     proposal_id, _ = consortium.propose(governors[0], call)
@@ -243,8 +259,13 @@ def test_execute_below_the_threshold_is_refused(consortium: Consortium, governor
     """One approval out of a threshold of two does not execute."""
     call = consortium.set_threshold_call(3)
     proposal_id, _ = consortium.propose(governors[0], call)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumInsufficientApprovals", proposalId=proposal_id, approvals=1, threshold=2)
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumInsufficientApprovals",
+        proposalId=proposal_id,
+        approvals=1,
+        threshold=2,
+    )
 
 
 def test_execute_with_other_calldata_is_refused(consortium: Consortium, governors: list[LocalAccount]) -> None:
@@ -253,9 +274,13 @@ def test_execute_with_other_calldata_is_refused(consortium: Consortium, governor
     other = consortium.set_threshold_call(1)
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, other.data),
-                  "ConsortiumProposalDataMismatch", proposalId=proposal_id,
-                  expected=keccak(call.data), given=keccak(other.data))
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, other.data),
+        "ConsortiumProposalDataMismatch",
+        proposalId=proposal_id,
+        expected=keccak(call.data),
+        given=keccak(other.data),
+    )
 
 
 def test_execute_twice_is_refused(consortium: Consortium, governors: list[LocalAccount]) -> None:
@@ -264,10 +289,16 @@ def test_execute_twice_is_refused(consortium: Consortium, governors: list[LocalA
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
     consortium.execute(governors[0], proposal_id, call.data)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumProposalAlreadyExecuted", proposalId=proposal_id)
-    expect_revert(lambda: consortium.approve(governors[2], proposal_id),
-                  "ConsortiumProposalAlreadyExecuted", proposalId=proposal_id)
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumProposalAlreadyExecuted",
+        proposalId=proposal_id,
+    )
+    expect_revert(
+        lambda: consortium.approve(governors[2], proposal_id),
+        "ConsortiumProposalAlreadyExecuted",
+        proposalId=proposal_id,
+    )
 
 
 def test_execute_is_refused_to_non_governors(
@@ -277,8 +308,9 @@ def test_execute_is_refused_to_non_governors(
     call = consortium.set_threshold_call(3)
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
-    expect_revert(lambda: consortium.execute(provider, proposal_id, call.data),
-                  "ConsortiumNotGovernor", account=provider.address)
+    expect_revert(
+        lambda: consortium.execute(provider, proposal_id, call.data), "ConsortiumNotGovernor", account=provider.address
+    )
 
 
 def test_expired_proposal_cannot_be_approved_or_executed(
@@ -290,10 +322,18 @@ def test_expired_proposal_cannot_be_approved_or_executed(
     consortium.approve(governors[1], proposal_id)
     expires_at = consortium.proposal(proposal_id).expires_at
     chain.increase_time(LIFETIME + 1)
-    expect_revert(lambda: consortium.approve(governors[2], proposal_id),
-                  "ConsortiumProposalExpired", proposalId=proposal_id, expiresAt=expires_at)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumProposalExpired", proposalId=proposal_id, expiresAt=expires_at)
+    expect_revert(
+        lambda: consortium.approve(governors[2], proposal_id),
+        "ConsortiumProposalExpired",
+        proposalId=proposal_id,
+        expiresAt=expires_at,
+    )
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumProposalExpired",
+        proposalId=proposal_id,
+        expiresAt=expires_at,
+    )
     assert consortium.threshold() == 2
 
 
@@ -302,17 +342,18 @@ def test_a_failing_call_leaves_the_proposal_pending(consortium: Consortium, gove
     call = consortium.reinstate_call(governors[2].address)
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumMemberActive", account=governors[2].address)
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumMemberActive",
+        account=governors[2].address,
+    )
     assert not consortium.proposal(proposal_id).executed
 
 
 # ---------------------------------------------------------- threshold edges
 
 
-def test_threshold_of_one_lets_a_single_governor_act(
-    consortium: Consortium, governors: list[LocalAccount]
-) -> None:
+def test_threshold_of_one_lets_a_single_governor_act(consortium: Consortium, governors: list[LocalAccount]) -> None:
     """With k=1 the proposer's own approval is enough to execute."""
     govern(consortium, governors, consortium.set_threshold_call(1))
     spec = newcomer_spec()
@@ -322,16 +363,19 @@ def test_threshold_of_one_lets_a_single_governor_act(
     assert consortium.is_member(spec.account)
 
 
-def test_threshold_of_all_governors_needs_every_approval(
-    consortium: Consortium, governors: list[LocalAccount]
-) -> None:
+def test_threshold_of_all_governors_needs_every_approval(consortium: Consortium, governors: list[LocalAccount]) -> None:
     """With k=n two approvals of three are not enough, three are."""
     govern(consortium, governors, consortium.set_threshold_call(3))
     call = consortium.set_threshold_call(2)
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumInsufficientApprovals", proposalId=proposal_id, approvals=2, threshold=3)
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumInsufficientApprovals",
+        proposalId=proposal_id,
+        approvals=2,
+        threshold=3,
+    )
     consortium.approve(governors[2], proposal_id)
     consortium.execute(governors[0], proposal_id, call.data)
     assert consortium.threshold() == 2
@@ -345,16 +389,21 @@ def test_threshold_outside_one_to_governor_count_is_refused(
     call = consortium.set_threshold_call(threshold)
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumInvalidThreshold", threshold=threshold, activeGovernors=3)
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumInvalidThreshold",
+        threshold=threshold,
+        activeGovernors=3,
+    )
 
 
 def test_suspended_governor_cannot_approve(consortium: Consortium, governors: list[LocalAccount]) -> None:
     """A suspended governor's approval is refused."""
     govern(consortium, governors, consortium.suspend_call(governors[2].address))
     proposal_id, _ = consortium.propose(governors[0], consortium.set_threshold_call(1))
-    expect_revert(lambda: consortium.approve(governors[2], proposal_id),
-                  "ConsortiumNotGovernor", account=governors[2].address)
+    expect_revert(
+        lambda: consortium.approve(governors[2], proposal_id), "ConsortiumNotGovernor", account=governors[2].address
+    )
 
 
 def test_approval_of_a_governor_suspended_later_does_not_count(
@@ -370,8 +419,13 @@ def test_approval_of_a_governor_suspended_later_does_not_count(
     consortium.approve(governors[1], suspend_id)
     consortium.execute(governors[1], suspend_id, suspend.data)
     assert consortium.approval_count(proposal_id) == 1
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumInsufficientApprovals", proposalId=proposal_id, approvals=1, threshold=2)
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumInsufficientApprovals",
+        proposalId=proposal_id,
+        approvals=1,
+        threshold=2,
+    )
     consortium.approve(governors[1], proposal_id)
     consortium.execute(governors[0], proposal_id, call.data)
     assert consortium.member(governors[0].address).gateway_url == "https://bj.example/gw"
@@ -383,8 +437,12 @@ def test_suspending_below_the_threshold_is_refused(consortium: Consortium, gover
     call = consortium.suspend_call(governors[1].address)
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumThresholdUnreachable", threshold=2, activeGovernorsAfter=1)
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumThresholdUnreachable",
+        threshold=2,
+        activeGovernorsAfter=1,
+    )
 
 
 def test_revoking_governor_below_the_threshold_is_refused(
@@ -396,8 +454,12 @@ def test_revoking_governor_below_the_threshold_is_refused(
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
     consortium.approve(governors[2], proposal_id)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumThresholdUnreachable", threshold=3, activeGovernorsAfter=2)
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumThresholdUnreachable",
+        threshold=3,
+        activeGovernorsAfter=2,
+    )
 
 
 # ------------------------------------------------------- governance functions
@@ -417,16 +479,29 @@ def test_revoking_governor_below_the_threshold_is_refused(
     ids=["admit", "suspend", "reinstate", "grantRole", "revokeRole", "setGatewayUrl", "setThreshold"],
 )
 def test_governance_functions_refuse_direct_calls(
-    chain: Chain, consortium: Consortium, governors: list[LocalAccount], provider: LocalAccount,
+    chain: Chain,
+    consortium: Consortium,
+    governors: list[LocalAccount],
+    provider: LocalAccount,
     build: Callable[[Consortium, str], Call],
 ) -> None:
     """Every governance function can only be reached through an executed proposal."""
     call = build(consortium, provider.address)
-    tx = {"from": governors[0].address, "to": consortium.address, "data": call.data,
-          "nonce": chain.w3.eth.get_transaction_count(governors[0].address), "chainId": chain.chain_id,
-          "gas": 500_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}
-    expect_revert(lambda: chain.send(governors[0], tx),  # type: ignore[arg-type]
-                  "ConsortiumOnlyThroughProposal", caller=governors[0].address)
+    tx = {
+        "from": governors[0].address,
+        "to": consortium.address,
+        "data": call.data,
+        "nonce": chain.w3.eth.get_transaction_count(governors[0].address),
+        "chainId": chain.chain_id,
+        "gas": 500_000,
+        "maxFeePerGas": 10**10,
+        "maxPriorityFeePerGas": 10**9,
+    }
+    expect_revert(
+        lambda: chain.send(governors[0], tx),  # type: ignore[arg-type]
+        "ConsortiumOnlyThroughProposal",
+        caller=governors[0].address,
+    )
 
 
 def test_admit_adds_a_member_with_roles(consortium: Consortium, governors: list[LocalAccount]) -> None:
@@ -437,10 +512,19 @@ def test_admit_adds_a_member_with_roles(consortium: Consortium, governors: list[
     consortium.approve(governors[1], proposal_id)
     receipt = consortium.execute(governors[0], proposal_id, call.data)
     events = consortium.events(receipt)
-    assert [e.name for e in events] == ["MemberAdmitted", "RoleGranted", "RoleGranted", "GatewayUrlSet",
-                                        "ProposalExecuted"]
-    assert events[0].args == {"account": spec.account, "region": 110000, "name": spec.name,
-                              "roles": [Role.PROVIDER.id, Role.AUDITOR.id]}
+    assert [e.name for e in events] == [
+        "MemberAdmitted",
+        "RoleGranted",
+        "RoleGranted",
+        "GatewayUrlSet",
+        "ProposalExecuted",
+    ]
+    assert events[0].args == {
+        "account": spec.account,
+        "region": 110000,
+        "name": spec.name,
+        "roles": [Role.PROVIDER.id, Role.AUDITOR.id],
+    }
     member = consortium.members()[-1]
     assert member.account == spec.account
     assert member.roles == {Role.PROVIDER, Role.AUDITOR}
@@ -493,8 +577,11 @@ def test_admit_refuses_an_unknown_role(consortium: Consortium, governors: list[L
     call = Call(consortium.address, bytes.fromhex(data[2:]))
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data),
-                  "ConsortiumUnknownRole", role=keccak(text="MAYOR_ROLE"))
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data),
+        "ConsortiumUnknownRole",
+        role=keccak(text="MAYOR_ROLE"),
+    )
 
 
 def test_suspend_and_reinstate_a_member(
@@ -591,8 +678,9 @@ def test_role_changes_refuse_held_or_missing_roles(
     }[action]
     proposal_id, _ = consortium.propose(governors[0], call)
     consortium.approve(governors[1], proposal_id)
-    expect_revert(lambda: consortium.execute(governors[0], proposal_id, call.data), error,
-                  account=provider.address, role=role.id)
+    expect_revert(
+        lambda: consortium.execute(governors[0], proposal_id, call.data), error, account=provider.address, role=role.id
+    )
 
 
 @pytest.mark.parametrize("function", ["grantRole", "revokeRole"])

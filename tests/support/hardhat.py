@@ -16,7 +16,7 @@ BIN = HARDHAT_LOCAL / "node_modules" / ".bin"
 READY_TIMEOUT_S = 60.0
 
 
-class HardhatUnavailable(Exception):
+class HardhatUnavailableError(Exception):
     """The node could not be started here."""
 
 
@@ -37,7 +37,7 @@ class HardhatNode:
 
     def __init__(self, log_path: Path) -> None:
         if not (BIN / "hardhat").exists() or not (BIN / "node").exists():
-            raise HardhatUnavailable("hardhat-local is not installed: run scripts/install-hardhat-local")
+            raise HardhatUnavailableError("hardhat-local is not installed: run scripts/install-hardhat-local")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -62,11 +62,11 @@ class HardhatNode:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise HardhatUnavailable(f"hardhat node exited ({self.process.returncode}): {self._tail()}")
+                raise HardhatUnavailableError(f"hardhat node exited ({self.process.returncode}): {self._tail()}")
             if self._answers():
                 return
             time.sleep(0.1)
-        raise HardhatUnavailable(f"hardhat node not ready within {READY_TIMEOUT_S} s: {self._tail()}")
+        raise HardhatUnavailableError(f"hardhat node not ready within {READY_TIMEOUT_S} s: {self._tail()}")
 
     def _answers(self) -> bool:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()

@@ -1,0 +1,56 @@
+"""Chain: one interface over py-evm and JSON-RPC nodes."""
+
+from __future__ import annotations
+
+import pytest
+from eth_account import Account
+
+from chain_client import Chain, ChainUnavailableError, Stack
+from chain_client._devnet import EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID
+from tests.support.hardhat import free_port
+
+
+def test_chain_reports_its_identity(chain: Chain) -> None:
+    """A chain knows its id, its genesis hash and that it is a development chain."""
+    assert chain.chain_id in {EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID}
+    assert len(chain.genesis_hash) == 32
+    assert chain.is_development
+    assert chain.is_embedded == (chain.chain_id == EMBEDDED_CHAIN_ID)
+
+
+def test_code_hash_of_an_account_without_code_is_the_empty_hash(chain: Chain) -> None:
+    """code_hash of an externally owned account is keccak256 of no bytes."""
+    assert chain.code_hash(Account.create().address).hex() == (
+        "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+    )
+
+
+def test_increase_time_moves_block_time(chain: Chain) -> None:
+    """increase_time mines a block at least that many seconds later."""
+    before = chain.latest_timestamp()
+    chain.increase_time(3600)
+    assert chain.latest_timestamp() >= before + 3600
+
+
+def test_snapshot_and_revert_undo_changes(stack: Stack) -> None:
+    """Reverting to a snapshot forgets the blocks mined after it."""
+    chain = stack.chain
+    height = chain.block_number()
+    snapshot = chain.snapshot()
+    chain.increase_time(10)
+    assert chain.block_number() > height
+    chain.revert_to(snapshot)
+    assert chain.block_number() == height
+
+
+def test_connect_to_a_closed_port_raises_chain_unavailable() -> None:
+    """A node that does not answer is a ChainUnavailableError, not a raw requests error."""
+    with pytest.raises(ChainUnavailableError, match="unreachable"):
+        Chain.connect(f"http://127.0.0.1:{free_port()}", timeout=2)
+
+
+def test_embedded_chains_are_distinct() -> None:
+    """Two embedded chains share the chain id but not the genesis hash."""
+    first, second = Chain.embedded(), Chain.embedded()
+    assert first.chain_id == second.chain_id == EMBEDDED_CHAIN_ID
+    assert first.genesis_hash != second.genesis_hash
