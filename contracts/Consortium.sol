@@ -166,6 +166,11 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
+    function isActiveMember(address account) external view returns (bool) {
+        return _members[account].active;
+    }
+
+    /// @inheritdoc IConsortium
     function getMember(address account) external view returns (Member memory) {
         return _existingMember(account);
     }

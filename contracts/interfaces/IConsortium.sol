@@ -196,6 +196,11 @@ interface IConsortium {
     /// @return True when it has been admitted.
     function isMember(address account) external view returns (bool);
 
+    /// @notice Whether an account is a member that is not suspended.
+    /// @param account The account.
+    /// @return True for an active member.
+    function isActiveMember(address account) external view returns (bool);
+
     /// @notice A member's record.
     /// @param account The member.
     /// @return The member; reverts with ConsortiumNotMember for other accounts.

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {IConsortium} from "./interfaces/IConsortium.sol";
+import {ICreditCatalog} from "./interfaces/ICreditCatalog.sol";
+import {ICreditLedger} from "./interfaces/ICreditLedger.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/// @title CreditLedger
+/// @notice Batch anchoring and the record lifecycle, proved leaf by leaf.
+contract CreditLedger is ICreditLedger, EIP712, Nonces {
+    /// @notice EIP-712 type of a provider's signature over a record.
+    bytes32 public constant CREDIT_RECORD_TYPEHASH = keccak256(
+        "CreditRecord(bytes32 recordId,bytes32 catalogId,uint16 catalogVersion,bytes32 subjectRef,"
+        "bytes32 contentHash,address provider,uint64 issuedAt,bytes32 supersedes)"
+    );
+    /// @notice EIP-712 type of a relayed objection resolution.
+    bytes32 public constant RESOLVE_OBJECTION_TYPEHASH = keccak256(
+        "ResolveObjection(bytes32 recordId,uint8 outcome,bytes32 correctionId,uint256 nonce,uint64 deadline)"
+    );
+    /// @notice EIP-712 type of a relayed revocation.
+    bytes32 public constant REVOKE_TYPEHASH =
+        keccak256("Revoke(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
+    /// @notice EIP-712 type of a relayed repair approval.
+    bytes32 public constant APPROVE_REPAIR_TYPEHASH =
+        keccak256("ApproveRepair(bytes32 recordId,uint256 nonce,uint64 deadline)");
+    /// @notice EIP-712 type of a relayed repair rejection.
+    bytes32 public constant REJECT_REPAIR_TYPEHASH =
+        keccak256("RejectRepair(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
+
+    uint256 private constant _MAX_COUNT = type(uint24).max;
+
+    IConsortium private immutable _consortium;
+    ICreditCatalog private immutable _catalog;
+
+    mapping(bytes32 root => Batch) private _batches;
+    mapping(bytes32 recordId => RecordState) private _states;
+
+    /// @notice Creates a ledger bound to a consortium and its catalog.
+    /// @param consortium_ The Consortium whose roles are checked.
+    /// @param catalog_ The CreditCatalog whose repair rules apply.
+    constructor(IConsortium consortium_, ICreditCatalog catalog_) EIP712("CreditLedger", "1") {
+        _consortium = consortium_;
+        _catalog = catalog_;
+    }
+
+    // ---------------------------------------------------------------- anchoring
+
+    /// @inheritdoc ICreditLedger
+    function anchorBatch(bytes32 root, uint256 count, BatchKind kind) external {
+        _checkGateway(msg.sender);
+        _anchor(root, count, kind);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function anchorBatches(bytes32[] calldata roots, uint256[] calldata counts, BatchKind[] calldata kinds) external {
+        if (roots.length != counts.length || roots.length != kinds.length) {
+            revert LedgerLengthMismatch(roots.length, counts.length, kinds.length);
+        }
+        _checkGateway(msg.sender);
+        for (uint256 i = 0; i < roots.length; ++i) {
+            _anchor(roots[i], counts[i], kinds[i]);
+        }
+    }
+
+    // ---------------------------------------------------------------- objections
+
+    /// @inheritdoc ICreditLedger
+    function fileObjection(RecordProof calldata record, bytes32 reasonHash) external {
+        _checkMember(msg.sender);
+        bytes32 recordId = _verifyRecord(record);
+        RecordState storage state = _states[recordId];
+        _requireStatus(recordId, state, Status.Active);
+        state.status = Status.Disputed;
+        emit ObjectionFiled(recordId, record.leaf.subjectRef, msg.sender, reasonHash);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function resolveObjection(RecordProof calldata record, ObjectionOutcome outcome, RecordProof calldata correction)
+        external
+    {
+        _resolveObjection(msg.sender, record, outcome, correction);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function resolveObjectionBySig(
+        RecordProof calldata record,
+        ObjectionOutcome outcome,
+        RecordProof calldata correction,
+        Instruction calldata instruction
+    ) external {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                RESOLVE_OBJECTION_TYPEHASH,
+                record.leaf.recordId,
+                uint8(outcome),
+                correction.leaf.recordId,
+                instruction.nonce,
+                instruction.deadline
+            )
+        );
+        _resolveObjection(_instructionSigner(structHash, instruction), record, outcome, correction);
+    }
+
+    // ---------------------------------------------------------------- revocation
+
+    /// @inheritdoc ICreditLedger
+    function revoke(RecordProof calldata record, bytes32 reasonHash) external {
+        _revoke(msg.sender, record, reasonHash);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function revokeBySig(RecordProof calldata record, bytes32 reasonHash, Instruction calldata instruction) external {
+        bytes32 structHash = keccak256(
+            abi.encode(REVOKE_TYPEHASH, record.leaf.recordId, reasonHash, instruction.nonce, instruction.deadline)
+        );
+        _revoke(_instructionSigner(structHash, instruction), record, reasonHash);
+    }
+
+    // -------------------------------------------------------------------- repair
+
+    /// @inheritdoc ICreditLedger
+    function requestRepair(RecordProof calldata record, bytes32 evidenceHash) external {
+        _checkMember(msg.sender);
+        bytes32 recordId = _verifyRecord(record);
+        RecordState storage state = _states[recordId];
+        _requireStatus(recordId, state, Status.Active);
+        if (state.repairPending) revert LedgerRepairAlreadyRequested(recordId);
+        state.repairPending = true;
+        emit RepairRequested(recordId, record.leaf.subjectRef, msg.sender, evidenceHash);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function approveRepair(RecordProof calldata record) external {
+        _approveRepair(msg.sender, record);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function approveRepairBySig(RecordProof calldata record, Instruction calldata instruction) external {
+        bytes32 structHash = keccak256(
+            abi.encode(APPROVE_REPAIR_TYPEHASH, record.leaf.recordId, instruction.nonce, instruction.deadline)
+        );
+        _approveRepair(_instructionSigner(structHash, instruction), record);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function rejectRepair(RecordProof calldata record, bytes32 reasonHash) external {
+        _rejectRepair(msg.sender, record, reasonHash);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function rejectRepairBySig(RecordProof calldata record, bytes32 reasonHash, Instruction calldata instruction)
+        external
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(REJECT_REPAIR_TYPEHASH, record.leaf.recordId, reasonHash, instruction.nonce, instruction.deadline)
+        );
+        _rejectRepair(_instructionSigner(structHash, instruction), record, reasonHash);
+    }
+
+    // --------------------------------------------------------------------- views
+
+    /// @inheritdoc ICreditLedger
+    function statusOf(bytes32 recordId) external view returns (Status status, bytes32 supersededBy) {
+        RecordState storage state = _states[recordId];
+        return (state.status, state.supersededBy);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function recordState(bytes32 recordId) external view returns (RecordState memory) {
+        return _states[recordId];
+    }
+
+    /// @inheritdoc ICreditLedger
+    function batch(bytes32 root) external view returns (Batch memory) {
+        Batch memory b = _batches[root];
+        if (b.anchoredAt == 0) revert LedgerUnknownBatch(root);
+        return b;
+    }
+
+    /// @inheritdoc ICreditLedger
+    function recordDigest(RecordLeaf calldata leaf) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(CREDIT_RECORD_TYPEHASH, leaf)));
+    }
+
+    /// @inheritdoc ICreditLedger
+    function nonces(address provider) public view override(ICreditLedger, Nonces) returns (uint256) {
+        return super.nonces(provider);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function consortium() external view returns (address) {
+        return address(_consortium);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function catalog() external view returns (address) {
+        return address(_catalog);
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    function _anchor(bytes32 root, uint256 count, BatchKind kind) private {
+        if (root == bytes32(0)) revert LedgerZeroRoot();
+        if (count == 0 || count > _MAX_COUNT) revert LedgerInvalidCount(count);
+        if (_batches[root].anchoredAt != 0) revert LedgerRootAlreadyAnchored(root);
+        _batches[root] = Batch({
+            gateway: msg.sender,
+            kind: kind,
+            count: uint24(count),
+            blockNumber: uint32(block.number),
+            anchoredAt: uint32(block.timestamp)
+        });
+        emit BatchAnchored(root, msg.sender, kind, count);
+    }
+
+    function _resolveObjection(
+        address actor,
+        RecordProof calldata record,
+        ObjectionOutcome outcome,
+        RecordProof calldata correction
+    ) private {
+        bytes32 recordId = _verifyRecord(record);
+        _checkProvider(recordId, record.leaf.provider, actor);
+        RecordState storage state = _states[recordId];
+        if (state.status == Status.Corrected) revert LedgerRecordSuperseded(recordId, state.supersededBy);
+        if (state.status != Status.Disputed) revert LedgerNoObjection(recordId);
+        bytes32 correctionId;
+        if (outcome == ObjectionOutcome.Corrected) {
+            correctionId = _verifyCorrection(record.leaf, correction);
+            state.status = Status.Corrected;
+            state.supersededBy = correctionId;
+        } else {
+            if (correction.root != bytes32(0)) revert LedgerUnexpectedCorrection(recordId);
+            state.status = outcome == ObjectionOutcome.Revoked ? Status.Revoked : Status.Active;
+        }
+        emit ObjectionResolved(recordId, actor, outcome, correctionId);
+    }
+
+    function _verifyCorrection(RecordLeaf calldata original, RecordProof calldata correction)
+        private
+        view
+        returns (bytes32 correctionId)
+    {
+        correctionId = _verifyRecord(correction);
+        RecordLeaf calldata c = correction.leaf;
+        if (
+            c.supersedes != original.recordId || c.subjectRef != original.subjectRef
+                || c.catalogId != original.catalogId || c.provider != original.provider
+        ) revert LedgerCorrectionMismatch(original.recordId, correctionId);
+        Status correctionStatus = _states[correctionId].status;
+        if (correctionStatus != Status.Active) revert LedgerInvalidStatus(correctionId, correctionStatus);
+    }
+
+    function _revoke(address actor, RecordProof calldata record, bytes32 reasonHash) private {
+        bytes32 recordId = _verifyRecord(record);
+        _checkProvider(recordId, record.leaf.provider, actor);
+        RecordState storage state = _states[recordId];
+        Status status = state.status;
+        if (status == Status.Corrected) revert LedgerRecordSuperseded(recordId, state.supersededBy);
+        if (status != Status.Active && status != Status.Disputed) revert LedgerInvalidStatus(recordId, status);
+        state.status = Status.Revoked;
+        state.repairPending = false;
+        emit RecordRevoked(recordId, actor, reasonHash);
+    }
+
+    function _approveRepair(address actor, RecordProof calldata record) private {
+        bytes32 recordId = _verifyRecord(record);
+        _checkProvider(recordId, record.leaf.provider, actor);
+        RecordState storage state = _states[recordId];
+        _requireStatus(recordId, state, Status.Active);
+        if (!state.repairPending) revert LedgerNoRepairRequest(recordId);
+        uint256 minDays = _catalog.repairRule(record.leaf.catalogId, record.leaf.catalogVersion);
+        uint256 earliest = uint256(_batches[record.root].anchoredAt) + minDays * 1 days;
+        if (block.timestamp < earliest) revert LedgerRepairTooEarly(recordId, earliest);
+        state.status = Status.Repaired;
+        state.repairPending = false;
+        emit RepairApproved(recordId, actor);
+    }
+
+    function _rejectRepair(address actor, RecordProof calldata record, bytes32 reasonHash) private {
+        bytes32 recordId = _verifyRecord(record);
+        _checkProvider(recordId, record.leaf.provider, actor);
+        RecordState storage state = _states[recordId];
+        if (!state.repairPending) revert LedgerNoRepairRequest(recordId);
+        state.repairPending = false;
+        emit RepairRejected(recordId, actor, reasonHash);
+    }
+
+    /// @dev Recomputes the recordId and the leaf, and checks the proof against an anchored
+    /// record batch. Returns the recordId.
+    function _verifyRecord(RecordProof calldata record) private view returns (bytes32 recordId) {
+        RecordLeaf calldata leaf = record.leaf;
+        recordId = leaf.recordId;
+        bytes32 computed =
+            keccak256(abi.encode(leaf.provider, leaf.catalogId, leaf.subjectRef, leaf.contentHash, leaf.issuedAt));
+        if (computed != recordId) revert LedgerRecordIdMismatch(recordId, computed);
+        Batch storage b = _batches[record.root];
+        if (b.anchoredAt == 0) revert LedgerUnknownBatch(record.root);
+        if (b.kind != BatchKind.Records) revert LedgerNotRecordBatch(record.root);
+        bytes32 leafHash = keccak256(bytes.concat(keccak256(abi.encode(leaf))));
+        if (!MerkleProof.verifyCalldata(record.proof, record.root, leafHash)) {
+            revert LedgerInvalidProof(recordId, record.root);
+        }
+    }
+
+    /// @dev The signer of a relayed instruction, after checking the relayer, the deadline
+    /// and the signer's nonce (consumed).
+    function _instructionSigner(bytes32 structHash, Instruction calldata instruction) private returns (address signer) {
+        _checkGateway(msg.sender);
+        if (block.timestamp > instruction.deadline) revert LedgerInstructionExpired(instruction.deadline);
+        signer = ECDSA.recover(_hashTypedDataV4(structHash), instruction.signature);
+        _useCheckedNonce(signer, instruction.nonce);
+    }
+
+    function _requireStatus(bytes32 recordId, RecordState storage state, Status expected) private view {
+        Status status = state.status;
+        if (status == expected) return;
+        if (status == Status.Corrected) revert LedgerRecordSuperseded(recordId, state.supersededBy);
+        revert LedgerInvalidStatus(recordId, status);
+    }
+
+    function _checkProvider(bytes32 recordId, address provider, address actor) private view {
+        if (actor != provider || !_consortium.hasRole(Roles.PROVIDER, actor)) {
+            revert LedgerNotProvider(recordId, actor);
+        }
+    }
+
+    function _checkGateway(address account) private view {
+        if (!_consortium.hasRole(Roles.GATEWAY, account)) revert LedgerNotGateway(account);
+    }
+
+    function _checkMember(address account) private view {
+        if (!_consortium.isActiveMember(account)) revert LedgerNotMember(account);
+    }
+}

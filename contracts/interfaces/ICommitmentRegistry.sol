@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title ICommitmentRegistry
+/// @notice Credit commitment letters (信用承诺书) with their deadlines. Only the
+/// department that recorded a commitment changes it. A breach (违诺失信) names the
+/// dishonesty record it produced, so the two stay linked on chain.
+interface ICommitmentRegistry {
+    /// @notice The kind of commitment.
+    /// NotificationCommitment: 告知承诺; IncompleteAcceptance: 容缺受理, documents due by
+    /// the deadline; SelfDiscipline: 自律承诺.
+    enum Kind {
+        NotificationCommitment,
+        IncompleteAcceptance,
+        SelfDiscipline
+    }
+
+    /// @notice A commitment's status; None means no such commitment.
+    enum CommitmentStatus {
+        None,
+        Pending,
+        Fulfilled,
+        Breached,
+        Withdrawn
+    }
+
+    /// @notice A commitment as stored.
+    /// @param department The PROVIDER member that recorded it.
+    /// @param kind Its kind.
+    /// @param status Its status.
+    /// @param madeAt Block time of recording.
+    /// @param deadline Time by which it must be fulfilled (computed off chain in working days).
+    /// @param subjectRef The committing subject's HMAC reference.
+    /// @param docHash Hash of the signed commitment letter.
+    /// @param breachRecordId The dishonesty record a breach produced, else zero.
+    struct Commitment {
+        address department;
+        Kind kind;
+        CommitmentStatus status;
+        uint64 madeAt;
+        uint64 deadline;
+        bytes32 subjectRef;
+        bytes32 docHash;
+        bytes32 breachRecordId;
+    }
+
+    /// @notice What a department records.
+    struct CommitmentInput {
+        bytes32 subjectRef;
+        Kind kind;
+        bytes32 docHash;
+        uint64 deadline;
+    }
+
+    /// @notice Emitted when a commitment is recorded.
+    event CommitmentRecorded(
+        bytes32 indexed commitmentId,
+        bytes32 indexed subjectRef,
+        address indexed department,
+        Kind kind,
+        bytes32 docHash,
+        uint64 deadline
+    );
+    /// @notice Emitted when a commitment is fulfilled.
+    event CommitmentFulfilled(bytes32 indexed commitmentId, address indexed department);
+    /// @notice Emitted when a commitment is breached, naming the dishonesty record.
+    event CommitmentBreached(
+        bytes32 indexed commitmentId, address indexed department, bytes32 indexed breachRecordId, bool violation
+    );
+    /// @notice Emitted when a commitment is withdrawn.
+    event CommitmentWithdrawn(bytes32 indexed commitmentId, address indexed department);
+
+    /// @notice The caller is not an active PROVIDER member.
+    error CommitmentNotProvider(address account);
+    /// @notice This commitment has been recorded already.
+    error CommitmentExists(bytes32 commitmentId);
+    /// @notice No commitment has this id.
+    error CommitmentUnknown(bytes32 commitmentId);
+    /// @notice Only the recording department changes a commitment.
+    error CommitmentNotDepartment(bytes32 commitmentId, address account);
+    /// @notice The commitment is no longer pending.
+    error CommitmentNotPending(bytes32 commitmentId, CommitmentStatus status);
+    /// @notice A deadline must lie in the future when recorded.
+    error CommitmentInvalidDeadline(uint64 deadline);
+    /// @notice A breach before the deadline must be marked as a violation.
+    error CommitmentNotDue(bytes32 commitmentId, uint64 deadline);
+    /// @notice A breach must name the dishonesty record it produced.
+    error CommitmentMissingBreachRecord(bytes32 commitmentId);
+
+    /// @notice Records a commitment.
+    /// @dev Only an active PROVIDER member, which becomes its department.
+    /// @param input Subject, kind, letter hash and deadline.
+    /// @return commitmentId keccak256(abi.encode(department, subjectRef, kind, docHash)).
+    function record(CommitmentInput calldata input) external returns (bytes32 commitmentId);
+
+    /// @notice Records several commitments in one transaction.
+    /// @param inputs The commitments.
+    /// @return commitmentIds Their ids, in order.
+    function recordBatch(CommitmentInput[] calldata inputs) external returns (bytes32[] memory commitmentIds);
+
+    /// @notice Marks a pending commitment fulfilled.
+    /// @dev Only its department.
+    /// @param commitmentId The commitment.
+    function fulfil(bytes32 commitmentId) external;
+
+    /// @notice Marks a pending commitment breached, linking the dishonesty record it produced.
+    /// @dev Only its department; before the deadline only when `violation` is set (a
+    /// commitment broken outright, not merely late).
+    /// @param commitmentId The commitment.
+    /// @param breachRecordId The dishonesty record.
+    /// @param violation True for a breach before the deadline.
+    function breach(bytes32 commitmentId, bytes32 breachRecordId, bool violation) external;
+
+    /// @notice Withdraws a pending commitment.
+    /// @dev Only its department.
+    /// @param commitmentId The commitment.
+    function withdraw(bytes32 commitmentId) external;
+
+    /// @notice A commitment.
+    /// @param commitmentId The commitment.
+    /// @return The commitment; reverts with CommitmentUnknown for unknown ids.
+    function commitment(bytes32 commitmentId) external view returns (Commitment memory);
+
+    /// @notice The consortium whose roles this registry checks.
+    /// @return Its address.
+    function consortium() external view returns (address);
+}

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title ICreditLedger
+/// @notice Anchors Merkle roots of record and access-log batches, and keeps the lifecycle
+/// of each record: objection (异议), correction, revocation and credit repair (信用修复).
+/// Anchoring writes no per-record storage: a record is Active until a lifecycle call,
+/// which proves the record by its leaf fields, its batch root and a Merkle proof.
+interface ICreditLedger {
+    /// @notice What a batch root commits to.
+    enum BatchKind {
+        Records,
+        AccessLog
+    }
+
+    /// @notice A record's lifecycle status; the default, Active, needs no storage.
+    enum Status {
+        Active,
+        Disputed,
+        Corrected,
+        Revoked,
+        Repaired
+    }
+
+    /// @notice How a provider answers an objection.
+    enum ObjectionOutcome {
+        Rejected,
+        Revoked,
+        Corrected
+    }
+
+    /// @notice An anchored batch, packed in one storage slot.
+    /// @param gateway The GATEWAY member that anchored it.
+    /// @param kind Records or AccessLog.
+    /// @param count Number of leaves (at most 2^24 - 1).
+    /// @param blockNumber Block of anchoring.
+    /// @param anchoredAt Block time of anchoring (seconds, fits until 2106).
+    struct Batch {
+        address gateway;
+        BatchKind kind;
+        uint24 count;
+        uint32 blockNumber;
+        uint32 anchoredAt;
+    }
+
+    /// @notice The fields of a record leaf (DESIGN.md section 3).
+    struct RecordLeaf {
+        bytes32 recordId;
+        bytes32 catalogId;
+        uint16 catalogVersion;
+        bytes32 subjectRef;
+        bytes32 contentHash;
+        address provider;
+        uint64 issuedAt;
+        bytes32 supersedes;
+    }
+
+    /// @notice A record with the proof that it is in an anchored batch.
+    struct RecordProof {
+        RecordLeaf leaf;
+        bytes32 root;
+        bytes32[] proof;
+    }
+
+    /// @notice A provider's EIP-712 instruction, relayed by a gateway.
+    struct Instruction {
+        uint256 nonce;
+        uint64 deadline;
+        bytes signature;
+    }
+
+    /// @notice A record's lifecycle state.
+    /// @param status The status.
+    /// @param repairPending True while a repair request awaits the provider.
+    /// @param supersededBy The correcting record, when status is Corrected.
+    struct RecordState {
+        Status status;
+        bool repairPending;
+        bytes32 supersededBy;
+    }
+
+    /// @notice Emitted when a gateway anchors a batch root.
+    event BatchAnchored(bytes32 indexed root, address indexed gateway, BatchKind indexed kind, uint256 count);
+    /// @notice Emitted when a member files an objection on a subject's behalf.
+    event ObjectionFiled(bytes32 indexed recordId, bytes32 indexed subjectRef, address indexed member, bytes32 reasonHash);
+    /// @notice Emitted when the provider resolves an objection.
+    event ObjectionResolved(
+        bytes32 indexed recordId, address indexed provider, ObjectionOutcome outcome, bytes32 correctionId
+    );
+    /// @notice Emitted when the provider revokes a record.
+    event RecordRevoked(bytes32 indexed recordId, address indexed provider, bytes32 reasonHash);
+    /// @notice Emitted when a member requests credit repair on a subject's behalf.
+    event RepairRequested(
+        bytes32 indexed recordId, bytes32 indexed subjectRef, address indexed member, bytes32 evidenceHash
+    );
+    /// @notice Emitted when the provider approves a repair: the record leaves publicity.
+    event RepairApproved(bytes32 indexed recordId, address indexed provider);
+    /// @notice Emitted when the provider rejects a repair request.
+    event RepairRejected(bytes32 indexed recordId, address indexed provider, bytes32 reasonHash);
+
+    /// @notice The caller is not an active GATEWAY member.
+    error LedgerNotGateway(address account);
+    /// @notice The caller is not an active member.
+    error LedgerNotMember(address account);
+    /// @notice A batch root must not be zero.
+    error LedgerZeroRoot();
+    /// @notice A batch holds between 1 and 2^24 - 1 leaves.
+    error LedgerInvalidCount(uint256 count);
+    /// @notice This root has been anchored already.
+    error LedgerRootAlreadyAnchored(bytes32 root);
+    /// @notice The batch arrays differ in length.
+    error LedgerLengthMismatch(uint256 roots, uint256 counts, uint256 kinds);
+    /// @notice No batch has this root.
+    error LedgerUnknownBatch(bytes32 root);
+    /// @notice The root is an access-log batch, not a record batch.
+    error LedgerNotRecordBatch(bytes32 root);
+    /// @notice The leaf's recordId is not the hash of its fields.
+    error LedgerRecordIdMismatch(bytes32 recordId, bytes32 computed);
+    /// @notice The Merkle proof does not lead from the leaf to the root.
+    error LedgerInvalidProof(bytes32 recordId, bytes32 root);
+    /// @notice The acting account is not the record's provider, or no longer a PROVIDER.
+    error LedgerNotProvider(bytes32 recordId, address account);
+    /// @notice The record's status does not allow this step.
+    error LedgerInvalidStatus(bytes32 recordId, Status status);
+    /// @notice The record has been corrected: act on the record that superseded it.
+    error LedgerRecordSuperseded(bytes32 recordId, bytes32 supersededBy);
+    /// @notice The record has no open objection.
+    error LedgerNoObjection(bytes32 recordId);
+    /// @notice The correction is not a record of the same subject and catalog entry that supersedes this one.
+    error LedgerCorrectionMismatch(bytes32 recordId, bytes32 correctionId);
+    /// @notice A correction was given for an outcome that takes none.
+    error LedgerUnexpectedCorrection(bytes32 recordId);
+    /// @notice A repair request is already pending.
+    error LedgerRepairAlreadyRequested(bytes32 recordId);
+    /// @notice No repair request is pending.
+    error LedgerNoRepairRequest(bytes32 recordId);
+    /// @notice The catalog's minimum days before repair have not passed since anchoring.
+    error LedgerRepairTooEarly(bytes32 recordId, uint256 earliest);
+    /// @notice The relayed instruction's deadline has passed.
+    error LedgerInstructionExpired(uint64 deadline);
+
+    /// @notice Anchors a batch root.
+    /// @dev Only an active GATEWAY member; a root is anchored once.
+    /// @param root StandardMerkleTree root of the batch.
+    /// @param count Number of leaves in the batch.
+    /// @param kind Records or AccessLog.
+    function anchorBatch(bytes32 root, uint256 count, BatchKind kind) external;
+
+    /// @notice Anchors several batch roots in one transaction.
+    /// @param roots The roots.
+    /// @param counts Leaf counts, one per root.
+    /// @param kinds Kinds, one per root.
+    function anchorBatches(bytes32[] calldata roots, uint256[] calldata counts, BatchKind[] calldata kinds) external;
+
+    /// @notice Files an objection against an Active record; it becomes Disputed.
+    /// @dev Any active member, on the subject's behalf.
+    /// @param record The record and its proof.
+    /// @param reasonHash Hash of the objection's reason document.
+    function fileObjection(RecordProof calldata record, bytes32 reasonHash) external;
+
+    /// @notice Resolves an objection: rejected (Active again), upheld and revoked, or
+    /// upheld with a correction (the record becomes Corrected, superseded by `correction`).
+    /// @dev Only the record's provider. `correction` must be empty (zero root) unless the
+    /// outcome is Corrected; then it must be an anchored record of the same subject, catalog
+    /// entry and provider whose `supersedes` is this record.
+    /// @param record The disputed record and its proof.
+    /// @param outcome The resolution.
+    /// @param correction The correcting record and its proof, or an empty one.
+    function resolveObjection(
+        RecordProof calldata record,
+        ObjectionOutcome outcome,
+        RecordProof calldata correction
+    ) external;
+
+    /// @notice resolveObjection on the provider's EIP-712 instruction, relayed by a gateway.
+    /// @param record The disputed record and its proof.
+    /// @param outcome The resolution.
+    /// @param correction The correcting record and its proof, or an empty one.
+    /// @param instruction The provider's nonce, deadline and signature.
+    function resolveObjectionBySig(
+        RecordProof calldata record,
+        ObjectionOutcome outcome,
+        RecordProof calldata correction,
+        Instruction calldata instruction
+    ) external;
+
+    /// @notice Revokes an Active or Disputed record.
+    /// @dev Only the record's provider.
+    /// @param record The record and its proof.
+    /// @param reasonHash Hash of the revocation decision.
+    function revoke(RecordProof calldata record, bytes32 reasonHash) external;
+
+    /// @notice revoke on the provider's EIP-712 instruction, relayed by a gateway.
+    /// @param record The record and its proof.
+    /// @param reasonHash Hash of the revocation decision.
+    /// @param instruction The provider's nonce, deadline and signature.
+    function revokeBySig(RecordProof calldata record, bytes32 reasonHash, Instruction calldata instruction) external;
+
+    /// @notice Requests credit repair of an Active record.
+    /// @dev Any active member, on the subject's behalf.
+    /// @param record The record and its proof.
+    /// @param evidenceHash Hash of the evidence documents.
+    function requestRepair(RecordProof calldata record, bytes32 evidenceHash) external;
+
+    /// @notice Approves a pending repair: the record becomes Repaired.
+    /// @dev Only the record's provider, and only once the catalog version's
+    /// minDaysBeforeRepair have passed since the record's batch was anchored.
+    /// @param record The record and its proof.
+    function approveRepair(RecordProof calldata record) external;
+
+    /// @notice approveRepair on the provider's EIP-712 instruction, relayed by a gateway.
+    /// @param record The record and its proof.
+    /// @param instruction The provider's nonce, deadline and signature.
+    function approveRepairBySig(RecordProof calldata record, Instruction calldata instruction) external;
+
+    /// @notice Rejects a pending repair request.
+    /// @dev Only the record's provider.
+    /// @param record The record and its proof.
+    /// @param reasonHash Hash of the rejection decision.
+    function rejectRepair(RecordProof calldata record, bytes32 reasonHash) external;
+
+    /// @notice rejectRepair on the provider's EIP-712 instruction, relayed by a gateway.
+    /// @param record The record and its proof.
+    /// @param reasonHash Hash of the rejection decision.
+    /// @param instruction The provider's nonce, deadline and signature.
+    function rejectRepairBySig(RecordProof calldata record, bytes32 reasonHash, Instruction calldata instruction)
+        external;
+
+    /// @notice A record's status and the record that superseded it, if any.
+    /// @param recordId The record.
+    /// @return status The status (Active for any record never acted on).
+    /// @return supersededBy The correcting record, or zero.
+    function statusOf(bytes32 recordId) external view returns (Status status, bytes32 supersededBy);
+
+    /// @notice A record's full lifecycle state.
+    /// @param recordId The record.
+    /// @return The state.
+    function recordState(bytes32 recordId) external view returns (RecordState memory);
+
+    /// @notice An anchored batch.
+    /// @param root The batch root.
+    /// @return The batch; reverts with LedgerUnknownBatch for roots never anchored.
+    function batch(bytes32 root) external view returns (Batch memory);
+
+    /// @notice The EIP-712 digest a provider signs for a record (type CreditRecord).
+    /// @param leaf The record leaf.
+    /// @return The digest.
+    function recordDigest(RecordLeaf calldata leaf) external view returns (bytes32);
+
+    /// @notice The next instruction nonce of a provider.
+    /// @param provider The provider.
+    /// @return The nonce its next relayed instruction must carry.
+    function nonces(address provider) external view returns (uint256);
+
+    /// @notice The consortium whose roles this ledger checks.
+    /// @return Its address.
+    function consortium() external view returns (address);
+
+    /// @notice The catalog whose repair rules this ledger applies.
+    /// @return Its address.
+    function catalog() external view returns (address);
+}
