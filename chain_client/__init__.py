@@ -1,15 +1,32 @@
 """chain_client: the credit-ledger contracts from Python.
 
 Connect to a chain (`Chain.embedded()` or `Chain.connect(url)`), deploy or attach the
-contracts (`deploy_stack`, `attach_stack`), and use the typed wrappers (`Consortium`).
-Every error raised on purpose derives from `ChainClientError`; a contract revert is a
-`ContractRevertError` with the Solidity error's name and arguments, whichever node
-raised it.
+contracts (`deploy_stack`, `attach_stack`), and use the typed wrappers (`Consortium`,
+`CreditCatalog`, `CreditLedger`, `CommitmentRegistry`). The hashing rules of the design
+(record leaves, batch trees, per-field content commitments, EIP-712 digests) live here
+too, so that anyone can recompute what the chain holds. Every error raised on purpose
+derives from `ChainClientError`; a contract revert is a `ContractRevertError` with the
+Solidity error's name and arguments, whichever node raised it.
 """
 
 from chain_client._artifacts import Artifact, artifact_names, load_artifact
+from chain_client._catalog import CatalogEntry, CatalogEntrySpec, CreditCatalog, DisclosureClass, ListKind
 from chain_client._chain import Chain, Event
+from chain_client._commitments import (
+    Commitment,
+    CommitmentKind,
+    CommitmentRegistry,
+    CommitmentSpec,
+    CommitmentStatus,
+)
 from chain_client._consortium import Call, Consortium, Member, MemberSpec, Proposal
+from chain_client._content import (
+    ContentCommitment,
+    DisclosedField,
+    Disclosure,
+    canonical_json,
+    verify_disclosure,
+)
 from chain_client._deployment import (
     DeployedContract,
     DeploymentRecord,
@@ -18,6 +35,7 @@ from chain_client._deployment import (
     save_deployment,
 )
 from chain_client._devnet import DEVELOPMENT_CHAIN_IDS, DevAccount, Devnet, devnet_for
+from chain_client._eip712 import LedgerDomain, recover_signer
 from chain_client._errors import (
     ArtifactError,
     BuildError,
@@ -28,35 +46,83 @@ from chain_client._errors import (
     DevKeyRefusedError,
     TransactionError,
 )
+from chain_client._ledger import (
+    Batch,
+    BatchKind,
+    CreditLedger,
+    Instruction,
+    ObjectionOutcome,
+    RecordProof,
+    RecordState,
+    RecordStatus,
+)
+from chain_client._merkle import MultiProof, StandardMerkleTree, verify_multiproof, verify_proof
+from chain_client._records import (
+    LEAF_ENCODING,
+    RecordLeaf,
+    catalog_id,
+    record_id,
+    record_tree,
+    subject_ref_resident,
+    subject_ref_uscc,
+)
 from chain_client._roles import Role
 from chain_client._stack import Stack, attach_stack, demo_members, deploy_demo_stack, deploy_stack
 
 __all__ = [
     "DEVELOPMENT_CHAIN_IDS",
+    "LEAF_ENCODING",
     "Artifact",
     "ArtifactError",
+    "Batch",
+    "BatchKind",
     "BuildError",
     "Call",
+    "CatalogEntry",
+    "CatalogEntrySpec",
     "Chain",
     "ChainClientError",
     "ChainUnavailableError",
+    "Commitment",
+    "CommitmentKind",
+    "CommitmentRegistry",
+    "CommitmentSpec",
+    "CommitmentStatus",
     "Consortium",
+    "ContentCommitment",
     "ContractRevertError",
+    "CreditCatalog",
+    "CreditLedger",
     "DeployedContract",
     "DeploymentMismatchError",
     "DeploymentRecord",
     "DevAccount",
     "DevKeyRefusedError",
     "Devnet",
+    "DisclosedField",
+    "Disclosure",
+    "DisclosureClass",
     "Event",
+    "Instruction",
+    "LedgerDomain",
+    "ListKind",
     "Member",
     "MemberSpec",
+    "MultiProof",
+    "ObjectionOutcome",
     "Proposal",
+    "RecordLeaf",
+    "RecordProof",
+    "RecordState",
+    "RecordStatus",
     "Role",
     "Stack",
+    "StandardMerkleTree",
     "TransactionError",
     "artifact_names",
     "attach_stack",
+    "canonical_json",
+    "catalog_id",
     "check_deployment",
     "demo_members",
     "deploy_demo_stack",
@@ -64,5 +130,13 @@ __all__ = [
     "devnet_for",
     "load_artifact",
     "load_deployment",
+    "record_id",
+    "record_tree",
+    "recover_signer",
     "save_deployment",
+    "subject_ref_resident",
+    "subject_ref_uscc",
+    "verify_disclosure",
+    "verify_multiproof",
+    "verify_proof",
 ]

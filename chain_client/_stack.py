@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
+from chain_client._catalog import CreditCatalog
 from chain_client._chain import Chain
+from chain_client._commitments import CommitmentRegistry
 from chain_client._consortium import DEFAULT_PROPOSAL_LIFETIME, Consortium, MemberSpec
 from chain_client._deployment import DeploymentRecord, check_deployment, new_record, record_contract
 from chain_client._devnet import Devnet, devnet_for
+from chain_client._ledger import CreditLedger
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,9 @@ class Stack:
 
     chain: Chain
     consortium: Consortium
+    catalog: CreditCatalog
+    ledger: CreditLedger
+    commitments: CommitmentRegistry
     record: DeploymentRecord
 
 
@@ -34,14 +40,20 @@ def deploy_stack(
     consortium, receipt = Consortium.deploy(
         chain, deployer, members, threshold=threshold, proposal_lifetime=proposal_lifetime
     )
-    record = new_record(chain, {"Consortium": record_contract(chain, consortium.address, receipt)})
-    return Stack(chain=chain, consortium=consortium, record=record)
+    contracts = {"Consortium": record_contract(chain, consortium.address, receipt)}
+    catalog_address, receipt = chain.deploy(deployer, "CreditCatalog", consortium.address)
+    contracts["CreditCatalog"] = record_contract(chain, catalog_address, receipt)
+    ledger_address, receipt = chain.deploy(deployer, "CreditLedger", consortium.address, catalog_address)
+    contracts["CreditLedger"] = record_contract(chain, ledger_address, receipt)
+    registry_address, receipt = chain.deploy(deployer, "CommitmentRegistry", consortium.address)
+    contracts["CommitmentRegistry"] = record_contract(chain, registry_address, receipt)
+    return _stack(chain, new_record(chain, contracts))
 
 
 def attach_stack(chain: Chain, record: DeploymentRecord) -> Stack:
     """The stack a record describes, after checking that chain holds it."""
     check_deployment(chain, record)
-    return Stack(chain=chain, consortium=Consortium(chain, record.address("Consortium")), record=record)
+    return _stack(chain, record)
 
 
 def demo_members(devnet: Devnet) -> list[MemberSpec]:
@@ -57,3 +69,14 @@ def deploy_demo_stack(chain: Chain) -> Stack:
     devnet = devnet_for(chain.chain_id)
     deployer = devnet.accounts[0].account
     return deploy_stack(chain, deployer, demo_members(devnet), threshold=devnet.threshold)
+
+
+def _stack(chain: Chain, record: DeploymentRecord) -> Stack:
+    return Stack(
+        chain=chain,
+        consortium=Consortium(chain, record.address("Consortium")),
+        catalog=CreditCatalog(chain, record.address("CreditCatalog")),
+        ledger=CreditLedger(chain, record.address("CreditLedger")),
+        commitments=CommitmentRegistry(chain, record.address("CommitmentRegistry")),
+        record=record,
+    )

@@ -14,13 +14,13 @@ from chain_client import (
     Call,
     Chain,
     Consortium,
-    ContractRevertError,
     Devnet,
     MemberSpec,
     Role,
     Stack,
     deploy_stack,
 )
+from tests.support.reverts import expect_revert
 
 LIFETIME = 7 * 24 * 3600
 
@@ -50,14 +50,6 @@ def newcomer_spec(**overrides: Any) -> MemberSpec:
     }
     fields.update(overrides)
     return MemberSpec(**fields)
-
-
-def expect_revert(action: Callable[[], object], name: str, **arguments: Any) -> ContractRevertError:
-    with pytest.raises(ContractRevertError) as caught:
-        action()
-    assert caught.value.name == name, str(caught.value)
-    assert caught.value.arguments == arguments, str(caught.value)
-    return caught.value
 
 
 def govern(consortium: Consortium, governors: list[LocalAccount], call: Call) -> None:

@@ -1,0 +1,130 @@
+"""Typed wrapper over the CommitmentRegistry contract."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from web3.types import TxReceipt
+
+from chain_client._chain import Chain, Event
+from chain_client._keccak import keccak
+from chain_client._records import ZERO32
+
+CONTRACT_NAME = "CommitmentRegistry"
+
+
+class CommitmentKind(IntEnum):
+    """告知承诺 notification-and-commitment; 容缺受理 incomplete acceptance; 自律承诺 self-discipline."""
+
+    NOTIFICATION_COMMITMENT = 0
+    INCOMPLETE_ACCEPTANCE = 1
+    SELF_DISCIPLINE = 2
+
+
+class CommitmentStatus(IntEnum):
+    """A commitment's status; NONE means unknown."""
+
+    NONE = 0
+    PENDING = 1
+    FULFILLED = 2
+    BREACHED = 3
+    WITHDRAWN = 4
+
+
+@dataclass(frozen=True)
+class CommitmentSpec:
+    """What a department records."""
+
+    subject_ref: bytes
+    kind: CommitmentKind
+    doc_hash: bytes
+    deadline: int
+
+    def as_abi(self) -> tuple[object, ...]:
+        """The CommitmentInput tuple."""
+        return (self.subject_ref, int(self.kind), self.doc_hash, self.deadline)
+
+    def commitment_id(self, department: ChecksumAddress) -> bytes:
+        """keccak256(abi.encode(department, subjectRef, kind, docHash)), as the contract computes it."""
+        return keccak(
+            bytes(12)
+            + bytes.fromhex(department[2:])
+            + self.subject_ref
+            + int(self.kind).to_bytes(32, "big")
+            + self.doc_hash
+        )
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A commitment as the chain holds it."""
+
+    commitment_id: bytes
+    department: ChecksumAddress
+    kind: CommitmentKind
+    status: CommitmentStatus
+    made_at: int
+    deadline: int
+    subject_ref: bytes
+    doc_hash: bytes
+    breach_record_id: bytes | None
+
+
+class CommitmentRegistry:
+    """Commitment letters: record, fulfil, breach, withdraw."""
+
+    def __init__(self, chain: Chain, address: ChecksumAddress) -> None:
+        self.chain = chain
+        self.address = address
+        self._contract = chain.contract(CONTRACT_NAME, address)
+
+    def record(self, department: LocalAccount, spec: CommitmentSpec) -> tuple[bytes, TxReceipt]:
+        """Record a commitment; returns its id and the receipt."""
+        receipt = self.chain.transact(department, self._contract.functions.record(spec.as_abi()))
+        return spec.commitment_id(department.address), receipt
+
+    def record_batch(self, department: LocalAccount, specs: Sequence[CommitmentSpec]) -> tuple[list[bytes], TxReceipt]:
+        """Record several commitments in one transaction."""
+        receipt = self.chain.transact(department, self._contract.functions.recordBatch([s.as_abi() for s in specs]))
+        return [s.commitment_id(department.address) for s in specs], receipt
+
+    def fulfil(self, department: LocalAccount, commitment_id: bytes) -> TxReceipt:
+        """Mark a commitment fulfilled."""
+        return self.chain.transact(department, self._contract.functions.fulfil(commitment_id))
+
+    def breach(
+        self, department: LocalAccount, commitment_id: bytes, breach_record_id: bytes, *, violation: bool = False
+    ) -> TxReceipt:
+        """Mark a commitment breached, naming the dishonesty record it produced."""
+        function = self._contract.functions.breach(commitment_id, breach_record_id, violation)
+        return self.chain.transact(department, function)
+
+    def withdraw(self, department: LocalAccount, commitment_id: bytes) -> TxReceipt:
+        """Withdraw a commitment."""
+        return self.chain.transact(department, self._contract.functions.withdraw(commitment_id))
+
+    def commitment(self, commitment_id: bytes) -> Commitment:
+        """A commitment; ContractRevertError CommitmentUnknown otherwise."""
+        department, kind, status, made_at, deadline, subject_ref, doc_hash, breach_id = self.chain.call(
+            self._contract.functions.commitment(commitment_id)
+        )
+        breach = bytes(breach_id)
+        return Commitment(
+            commitment_id=commitment_id,
+            department=department,
+            kind=CommitmentKind(kind),
+            status=CommitmentStatus(status),
+            made_at=int(made_at),
+            deadline=int(deadline),
+            subject_ref=bytes(subject_ref),
+            doc_hash=bytes(doc_hash),
+            breach_record_id=breach if breach != ZERO32 else None,
+        )
+
+    def events(self, receipt: TxReceipt) -> list[Event]:
+        """The registry's events in a receipt."""
+        return self.chain.decode_events(self._contract, receipt)

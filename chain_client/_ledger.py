@@ -1,0 +1,295 @@
+"""Typed wrapper over the CreditLedger contract: anchoring and the record lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from web3.types import TxReceipt
+
+from chain_client._chain import Chain, Event
+from chain_client._eip712 import (
+    LedgerDomain,
+    approve_repair_struct_hash,
+    record_struct_hash,
+    reject_repair_struct_hash,
+    resolve_objection_struct_hash,
+    revoke_struct_hash,
+    sign_digest,
+)
+from chain_client._merkle import StandardMerkleTree
+from chain_client._records import ZERO32, RecordLeaf
+
+CONTRACT_NAME = "CreditLedger"
+INSTRUCTION_LIFETIME = 3600  # seconds a relayed instruction stays valid by default
+
+
+class BatchKind(IntEnum):
+    """What a batch root commits to."""
+
+    RECORDS = 0
+    ACCESS_LOG = 1
+
+
+class RecordStatus(IntEnum):
+    """A record's lifecycle status on chain."""
+
+    ACTIVE = 0
+    DISPUTED = 1
+    CORRECTED = 2
+    REVOKED = 3
+    REPAIRED = 4
+
+
+class ObjectionOutcome(IntEnum):
+    """How a provider resolves an objection."""
+
+    REJECTED = 0
+    REVOKED = 1
+    CORRECTED = 2
+
+
+@dataclass(frozen=True)
+class RecordProof:
+    """A record leaf with the Merkle proof that it is in an anchored batch."""
+
+    leaf: RecordLeaf
+    root: bytes
+    proof: tuple[bytes, ...]
+
+    @classmethod
+    def from_tree(cls, tree: StandardMerkleTree, leaves: Sequence[RecordLeaf], index: int) -> RecordProof:
+        """The proof of leaves[index] in the tree built over leaves."""
+        return cls(leaf=leaves[index], root=tree.root, proof=tuple(tree.proof(index)))
+
+    def as_abi(self) -> tuple[object, ...]:
+        """The RecordProof tuple."""
+        return (self.leaf.values(), self.root, list(self.proof))
+
+
+_EMPTY_PROOF: tuple[object, ...] = ((ZERO32, ZERO32, 0, ZERO32, ZERO32, "0x" + "00" * 20, 0, ZERO32), ZERO32, [])
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """A provider's signed instruction for a gateway to relay."""
+
+    signer: ChecksumAddress
+    nonce: int
+    deadline: int
+    signature: bytes
+
+    def as_abi(self) -> tuple[object, ...]:
+        """The Instruction tuple."""
+        return (self.nonce, self.deadline, self.signature)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """An anchored batch."""
+
+    root: bytes
+    gateway: ChecksumAddress
+    kind: BatchKind
+    count: int
+    block_number: int
+    anchored_at: int
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """A record's lifecycle state on chain."""
+
+    status: RecordStatus
+    repair_pending: bool
+    superseded_by: bytes | None
+
+
+class CreditLedger:
+    """Batch anchoring and the record lifecycle."""
+
+    def __init__(self, chain: Chain, address: ChecksumAddress) -> None:
+        self.chain = chain
+        self.address = address
+        self._contract = chain.contract(CONTRACT_NAME, address)
+        self.domain = LedgerDomain(chain_id=chain.chain_id, verifying_contract=address)
+
+    # ---------------------------------------------------------------- anchoring
+
+    def anchor_batch(
+        self, gateway: LocalAccount, root: bytes, count: int, kind: BatchKind = BatchKind.RECORDS
+    ) -> TxReceipt:
+        """Anchor one batch root."""
+        return self.chain.transact(gateway, self._contract.functions.anchorBatch(root, count, int(kind)))
+
+    def anchor_batches(
+        self, gateway: LocalAccount, roots: Sequence[bytes], counts: Sequence[int], kinds: Sequence[BatchKind]
+    ) -> TxReceipt:
+        """Anchor several batch roots in one transaction."""
+        function = self._contract.functions.anchorBatches(list(roots), list(counts), [int(k) for k in kinds])
+        return self.chain.transact(gateway, function)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def file_objection(self, member: LocalAccount, record: RecordProof, reason_hash: bytes) -> TxReceipt:
+        """File an objection on the subject's behalf."""
+        return self.chain.transact(member, self._contract.functions.fileObjection(record.as_abi(), reason_hash))
+
+    def resolve_objection(
+        self,
+        provider: LocalAccount,
+        record: RecordProof,
+        outcome: ObjectionOutcome,
+        correction: RecordProof | None = None,
+    ) -> TxReceipt:
+        """Resolve an objection as the record's provider."""
+        function = self._contract.functions.resolveObjection(record.as_abi(), int(outcome), _proof_abi(correction))
+        return self.chain.transact(provider, function)
+
+    def revoke(self, provider: LocalAccount, record: RecordProof, reason_hash: bytes) -> TxReceipt:
+        """Revoke a record as its provider."""
+        return self.chain.transact(provider, self._contract.functions.revoke(record.as_abi(), reason_hash))
+
+    def request_repair(self, member: LocalAccount, record: RecordProof, evidence_hash: bytes) -> TxReceipt:
+        """Request credit repair on the subject's behalf."""
+        return self.chain.transact(member, self._contract.functions.requestRepair(record.as_abi(), evidence_hash))
+
+    def approve_repair(self, provider: LocalAccount, record: RecordProof) -> TxReceipt:
+        """Approve a pending repair as the record's provider."""
+        return self.chain.transact(provider, self._contract.functions.approveRepair(record.as_abi()))
+
+    def reject_repair(self, provider: LocalAccount, record: RecordProof, reason_hash: bytes) -> TxReceipt:
+        """Reject a pending repair as the record's provider."""
+        return self.chain.transact(provider, self._contract.functions.rejectRepair(record.as_abi(), reason_hash))
+
+    # ------------------------------------------ provider instructions, relayed
+
+    def sign_resolve_objection(
+        self,
+        provider: LocalAccount,
+        record: RecordProof,
+        outcome: ObjectionOutcome,
+        correction: RecordProof | None = None,
+        *,
+        deadline: int | None = None,
+    ) -> Instruction:
+        """The provider's signed ResolveObjection instruction."""
+        correction_id = correction.leaf.record_id if correction else ZERO32
+        return self._instruction(
+            provider,
+            lambda nonce, until: resolve_objection_struct_hash(
+                record.leaf.record_id, int(outcome), correction_id, nonce, until
+            ),
+            deadline,
+        )
+
+    def sign_revoke(
+        self, provider: LocalAccount, record: RecordProof, reason_hash: bytes, *, deadline: int | None = None
+    ) -> Instruction:
+        """The provider's signed Revoke instruction."""
+        return self._instruction(
+            provider,
+            lambda nonce, until: revoke_struct_hash(record.leaf.record_id, reason_hash, nonce, until),
+            deadline,
+        )
+
+    def sign_approve_repair(
+        self, provider: LocalAccount, record: RecordProof, *, deadline: int | None = None
+    ) -> Instruction:
+        """The provider's signed ApproveRepair instruction."""
+        return self._instruction(
+            provider, lambda nonce, until: approve_repair_struct_hash(record.leaf.record_id, nonce, until), deadline
+        )
+
+    def sign_reject_repair(
+        self, provider: LocalAccount, record: RecordProof, reason_hash: bytes, *, deadline: int | None = None
+    ) -> Instruction:
+        """The provider's signed RejectRepair instruction."""
+        return self._instruction(
+            provider,
+            lambda nonce, until: reject_repair_struct_hash(record.leaf.record_id, reason_hash, nonce, until),
+            deadline,
+        )
+
+    def relay_resolve_objection(
+        self,
+        gateway: LocalAccount,
+        record: RecordProof,
+        outcome: ObjectionOutcome,
+        instruction: Instruction,
+        correction: RecordProof | None = None,
+    ) -> TxReceipt:
+        """Relay a provider's ResolveObjection instruction as a gateway."""
+        function = self._contract.functions.resolveObjectionBySig(
+            record.as_abi(), int(outcome), _proof_abi(correction), instruction.as_abi()
+        )
+        return self.chain.transact(gateway, function)
+
+    def relay_revoke(
+        self, gateway: LocalAccount, record: RecordProof, reason_hash: bytes, instruction: Instruction
+    ) -> TxReceipt:
+        """Relay a provider's Revoke instruction as a gateway."""
+        function = self._contract.functions.revokeBySig(record.as_abi(), reason_hash, instruction.as_abi())
+        return self.chain.transact(gateway, function)
+
+    def relay_approve_repair(self, gateway: LocalAccount, record: RecordProof, instruction: Instruction) -> TxReceipt:
+        """Relay a provider's ApproveRepair instruction as a gateway."""
+        function = self._contract.functions.approveRepairBySig(record.as_abi(), instruction.as_abi())
+        return self.chain.transact(gateway, function)
+
+    def relay_reject_repair(
+        self, gateway: LocalAccount, record: RecordProof, reason_hash: bytes, instruction: Instruction
+    ) -> TxReceipt:
+        """Relay a provider's RejectRepair instruction as a gateway."""
+        function = self._contract.functions.rejectRepairBySig(record.as_abi(), reason_hash, instruction.as_abi())
+        return self.chain.transact(gateway, function)
+
+    # --------------------------------------------------------------------- views
+
+    def state(self, record_id: bytes) -> RecordState:
+        """A record's lifecycle state (Active for any record never acted on)."""
+        status, pending, superseded_by = self.chain.call(self._contract.functions.recordState(record_id))
+        superseded = bytes(superseded_by)
+        return RecordState(RecordStatus(status), bool(pending), superseded if superseded != ZERO32 else None)
+
+    def batch(self, root: bytes) -> Batch:
+        """An anchored batch; ContractRevertError LedgerUnknownBatch otherwise."""
+        gateway, kind, count, block_number, anchored_at = self.chain.call(self._contract.functions.batch(root))
+        return Batch(root, gateway, BatchKind(kind), int(count), int(block_number), int(anchored_at))
+
+    def record_digest_on_chain(self, leaf: RecordLeaf) -> bytes:
+        """The contract's EIP-712 digest of a record (for checking off-chain digests)."""
+        return bytes(self.chain.call(self._contract.functions.recordDigest(leaf.values())))
+
+    def record_digest(self, leaf: RecordLeaf) -> bytes:
+        """The EIP-712 digest a provider signs for a record, computed locally."""
+        return self.domain.digest(record_struct_hash(leaf))
+
+    def sign_record(self, provider: LocalAccount, leaf: RecordLeaf) -> bytes:
+        """The provider's EIP-712 CreditRecord signature."""
+        return sign_digest(provider, self.record_digest(leaf))
+
+    def nonce(self, provider: ChecksumAddress) -> int:
+        """The nonce the provider's next relayed instruction must carry."""
+        return int(self.chain.call(self._contract.functions.nonces(provider)))
+
+    def events(self, receipt: TxReceipt) -> list[Event]:
+        """The ledger's events in a receipt."""
+        return self.chain.decode_events(self._contract, receipt)
+
+    # ------------------------------------------------------------------ internal
+
+    def _instruction(
+        self, provider: LocalAccount, struct_hash: Callable[[int, int], bytes], deadline: int | None
+    ) -> Instruction:
+        nonce = self.nonce(provider.address)
+        until = deadline if deadline is not None else self.chain.latest_timestamp() + INSTRUCTION_LIFETIME
+        digest = self.domain.digest(struct_hash(nonce, until))
+        return Instruction(provider.address, nonce, until, sign_digest(provider, digest))
+
+
+def _proof_abi(proof: RecordProof | None) -> tuple[object, ...]:
+    return proof.as_abi() if proof is not None else _EMPTY_PROOF

@@ -1,0 +1,145 @@
+"""The normative hashing rules: ids, record leaves, content commitments, EIP-712 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+import pytest
+from eth_abi.abi import encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils.crypto import keccak
+
+from chain_client import (
+    ContentCommitment,
+    DisclosedField,
+    Disclosure,
+    LedgerDomain,
+    RecordLeaf,
+    canonical_json,
+    catalog_id,
+    record_id,
+    recover_signer,
+    subject_ref_resident,
+    subject_ref_uscc,
+    verify_disclosure,
+)
+from chain_client._eip712 import record_struct_hash, sign_digest
+
+PROVIDER = "0x917A6C517e2940FA51575f7E7BE9B3445cc69492"
+PAYLOAD = {
+    "penaltyNumber": "京市监罚〔2026〕118号",
+    "subjectName": "北京某某科技有限公司",
+    "decision": {"fine": 50000, "currency": "CNY"},
+    "decidedOn": "2026-03-02",
+}
+
+
+def test_identifiers_follow_the_design() -> None:
+    """subjectRef is HMAC-SHA256 over a typed prefix; catalogId and recordId are keccak of their inputs."""
+    key = os.urandom(32)
+    code = "91110108MA01ABCD2X"
+    assert subject_ref_uscc(key, code) == hmac.new(key, b"USCC:" + code.encode(), hashlib.sha256).digest()
+    assert (
+        subject_ref_resident(key, "11010519491231002X")
+        == hmac.new(key, b"RID:11010519491231002X", hashlib.sha256).digest()
+    )
+    assert catalog_id("BJ-XZCF-001") == keccak(text="BJ-XZCF-001")
+    args = (PROVIDER, os.urandom(32), os.urandom(32), os.urandom(32), 1_760_000_000)
+    expected = keccak(encode(["address", "bytes32", "bytes32", "bytes32", "uint64"], list(args)))
+    assert record_id(*args) == expected
+
+
+def test_canonical_json_is_rfc8785() -> None:
+    """Keys sorted, no spaces, UTF-8 kept: the same bytes whatever the input order."""
+    assert canonical_json({"b": 1, "a": [True, None, "京"]}) == '{"a":[true,null,"京"],"b":1}'.encode()
+    assert canonical_json({"x": 1.0}) == b'{"x":1}'
+
+
+def test_disclosure_reveals_chosen_fields_and_verifies() -> None:
+    """Disclosed fields verify against contentHash with their salts; the others stay out."""
+    commitment = ContentCommitment(PAYLOAD, os.urandom(32))
+    disclosure = commitment.disclose(["decision", "subjectName"])
+    assert set(disclosure.fields) == {"decision", "subjectName"}
+    assert disclosure.fields["decision"].value == PAYLOAD["decision"]
+    assert verify_disclosure(commitment.content_hash, disclosure)
+
+
+@pytest.mark.parametrize("change", ["value", "salt", "name"])
+def test_altered_disclosure_fails(change: str) -> None:
+    """Changing a disclosed value, its salt or its name breaks the multiproof."""
+    commitment = ContentCommitment(PAYLOAD, os.urandom(32))
+    disclosure = commitment.disclose(["decision"])
+    field = disclosure.fields["decision"]
+    if change == "value":
+        fields = {"decision": DisclosedField({"fine": 5, "currency": "CNY"}, field.salt)}
+    elif change == "salt":
+        fields = {"decision": DisclosedField(field.value, os.urandom(32))}
+    else:
+        fields = {"decidedOn": field}
+    assert not verify_disclosure(commitment.content_hash, Disclosure(fields, disclosure.proof, disclosure.proof_flags))
+
+
+def test_content_hash_depends_on_the_seed_and_every_field() -> None:
+    """Another seed or any changed field gives another contentHash; key order does not."""
+    seed = os.urandom(32)
+    base = ContentCommitment(PAYLOAD, seed).content_hash
+    assert ContentCommitment(dict(reversed(list(PAYLOAD.items()))), seed).content_hash == base
+    assert ContentCommitment(PAYLOAD, os.urandom(32)).content_hash != base
+    assert ContentCommitment({**PAYLOAD, "decidedOn": "2026-03-03"}, seed).content_hash != base
+
+
+def test_disclosing_an_unknown_field_or_an_empty_payload_is_refused() -> None:
+    """Only fields of the payload can be disclosed; a payload needs a field and a 32-byte seed."""
+    with pytest.raises(KeyError, match="nope"):
+        ContentCommitment(PAYLOAD, os.urandom(32)).disclose(["nope"])
+    with pytest.raises(ValueError, match="at least one field"):
+        ContentCommitment({}, os.urandom(32))
+    with pytest.raises(ValueError, match="32 bytes"):
+        ContentCommitment(PAYLOAD, b"short")
+
+
+def test_record_digest_matches_eth_account_typed_data() -> None:
+    """Our hand-built CreditRecord digest equals eth-account's generic EIP-712 encoding."""
+    leaf = RecordLeaf.create(
+        catalog_id=catalog_id("BJ-XZCF-001"),
+        catalog_version=2,
+        subject_ref=os.urandom(32),
+        content_hash=os.urandom(32),
+        provider=PROVIDER,
+        issued_at=1_760_000_000,
+        supersedes=os.urandom(32),
+    )
+    domain = LedgerDomain(chain_id=31337, verifying_contract="0x5FbDB2315678afecb367f032d93F642f64180aa3")
+    types = {
+        "CreditRecord": [
+            {"name": "recordId", "type": "bytes32"},
+            {"name": "catalogId", "type": "bytes32"},
+            {"name": "catalogVersion", "type": "uint16"},
+            {"name": "subjectRef", "type": "bytes32"},
+            {"name": "contentHash", "type": "bytes32"},
+            {"name": "provider", "type": "address"},
+            {"name": "issuedAt", "type": "uint64"},
+            {"name": "supersedes", "type": "bytes32"},
+        ]
+    }
+    message = dict(zip([f["name"] for f in types["CreditRecord"]], leaf.values(), strict=True))
+    signable = encode_typed_data(domain.as_dict(), types, message)
+    expected = keccak(b"\x19" + signable.version + signable.header + signable.body)
+    assert domain.digest(record_struct_hash(leaf)) == expected
+
+
+def test_signatures_recover_to_their_signer_and_nothing_else() -> None:
+    """recover_signer returns the signer, None for malformed or high-s signatures."""
+    account = Account.create()
+    digest = os.urandom(32)
+    signature = sign_digest(account, digest)
+    assert recover_signer(digest, signature) == account.address
+    assert recover_signer(os.urandom(32), signature) != account.address
+    assert recover_signer(digest, signature[:64]) is None
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    s = int.from_bytes(signature[32:64], "big")
+    high_s = signature[:32] + (n - s).to_bytes(32, "big") + bytes([signature[64] ^ 1])
+    assert recover_signer(digest, high_s) is None

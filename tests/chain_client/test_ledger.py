@@ -1,0 +1,606 @@
+"""CreditLedger: batch anchoring and the record lifecycle, on every backend."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from chain_client import (
+    BatchKind,
+    Chain,
+    CreditLedger,
+    ObjectionOutcome,
+    RecordProof,
+    RecordStatus,
+    Stack,
+    catalog_id,
+    recover_signer,
+)
+from chain_client._eip712 import revoke_struct_hash
+from tests.chain_client.conftest import (
+    MIN_DAYS_BEFORE_REPAIR,
+    AnchoredBatch,
+    anchor,
+    govern,
+    make_leaf,
+    penalty_spec,
+)
+from tests.support.reverts import expect_revert
+
+REASON = b"\x0e" * 32
+DAY = 24 * 3600
+
+
+@pytest.fixture
+def ledger(stack: Stack) -> CreditLedger:
+    return stack.ledger
+
+
+def _correction_of(
+    stack: Stack, gateway: LocalAccount, batch: AnchoredBatch, index: int, **changes: object
+) -> RecordProof:
+    """A correcting record of batch.leaves[index], anchored in a batch of its own."""
+    original = batch.leaves[index]
+    fields: dict[str, object] = {"subject_ref": original.subject_ref, "supersedes": original.record_id}
+    entry = changes.pop("entry", original.catalog_id)
+    provider = changes.pop("provider", original.provider)
+    fields.update(changes)
+    leaf = make_leaf(entry, provider, issued_at=1_760_086_400, **fields)  # type: ignore[arg-type]
+    return anchor(stack, gateway, [leaf, make_leaf(entry, provider)]).proof(0)
+
+
+# ------------------------------------------------------------------ anchoring
+
+
+def test_anchor_batch_records_gateway_count_block_and_time(
+    chain: Chain, ledger: CreditLedger, gateway: LocalAccount
+) -> None:
+    """A gateway anchors a root once; the batch keeps gateway, kind, count, block and time."""
+    root = os.urandom(32)
+    receipt = ledger.anchor_batch(gateway, root, 100_000)
+    block = chain.w3.eth.get_block(receipt["blockNumber"])
+    batch = ledger.batch(root)
+    assert (batch.gateway, batch.kind, batch.count) == (gateway.address, BatchKind.RECORDS, 100_000)
+    assert (batch.block_number, batch.anchored_at) == (receipt["blockNumber"], block["timestamp"])
+    assert [(e.name, e.args) for e in ledger.events(receipt)] == [
+        ("BatchAnchored", {"root": root, "gateway": gateway.address, "kind": 0, "count": 100_000})
+    ]
+
+
+def test_anchor_batches_anchors_each_root(ledger: CreditLedger, gateway: LocalAccount) -> None:
+    """The batch form anchors records and access-log roots in one transaction."""
+    roots = [os.urandom(32) for _ in range(3)]
+    kinds = [BatchKind.RECORDS, BatchKind.ACCESS_LOG, BatchKind.RECORDS]
+    receipt = ledger.anchor_batches(gateway, roots, [10, 20, 30], kinds)
+    assert [e.args["root"] for e in ledger.events(receipt)] == roots
+    assert [(ledger.batch(r).kind, ledger.batch(r).count) for r in roots] == list(zip(kinds, [10, 20, 30], strict=True))
+
+
+def test_anchoring_is_for_active_gateways_only(
+    stack: Stack, ledger: CreditLedger, governors: list[LocalAccount], gateway: LocalAccount, provider: LocalAccount
+) -> None:
+    """A provider cannot anchor, nor can a suspended gateway."""
+    expect_revert(
+        lambda: ledger.anchor_batch(provider, os.urandom(32), 1), "LedgerNotGateway", account=provider.address
+    )
+    govern(stack.consortium, governors, stack.consortium.suspend_call(gateway.address))
+    expect_revert(lambda: ledger.anchor_batch(gateway, os.urandom(32), 1), "LedgerNotGateway", account=gateway.address)
+    expect_revert(
+        lambda: ledger.anchor_batches(gateway, [os.urandom(32)], [1], [BatchKind.RECORDS]),
+        "LedgerNotGateway",
+        account=gateway.address,
+    )
+
+
+def test_a_root_is_anchored_once(ledger: CreditLedger, gateway: LocalAccount, devnet: object) -> None:
+    """Anchoring a root again, by any gateway or within one batch call, is refused."""
+    root = os.urandom(32)
+    ledger.anchor_batch(gateway, root, 5)
+    expect_revert(lambda: ledger.anchor_batch(gateway, root, 5), "LedgerRootAlreadyAnchored", root=root)
+    other = os.urandom(32)
+    expect_revert(
+        lambda: ledger.anchor_batches(gateway, [other, other], [1, 1], [BatchKind.RECORDS] * 2),
+        "LedgerRootAlreadyAnchored",
+        root=other,
+    )
+
+
+@pytest.mark.parametrize(
+    ("root", "count", "error", "args"),
+    [
+        (bytes(32), 1, "LedgerZeroRoot", {}),
+        (b"\x01" * 32, 0, "LedgerInvalidCount", {"count": 0}),
+        (b"\x01" * 32, 2**24, "LedgerInvalidCount", {"count": 2**24}),
+    ],
+)
+def test_bad_batches_are_refused(
+    ledger: CreditLedger, gateway: LocalAccount, root: bytes, count: int, error: str, args: dict[str, object]
+) -> None:
+    """A zero root, an empty batch and a batch over 2^24 - 1 leaves are refused."""
+    expect_revert(lambda: ledger.anchor_batch(gateway, root, count), error, **args)
+
+
+def test_batch_arrays_must_match(ledger: CreditLedger, gateway: LocalAccount) -> None:
+    """anchorBatches with arrays of different lengths names the lengths."""
+    expect_revert(
+        lambda: ledger.anchor_batches(gateway, [os.urandom(32)] * 2, [1], [BatchKind.RECORDS] * 2),
+        "LedgerLengthMismatch",
+        roots=2,
+        counts=1,
+        kinds=2,
+    )
+
+
+def test_unknown_batch_is_refused(ledger: CreditLedger) -> None:
+    """Reading a root never anchored names it."""
+    root = os.urandom(32)
+    expect_revert(lambda: ledger.batch(root), "LedgerUnknownBatch", root=root)
+
+
+# ----------------------------------------------------------------- proving
+
+
+def test_an_honest_record_is_active_without_any_storage(ledger: CreditLedger, batch: AnchoredBatch) -> None:
+    """Anchoring writes nothing per record: every record starts Active."""
+    state = ledger.state(batch.leaves[0].record_id)
+    assert (state.status, state.repair_pending, state.superseded_by) == (RecordStatus.ACTIVE, False, None)
+
+
+def test_a_leaf_whose_record_id_is_not_its_hash_is_refused(
+    ledger: CreditLedger, auditor: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """A recordId that is not keccak256 of the leaf's fields is refused with both values."""
+    proof = batch.proof(0)
+    forged = replace(proof, leaf=replace(proof.leaf, record_id=os.urandom(32)))
+    expect_revert(
+        lambda: ledger.file_objection(auditor, forged, REASON),
+        "LedgerRecordIdMismatch",
+        recordId=forged.leaf.record_id,
+        computed=proof.leaf.record_id,
+    )
+
+
+@pytest.mark.parametrize("tamper", ["sibling", "leaf_field", "other_root"])
+def test_a_wrong_proof_is_refused(
+    stack: Stack, ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch, tamper: str
+) -> None:
+    """An altered sibling, leaf field or another anchored root fails the Merkle check."""
+    proof = batch.proof(1)
+    if tamper == "sibling":
+        bad = replace(proof, proof=(os.urandom(32), *proof.proof[1:]))
+    elif tamper == "leaf_field":
+        bad = replace(proof, leaf=replace(proof.leaf, catalog_version=2))
+    else:
+        other = anchor(stack, gateway, [make_leaf(proof.leaf.catalog_id, proof.leaf.provider) for _ in range(2)])
+        bad = replace(proof, root=other.tree.root)
+    expect_revert(
+        lambda: ledger.file_objection(auditor, bad, REASON),
+        "LedgerInvalidProof",
+        recordId=proof.leaf.record_id,
+        root=bad.root,
+    )
+
+
+def test_unknown_and_access_log_roots_are_refused(
+    ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """A record proved against a root never anchored, or against an access-log batch, is refused."""
+    proof = batch.proof(0)
+    unknown = os.urandom(32)
+    expect_revert(
+        lambda: ledger.file_objection(auditor, replace(proof, root=unknown), REASON), "LedgerUnknownBatch", root=unknown
+    )
+    access_log = os.urandom(32)
+    ledger.anchor_batch(gateway, access_log, 1, BatchKind.ACCESS_LOG)
+    expect_revert(
+        lambda: ledger.file_objection(auditor, replace(proof, root=access_log), REASON),
+        "LedgerNotRecordBatch",
+        root=access_log,
+    )
+
+
+# --------------------------------------------------------------- objections
+
+
+def test_any_member_files_an_objection(ledger: CreditLedger, auditor: LocalAccount, batch: AnchoredBatch) -> None:
+    """An objection makes the record Disputed and names the member and reason."""
+    proof = batch.proof(2)
+    receipt = ledger.file_objection(auditor, proof, REASON)
+    assert ledger.events(receipt)[0].args == {
+        "recordId": proof.leaf.record_id,
+        "subjectRef": proof.leaf.subject_ref,
+        "member": auditor.address,
+        "reasonHash": REASON,
+    }
+    assert ledger.state(proof.leaf.record_id).status == RecordStatus.DISPUTED
+
+
+def test_objections_need_an_active_member_and_an_active_record(
+    stack: Stack, ledger: CreditLedger, governors: list[LocalAccount], auditor: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """A second objection is refused, and so is one from a suspended member."""
+    proof = batch.proof(0)
+    ledger.file_objection(auditor, proof, REASON)
+    expect_revert(
+        lambda: ledger.file_objection(auditor, proof, REASON),
+        "LedgerInvalidStatus",
+        recordId=proof.leaf.record_id,
+        status=RecordStatus.DISPUTED,
+    )
+    govern(stack.consortium, governors, stack.consortium.suspend_call(auditor.address))
+    expect_revert(
+        lambda: ledger.file_objection(auditor, batch.proof(1), REASON), "LedgerNotMember", account=auditor.address
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [
+        (ObjectionOutcome.REJECTED, RecordStatus.ACTIVE),
+        (ObjectionOutcome.REVOKED, RecordStatus.REVOKED),
+    ],
+)
+def test_provider_rejects_or_revokes_on_objection(
+    ledger: CreditLedger,
+    auditor: LocalAccount,
+    provider: LocalAccount,
+    batch: AnchoredBatch,
+    outcome: ObjectionOutcome,
+    status: RecordStatus,
+) -> None:
+    """Rejected puts the record back to Active; upheld-revoked makes it Revoked."""
+    proof = batch.proof(0)
+    ledger.file_objection(auditor, proof, REASON)
+    receipt = ledger.resolve_objection(provider, proof, outcome)
+    assert ledger.events(receipt)[0].args == {
+        "recordId": proof.leaf.record_id,
+        "provider": provider.address,
+        "outcome": int(outcome),
+        "correctionId": bytes(32),
+    }
+    assert ledger.state(proof.leaf.record_id).status == status
+
+
+def test_provider_upholds_with_a_correction(
+    stack: Stack,
+    ledger: CreditLedger,
+    auditor: LocalAccount,
+    provider: LocalAccount,
+    gateway: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """A correction supersedes the record: the old one is Corrected and links forward."""
+    proof = batch.proof(0)
+    correction = _correction_of(stack, gateway, batch, 0)
+    ledger.file_objection(auditor, proof, REASON)
+    receipt = ledger.resolve_objection(provider, proof, ObjectionOutcome.CORRECTED, correction)
+    assert ledger.events(receipt)[0].args["correctionId"] == correction.leaf.record_id
+    old = ledger.state(proof.leaf.record_id)
+    assert (old.status, old.superseded_by) == (RecordStatus.CORRECTED, correction.leaf.record_id)
+    assert ledger.state(correction.leaf.record_id).status == RecordStatus.ACTIVE
+
+
+@pytest.mark.parametrize("mismatch", ["subject", "catalog", "supersedes", "provider"])
+def test_a_correction_must_match_the_record(
+    stack: Stack,
+    ledger: CreditLedger,
+    auditor: LocalAccount,
+    provider: LocalAccount,
+    other_provider: LocalAccount,
+    gateway: LocalAccount,
+    batch: AnchoredBatch,
+    mismatch: str,
+) -> None:
+    """A correction for another subject, catalog entry, record or provider is refused."""
+    changes: dict[str, object] = {
+        "subject": {"subject_ref": os.urandom(32)},
+        "catalog": {"entry": catalog_id("BJ-XZXK-002")},
+        "supersedes": {"supersedes": os.urandom(32)},
+        "provider": {"provider": other_provider.address},
+    }[mismatch]
+    correction = _correction_of(stack, gateway, batch, 0, **changes)
+    proof = batch.proof(0)
+    ledger.file_objection(auditor, proof, REASON)
+    expect_revert(
+        lambda: ledger.resolve_objection(provider, proof, ObjectionOutcome.CORRECTED, correction),
+        "LedgerCorrectionMismatch",
+        recordId=proof.leaf.record_id,
+        correctionId=correction.leaf.record_id,
+    )
+
+
+def test_resolution_refusals(
+    stack: Stack,
+    ledger: CreditLedger,
+    auditor: LocalAccount,
+    provider: LocalAccount,
+    other_provider: LocalAccount,
+    gateway: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """No objection, a stray correction, or another provider: each refused by name."""
+    proof = batch.proof(0)
+    record_id = proof.leaf.record_id
+    expect_revert(
+        lambda: ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED),
+        "LedgerNoObjection",
+        recordId=record_id,
+    )
+    ledger.file_objection(auditor, proof, REASON)
+    correction = _correction_of(stack, gateway, batch, 0)
+    expect_revert(
+        lambda: ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED, correction),
+        "LedgerUnexpectedCorrection",
+        recordId=record_id,
+    )
+    expect_revert(
+        lambda: ledger.resolve_objection(other_provider, proof, ObjectionOutcome.REJECTED),
+        "LedgerNotProvider",
+        recordId=record_id,
+        account=other_provider.address,
+    )
+
+
+def test_a_superseded_record_cannot_be_acted_on(
+    stack: Stack,
+    ledger: CreditLedger,
+    auditor: LocalAccount,
+    provider: LocalAccount,
+    gateway: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """Objection, revocation, repair and a second resolution of a Corrected record name its successor."""
+    proof = batch.proof(0)
+    correction = _correction_of(stack, gateway, batch, 0)
+    ledger.file_objection(auditor, proof, REASON)
+    ledger.resolve_objection(provider, proof, ObjectionOutcome.CORRECTED, correction)
+    args = {"recordId": proof.leaf.record_id, "supersededBy": correction.leaf.record_id}
+    expect_revert(lambda: ledger.file_objection(auditor, proof, REASON), "LedgerRecordSuperseded", **args)
+    expect_revert(lambda: ledger.revoke(provider, proof, REASON), "LedgerRecordSuperseded", **args)
+    expect_revert(lambda: ledger.request_repair(auditor, proof, REASON), "LedgerRecordSuperseded", **args)
+    expect_revert(
+        lambda: ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED), "LedgerRecordSuperseded", **args
+    )
+
+
+# ----------------------------------------------------------------- revocation
+
+
+def test_provider_revokes_a_record(ledger: CreditLedger, provider: LocalAccount, batch: AnchoredBatch) -> None:
+    """Revocation makes the record Revoked; revoking again is refused."""
+    proof = batch.proof(3)
+    receipt = ledger.revoke(provider, proof, REASON)
+    assert ledger.events(receipt)[0].args == {
+        "recordId": proof.leaf.record_id,
+        "provider": provider.address,
+        "reasonHash": REASON,
+    }
+    assert ledger.state(proof.leaf.record_id).status == RecordStatus.REVOKED
+    expect_revert(
+        lambda: ledger.revoke(provider, proof, REASON),
+        "LedgerInvalidStatus",
+        recordId=proof.leaf.record_id,
+        status=RecordStatus.REVOKED,
+    )
+
+
+def test_only_the_active_provider_revokes(
+    stack: Stack,
+    ledger: CreditLedger,
+    governors: list[LocalAccount],
+    provider: LocalAccount,
+    other_provider: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """Another provider cannot revoke; neither can the provider once suspended."""
+    proof = batch.proof(0)
+    expect_revert(
+        lambda: ledger.revoke(other_provider, proof, REASON),
+        "LedgerNotProvider",
+        recordId=proof.leaf.record_id,
+        account=other_provider.address,
+    )
+    govern(stack.consortium, governors, stack.consortium.suspend_call(provider.address))
+    expect_revert(
+        lambda: ledger.revoke(provider, proof, REASON),
+        "LedgerNotProvider",
+        recordId=proof.leaf.record_id,
+        account=provider.address,
+    )
+
+
+# --------------------------------------------------------------------- repair
+
+
+def test_repair_is_approved_after_the_minimum_days(
+    chain: Chain, ledger: CreditLedger, auditor: LocalAccount, provider: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """Approval before the catalog's minimum days is refused with the earliest time; after, the record is Repaired."""
+    proof = batch.proof(0)
+    receipt = ledger.request_repair(auditor, proof, REASON)
+    assert ledger.events(receipt)[0].name == "RepairRequested"
+    assert ledger.state(proof.leaf.record_id).repair_pending
+    earliest = ledger.batch(proof.root).anchored_at + MIN_DAYS_BEFORE_REPAIR * DAY
+    expect_revert(
+        lambda: ledger.approve_repair(provider, proof),
+        "LedgerRepairTooEarly",
+        recordId=proof.leaf.record_id,
+        earliest=earliest,
+    )
+    chain.increase_time(MIN_DAYS_BEFORE_REPAIR * DAY)
+    receipt = ledger.approve_repair(provider, proof)
+    assert ledger.events(receipt)[0].args == {"recordId": proof.leaf.record_id, "provider": provider.address}
+    state = ledger.state(proof.leaf.record_id)
+    assert (state.status, state.repair_pending) == (RecordStatus.REPAIRED, False)
+
+
+def test_repair_uses_the_record_catalog_version(
+    chain: Chain,
+    stack: Stack,
+    ledger: CreditLedger,
+    governors: list[LocalAccount],
+    auditor: LocalAccount,
+    provider: LocalAccount,
+    batch: AnchoredBatch,
+    penalty_entry: bytes,
+) -> None:
+    """A later catalog version with a shorter minimum does not shorten it for records of version 1."""
+    govern(
+        stack.consortium, governors, stack.catalog.update_call(penalty_spec(provider.address, min_days_before_repair=1))
+    )
+    proof = batch.proof(0)
+    ledger.request_repair(auditor, proof, REASON)
+    chain.increase_time(2 * DAY)
+    expect_revert(
+        lambda: ledger.approve_repair(provider, proof),
+        "LedgerRepairTooEarly",
+        recordId=proof.leaf.record_id,
+        earliest=ledger.batch(proof.root).anchored_at + MIN_DAYS_BEFORE_REPAIR * DAY,
+    )
+
+
+def test_repair_refusals(
+    ledger: CreditLedger,
+    auditor: LocalAccount,
+    provider: LocalAccount,
+    other_provider: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """No request, a second request, another provider, or a revoked record: each refused by name."""
+    proof = batch.proof(0)
+    record_id = proof.leaf.record_id
+    expect_revert(lambda: ledger.approve_repair(provider, proof), "LedgerNoRepairRequest", recordId=record_id)
+    expect_revert(lambda: ledger.reject_repair(provider, proof, REASON), "LedgerNoRepairRequest", recordId=record_id)
+    ledger.request_repair(auditor, proof, REASON)
+    expect_revert(
+        lambda: ledger.request_repair(auditor, proof, REASON), "LedgerRepairAlreadyRequested", recordId=record_id
+    )
+    expect_revert(
+        lambda: ledger.approve_repair(other_provider, proof),
+        "LedgerNotProvider",
+        recordId=record_id,
+        account=other_provider.address,
+    )
+    revoked = batch.proof(1)
+    ledger.revoke(provider, revoked, REASON)
+    expect_revert(
+        lambda: ledger.request_repair(auditor, revoked, REASON),
+        "LedgerInvalidStatus",
+        recordId=revoked.leaf.record_id,
+        status=RecordStatus.REVOKED,
+    )
+
+
+def test_provider_rejects_a_repair(
+    ledger: CreditLedger, auditor: LocalAccount, provider: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """A rejected request clears the pending flag, keeps the record Active, and may be made again."""
+    proof = batch.proof(0)
+    ledger.request_repair(auditor, proof, REASON)
+    receipt = ledger.reject_repair(provider, proof, REASON)
+    assert ledger.events(receipt)[0].name == "RepairRejected"
+    state = ledger.state(proof.leaf.record_id)
+    assert (state.status, state.repair_pending) == (RecordStatus.ACTIVE, False)
+    ledger.request_repair(auditor, proof, REASON)
+
+
+# ------------------------------------------------------- relayed instructions
+
+
+def test_gateway_relays_a_provider_revocation(
+    ledger: CreditLedger, provider: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """A signed Revoke instruction relayed by a gateway acts as the provider and uses its nonce."""
+    proof = batch.proof(0)
+    instruction = ledger.sign_revoke(provider, proof, REASON)
+    receipt = ledger.relay_revoke(gateway, proof, REASON, instruction)
+    assert ledger.events(receipt)[0].args["provider"] == provider.address
+    assert ledger.state(proof.leaf.record_id).status == RecordStatus.REVOKED
+    assert ledger.nonce(provider.address) == 1
+
+
+def test_relayed_correction_and_repair(
+    chain: Chain,
+    stack: Stack,
+    ledger: CreditLedger,
+    auditor: LocalAccount,
+    provider: LocalAccount,
+    gateway: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """Objection resolution, repair approval and rejection all work as relayed instructions."""
+    proof = batch.proof(0)
+    correction = _correction_of(stack, gateway, batch, 0)
+    ledger.file_objection(auditor, proof, REASON)
+    instruction = ledger.sign_resolve_objection(provider, proof, ObjectionOutcome.CORRECTED, correction)
+    ledger.relay_resolve_objection(gateway, proof, ObjectionOutcome.CORRECTED, instruction, correction)
+    assert ledger.state(proof.leaf.record_id).superseded_by == correction.leaf.record_id
+
+    ledger.request_repair(auditor, correction, REASON)
+    ledger.relay_reject_repair(gateway, correction, REASON, ledger.sign_reject_repair(provider, correction, REASON))
+    assert not ledger.state(correction.leaf.record_id).repair_pending
+    ledger.request_repair(auditor, correction, REASON)
+    chain.increase_time(MIN_DAYS_BEFORE_REPAIR * DAY)
+    ledger.relay_approve_repair(gateway, correction, ledger.sign_approve_repair(provider, correction))
+    assert ledger.state(correction.leaf.record_id).status == RecordStatus.REPAIRED
+    assert ledger.nonce(provider.address) == 3
+
+
+def test_relay_refusals(
+    chain: Chain,
+    ledger: CreditLedger,
+    provider: LocalAccount,
+    other_provider: LocalAccount,
+    gateway: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """Expired, foreign, altered, replayed or non-gateway relays are refused by name."""
+    proof = batch.proof(0)
+    record_id = proof.leaf.record_id
+    past = chain.latest_timestamp() - 1
+    expired = ledger.sign_revoke(provider, proof, REASON, deadline=past)
+    expect_revert(
+        lambda: ledger.relay_revoke(gateway, proof, REASON, expired), "LedgerInstructionExpired", deadline=past
+    )
+    foreign = ledger.sign_revoke(other_provider, proof, REASON)
+    expect_revert(
+        lambda: ledger.relay_revoke(gateway, proof, REASON, foreign),
+        "LedgerNotProvider",
+        recordId=record_id,
+        account=other_provider.address,
+    )
+    good = ledger.sign_revoke(provider, proof, REASON)
+    expect_revert(
+        lambda: ledger.relay_revoke(provider, proof, REASON, good), "LedgerNotGateway", account=provider.address
+    )
+    altered = b"\x01" * 32  # the gateway relays another reason than the provider signed
+    recovered = recover_signer(
+        ledger.domain.digest(revoke_struct_hash(record_id, altered, good.nonce, good.deadline)), good.signature
+    )
+    expect_revert(
+        lambda: ledger.relay_revoke(gateway, proof, altered, good),
+        "LedgerNotProvider",
+        recordId=record_id,
+        account=recovered,
+    )
+    ledger.relay_revoke(gateway, proof, REASON, good)
+    expect_revert(
+        lambda: ledger.relay_revoke(gateway, proof, REASON, good),
+        "InvalidAccountNonce",
+        account=provider.address,
+        currentNonce=1,
+    )
+
+
+# ---------------------------------------------------------------------- views
+
+
+def test_record_digest_matches_the_contract(ledger: CreditLedger, provider: LocalAccount, batch: AnchoredBatch) -> None:
+    """The locally computed CreditRecord digest is the contract's, and the signature recovers to the provider."""
+    leaf = batch.leaves[0]
+    assert ledger.record_digest(leaf) == ledger.record_digest_on_chain(leaf)
+    signature = ledger.sign_record(provider, leaf)
+    assert recover_signer(ledger.record_digest(leaf), signature) == provider.address
