@@ -1,30 +1,85 @@
-"""Gas used by each contract operation, measured by running it on a chain."""
+"""Gas used by each contract operation, measured by running it on a chain.
+
+Keys are `<function>` or `<function>_<variant>`: `anchorBatch_100000` anchors a root
+for 100,000 records, `approveRepair_depth17` proves a record 17 levels deep in a
+100,000-record batch. A consortium change is measured as its three transactions.
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from itertools import islice
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3.types import TxReceipt
+
+from chain_client._catalog import CatalogEntrySpec, DisclosureClass, ListKind
 from chain_client._chain import Chain
-from chain_client._consortium import Consortium, MemberSpec
-from chain_client._devnet import devnet_for
+from chain_client._commitments import CommitmentKind, CommitmentSpec
+from chain_client._consortium import Call, MemberSpec
+from chain_client._devnet import Devnet, devnet_for
+from chain_client._ledger import BatchKind, ObjectionOutcome, RecordProof
+from chain_client._merkle import StandardMerkleTree
+from chain_client._records import RecordLeaf, catalog_id, record_tree
 from chain_client._roles import Role
-from chain_client._stack import demo_members
+from chain_client._stack import Stack, deploy_demo_stack
+
+LARGE_BATCH = 100_000
+DEEP = 17
+_DAY = 24 * 3600
+
+
+@dataclass(frozen=True)
+class _Actors:
+    governors: list[LocalAccount]
+    provider: LocalAccount
+    gateway: LocalAccount
+    member: LocalAccount
 
 
 def measure_gas(chain: Chain) -> dict[str, int]:
-    """Deploy the demo stack on a development chain and record gasUsed per operation.
-
-    Keys are `<function>` or `<function>_<variant>`; a consortium change is measured as
-    its three transactions (propose, approve by a second governor, execute).
-    """
+    """Deploy the demo stack on a development chain and record gasUsed per operation."""
     devnet = devnet_for(chain.chain_id)
-    governors = [d.account for d in devnet.with_role(Role.GOVERNOR)]
+    stack = deploy_demo_stack(chain)
+    actors = _actors(devnet)
     gas: dict[str, int] = {}
-    consortium, deploy_receipt = Consortium.deploy(
-        chain, governors[0], demo_members(devnet), threshold=devnet.threshold
-    )
-    gas[f"deployConsortium_{len(devnet.accounts)}members"] = int(deploy_receipt["gasUsed"])
+    for name, contract in stack.record.contracts.items():
+        receipt = chain.w3.eth.get_transaction_receipt(HexBytes(contract.tx_hash))
+        suffix = f"_{len(devnet.accounts)}members" if name == "Consortium" else ""
+        gas[f"deploy{name}{suffix}"] = _used(receipt)
+    gas.update(_consortium_gas(stack, actors))
+    gas.update(_catalog_gas(stack, actors))
+    gas.update(_ledger_gas(stack, actors))
+    gas.update(_commitment_gas(stack, actors))
+    return gas
 
-    newcomer = chain.w3.eth.account.create()
-    department = newcomer.address
+
+def _actors(devnet: Devnet) -> _Actors:
+    return _Actors(
+        governors=[d.account for d in devnet.with_role(Role.GOVERNOR)],
+        provider=devnet.by_label("samr-beijing").account,
+        gateway=devnet.by_label("gateway-beijing").account,
+        member=devnet.by_label("auditor-hebei").account,
+    )
+
+
+def _govern(stack: Stack, actors: _Actors, action: str, call: Call) -> dict[str, int]:
+    consortium = stack.consortium
+    proposal_id, propose = consortium.propose(actors.governors[0], call)
+    approve = consortium.approve(actors.governors[1], proposal_id)
+    execute = consortium.execute(actors.governors[0], proposal_id, call.data)
+    return {
+        f"propose_{action}": int(propose["gasUsed"]),
+        f"approve_{action}": int(approve["gasUsed"]),
+        f"execute_{action}": int(execute["gasUsed"]),
+    }
+
+
+def _consortium_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
+    consortium = stack.consortium
+    department = stack.chain.w3.eth.account.create().address
     changes = {
         "admit": consortium.admit_call(
             MemberSpec(department, 110000, "北京市生态环境局 (Beijing ecology and environment)", (Role.PROVIDER,))
@@ -36,11 +91,124 @@ def measure_gas(chain: Chain) -> dict[str, int]:
         "reinstate": consortium.reinstate_call(department),
         "setThreshold": consortium.set_threshold_call(3),
     }
+    gas: dict[str, int] = {}
     for action, call in changes.items():
-        proposal_id, propose_receipt = consortium.propose(governors[0], call)
-        approve_receipt = consortium.approve(governors[1], proposal_id)
-        execute_receipt = consortium.execute(governors[0], proposal_id, call.data)
-        gas[f"propose_{action}"] = int(propose_receipt["gasUsed"])
-        gas[f"approve_{action}"] = int(approve_receipt["gasUsed"])
-        gas[f"execute_{action}"] = int(execute_receipt["gasUsed"])
+        gas.update(_govern(stack, actors, action, call))
+    # Later measurements need a 2-of-3 threshold again.
+    proposal_id, _ = consortium.propose(actors.governors[0], consortium.set_threshold_call(2))
+    for governor in actors.governors[1:]:
+        consortium.approve(governor, proposal_id)
+    consortium.execute(actors.governors[0], proposal_id)
     return gas
+
+
+def _penalty_spec(source: str, min_days: int) -> CatalogEntrySpec:
+    return CatalogEntrySpec(
+        code="BJ-XZCF-001",
+        source=source,  # type: ignore[arg-type]
+        disclosure_class=DisclosureClass.A,
+        list_kind=ListKind.BLACK,
+        publicity_days=3 * 365,
+        min_days_before_repair=min_days,
+        schema_hash=os.urandom(32),
+    )
+
+
+def _catalog_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
+    catalog = stack.catalog
+    spec = _penalty_spec(actors.provider.address, 90)
+    gas = _govern(stack, actors, "createEntry", catalog.create_call(spec))
+    gas.update(_govern(stack, actors, "updateEntry", catalog.update_call(_penalty_spec(actors.provider.address, 90))))
+    gas.update(_govern(stack, actors, "setActive", catalog.set_active_call(spec.catalog_id, False)))
+    _govern(stack, actors, "setActive", catalog.set_active_call(spec.catalog_id, True))
+    return gas
+
+
+def _ledger_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
+    ledger, chain = stack.ledger, stack.chain
+    gas = {
+        "anchorBatch_1": _used(ledger.anchor_batch(actors.gateway, os.urandom(32), 1)),
+        f"anchorBatch_{LARGE_BATCH}": _used(ledger.anchor_batch(actors.gateway, os.urandom(32), LARGE_BATCH)),
+    }
+    roots = [os.urandom(32) for _ in range(10)]
+    gas["anchorBatches_10roots"] = _used(
+        ledger.anchor_batches(actors.gateway, roots, [LARGE_BATCH] * 10, [BatchKind.RECORDS] * 10)
+    )
+    gas["anchorBatch_accessLog"] = _used(ledger.anchor_batch(actors.gateway, os.urandom(32), 500, BatchKind.ACCESS_LOG))
+
+    entry = catalog_id("BJ-XZCF-001")
+    version = stack.catalog.latest_version(entry)
+    # Originals followed by corrections of the first few, so that a correction can be
+    # proved from the same batch; the measured pair is one where both sit 17 levels deep.
+    candidates = 20
+    leaves = [_leaf(entry, version, actors.provider.address) for _ in range(LARGE_BATCH - candidates)]
+    leaves += [_leaf(entry, version, actors.provider.address, leaves[i]) for i in range(candidates)]
+    tree = record_tree(leaves)
+    ledger.anchor_batch(actors.gateway, tree.root, len(leaves))
+    first_correction = LARGE_BATCH - candidates
+    pair = next(i for i in range(candidates) if len(tree.proof(i)) == DEEP == len(tree.proof(first_correction + i)))
+    original = RecordProof.from_tree(tree, leaves, pair)
+    correction = RecordProof.from_tree(tree, leaves, first_correction + pair)
+    deep = _deep_proofs(tree, leaves, 9, skip=candidates)
+    key = f"depth{DEEP}"
+    m, p, g = actors.member, actors.provider, actors.gateway
+    reason = os.urandom(32)
+
+    gas[f"fileObjection_{key}"] = _used(ledger.file_objection(m, deep[0], reason))
+    gas[f"resolveObjection_rejected_{key}"] = _used(ledger.resolve_objection(p, deep[0], ObjectionOutcome.REJECTED))
+    ledger.file_objection(m, deep[1], reason)
+    gas[f"resolveObjection_revoked_{key}"] = _used(ledger.resolve_objection(p, deep[1], ObjectionOutcome.REVOKED))
+    ledger.file_objection(m, original, reason)
+    gas[f"resolveObjection_corrected_{key}"] = _used(
+        ledger.resolve_objection(p, original, ObjectionOutcome.CORRECTED, correction)
+    )
+    gas[f"revoke_{key}"] = _used(ledger.revoke(p, deep[2], reason))
+    gas[f"revokeBySig_{key}"] = _used(ledger.relay_revoke(g, deep[3], reason, ledger.sign_revoke(p, deep[3], reason)))
+    gas[f"requestRepair_{key}"] = _used(ledger.request_repair(m, deep[4], reason))
+    gas[f"rejectRepair_{key}"] = _used(ledger.reject_repair(p, deep[4], reason))
+    ledger.request_repair(m, deep[5], reason)
+    ledger.request_repair(m, deep[6], reason)
+    chain.increase_time(90 * _DAY)
+    gas[f"approveRepair_{key}"] = _used(ledger.approve_repair(p, deep[5]))
+    instruction = ledger.sign_approve_repair(p, deep[6])
+    gas[f"approveRepairBySig_{key}"] = _used(ledger.relay_approve_repair(g, deep[6], instruction))
+    return gas
+
+
+def _commitment_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
+    registry, chain = stack.commitments, stack.chain
+
+    def spec() -> CommitmentSpec:
+        deadline = chain.latest_timestamp() + 7 * _DAY
+        return CommitmentSpec(os.urandom(32), CommitmentKind.INCOMPLETE_ACCEPTANCE, os.urandom(32), deadline)
+
+    p = actors.provider
+    first, receipt = registry.record(p, spec())
+    gas = {"recordCommitment": _used(receipt)}
+    ids, receipt = registry.record_batch(p, [spec() for _ in range(10)])
+    gas["recordCommitmentBatch_10"] = _used(receipt)
+    gas["fulfilCommitment"] = _used(registry.fulfil(p, first))
+    gas["withdrawCommitment"] = _used(registry.withdraw(p, ids[0]))
+    gas["breachCommitment_violation"] = _used(registry.breach(p, ids[1], os.urandom(32), violation=True))
+    return gas
+
+
+def _leaf(entry: bytes, version: int, provider: str, superseded: RecordLeaf | None = None) -> RecordLeaf:
+    return RecordLeaf.create(
+        catalog_id=entry,
+        catalog_version=version,
+        subject_ref=superseded.subject_ref if superseded else os.urandom(32),
+        content_hash=os.urandom(32),
+        provider=provider,
+        issued_at=1_760_000_000,
+        supersedes=superseded.record_id if superseded else bytes(32),
+    )
+
+
+def _deep_proofs(tree: StandardMerkleTree, leaves: list[RecordLeaf], count: int, *, skip: int) -> list[RecordProof]:
+    deep = (i for i in range(skip, len(leaves) - skip) if len(tree.proof(i)) == DEEP)
+    return [RecordProof.from_tree(tree, leaves, i) for i in islice(deep, count)]
+
+
+def _used(receipt: TxReceipt) -> int:
+    return int(receipt["gasUsed"])

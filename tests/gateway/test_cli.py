@@ -66,7 +66,7 @@ def test_deploy_to_an_unreachable_node_exits_2() -> None:
 
 
 def test_gas_json_measures_every_consortium_operation() -> None:
-    """`credit-ledger gas --json` prints gas used per operation, measured on the embedded chain."""
+    """`credit-ledger gas --json` prints gas used per contract operation, measured on the embedded chain."""
     result = CliRunner().invoke(main, ["gas", "--json"])
     assert result.exit_code == 0, result.output
     gas = json.loads(result.output)
@@ -74,3 +74,5 @@ def test_gas_json_measures_every_consortium_operation() -> None:
         for step in ["propose", "approve", "execute"]:
             assert 21_000 < gas[f"{step}_{action}"] < 500_000
     assert gas["deployConsortium_11members"] > 1_000_000
+    for key in ["anchorBatch_1", "anchorBatch_100000", "approveRepair_depth17", "recordCommitment"]:
+        assert gas[key] > 21_000

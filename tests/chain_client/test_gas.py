@@ -1,0 +1,20 @@
+"""Gas targets of the contracts, measured on every backend (gas is deterministic, not timing)."""
+
+from __future__ import annotations
+
+from chain_client import Chain
+from chain_client._gas import measure_gas
+
+LIFECYCLE = ("fileObjection", "resolveObjection", "revoke", "requestRepair", "approveRepair", "rejectRepair")
+
+
+def test_gas_targets_hold(chain: Chain) -> None:
+    """anchorBatch stays under 60,000 gas whatever the count; lifecycle calls at depth 17 under 120,000."""
+    gas = measure_gas(chain)
+    assert gas["anchorBatch_1"] <= 60_000
+    assert gas["anchorBatch_100000"] <= 60_000
+    assert abs(gas["anchorBatch_100000"] - gas["anchorBatch_1"]) <= 100  # calldata bytes only
+    assert gas["anchorBatch_100000"] / 100_000 < 1  # under one gas per record
+    lifecycle = {k: v for k, v in gas.items() if k.startswith(LIFECYCLE) and k.endswith("_depth17")}
+    assert len(lifecycle) >= 10, sorted(lifecycle)
+    assert max(lifecycle.values()) <= 120_000, lifecycle
