@@ -11,6 +11,7 @@ from eth_typing import ChecksumAddress
 from web3.types import TxReceipt
 
 from chain_client._chain import Chain, Event
+from chain_client._content import Disclosure, canonical_json
 from chain_client._eip712 import (
     LedgerDomain,
     approve_repair_struct_hash,
@@ -259,6 +260,14 @@ class CreditLedger:
         """An anchored batch; ContractRevertError LedgerUnknownBatch otherwise."""
         gateway, kind, count, block_number, anchored_at = self.chain.call(self._contract.functions.batch(root))
         return Batch(root, gateway, BatchKind(kind), int(count), int(block_number), int(anchored_at))
+
+    def verify_fields_on_chain(self, content_hash: bytes, disclosure: Disclosure) -> bool:
+        """Ask the contract whether disclosed fields are committed in content_hash."""
+        fields = [(name, f.salt, canonical_json(f.value)) for name, f in disclosure.fields.items()]
+        function = self._contract.functions.verifyFields(
+            content_hash, fields, list(disclosure.proof), list(disclosure.proof_flags)
+        )
+        return bool(self.chain.call(function))
 
     def record_digest_on_chain(self, leaf: RecordLeaf) -> bytes:
         """The contract's EIP-712 digest of a record (for checking off-chain digests)."""

@@ -183,6 +183,20 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
     }
 
     /// @inheritdoc ICreditLedger
+    function verifyFields(
+        bytes32 contentHash,
+        FieldOpening[] calldata fields,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external pure returns (bool) {
+        bytes32[] memory leaves = new bytes32[](fields.length);
+        for (uint256 i = 0; i < fields.length; ++i) {
+            leaves[i] = keccak256(bytes.concat(keccak256(abi.encode(fields[i].name, fields[i].salt, fields[i].value))));
+        }
+        return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, contentHash, leaves);
+    }
+
+    /// @inheritdoc ICreditLedger
     function recordDigest(RecordLeaf calldata leaf) external view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(CREDIT_RECORD_TYPEHASH, leaf)));
     }

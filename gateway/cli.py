@@ -99,7 +99,9 @@ def deploy(rpc: str | None, deployments: Path | None, as_json: bool) -> None:
         )
         return
     where = rpc or "the embedded py-evm chain"
-    click.echo(f"Consortium {stack.consortium.address} on chain {chain.chain_id} ({where})")
+    click.echo(f"Deployed on chain {chain.chain_id} ({where}):")
+    for name, contract in stack.record.contracts.items():
+        click.echo(f"  {name:<19} {contract.address}  block {contract.block}")
     click.echo(f"threshold {stack.consortium.threshold()} of {stack.consortium.active_governor_count()} governors")
     for m in members:
         roles = ",".join(sorted(r.value for r in m.roles))

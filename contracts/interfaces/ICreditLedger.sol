@@ -69,6 +69,13 @@ interface ICreditLedger {
         bytes signature;
     }
 
+    /// @notice One revealed payload field: name, salt and RFC 8785 JSON of the value.
+    struct FieldOpening {
+        string name;
+        bytes32 salt;
+        bytes value;
+    }
+
     /// @notice A record's lifecycle state.
     /// @param status The status.
     /// @param repairPending True while a repair request awaits the provider.
@@ -241,6 +248,22 @@ interface ICreditLedger {
     /// @param root The batch root.
     /// @return The batch; reverts with LedgerUnknownBatch for roots never anchored.
     function batch(bytes32 root) external view returns (Batch memory);
+
+    /// @notice Whether revealed fields are committed in a record's contentHash (selective
+    /// disclosure: the other fields stay hidden behind their salts).
+    /// @dev Leaves are OpenZeppelin standard leaves of (name, salt, value), in the order the
+    /// multiproof consumes them; the proof is OpenZeppelin's multiproof.
+    /// @param contentHash The record's contentHash.
+    /// @param fields The revealed fields.
+    /// @param proof The multiproof's sibling hashes.
+    /// @param proofFlags The multiproof's flags.
+    /// @return True when every field is committed in contentHash.
+    function verifyFields(
+        bytes32 contentHash,
+        FieldOpening[] calldata fields,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external pure returns (bool);
 
     /// @notice The EIP-712 digest a provider signs for a record (type CreditRecord).
     /// @param leaf The record leaf.

@@ -11,7 +11,10 @@ from eth_account.signers.local import LocalAccount
 from chain_client import (
     BatchKind,
     Chain,
+    ContentCommitment,
     CreditLedger,
+    DisclosedField,
+    Disclosure,
     ObjectionOutcome,
     RecordProof,
     RecordStatus,
@@ -604,3 +607,17 @@ def test_record_digest_matches_the_contract(ledger: CreditLedger, provider: Loca
     assert ledger.record_digest(leaf) == ledger.record_digest_on_chain(leaf)
     signature = ledger.sign_record(provider, leaf)
     assert recover_signer(ledger.record_digest(leaf), signature) == provider.address
+
+
+@pytest.mark.parametrize("names", [["decision"], ["decision", "subjectName"], ["a", "decidedOn", "decision"]])
+def test_disclosed_fields_verify_on_chain(ledger: CreditLedger, names: list[str]) -> None:
+    """MerkleProof.sol's multiproof accepts our field disclosures and refuses an altered value."""
+    payload = {"a": 1, "decidedOn": "2026-03-02", "decision": {"fine": 50000}, "subjectName": "北京某某科技有限公司"}
+    commitment = ContentCommitment(payload, os.urandom(32))
+    disclosure = commitment.disclose(names)
+    assert ledger.verify_fields_on_chain(commitment.content_hash, disclosure)
+    first = next(iter(disclosure.fields))
+    altered = {**disclosure.fields, first: DisclosedField("forged", disclosure.fields[first].salt)}
+    assert not ledger.verify_fields_on_chain(
+        commitment.content_hash, Disclosure(altered, disclosure.proof, disclosure.proof_flags)
+    )
