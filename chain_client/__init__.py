@@ -10,6 +10,15 @@ Solidity error's name and arguments, whichever node raised it.
 """
 
 from chain_client._artifacts import Artifact, artifact_names, load_artifact
+from chain_client._bundle import (
+    BUNDLE_FORMAT,
+    BatchRef,
+    ChainRef,
+    ProofBundle,
+    SignedRecord,
+    anchor_records,
+    bundle_schema,
+)
 from chain_client._catalog import CatalogEntry, CatalogEntrySpec, CreditCatalog, DisclosureClass, ListKind
 from chain_client._chain import Chain, Event
 from chain_client._commitments import (
@@ -68,21 +77,26 @@ from chain_client._records import (
 )
 from chain_client._roles import Role
 from chain_client._stack import Stack, attach_stack, demo_members, deploy_demo_stack, deploy_stack
+from chain_client._verify import Check, VerificationReport, verify_bundle, verify_bundles
 
 __all__ = [
+    "BUNDLE_FORMAT",
     "DEVELOPMENT_CHAIN_IDS",
     "LEAF_ENCODING",
     "Artifact",
     "ArtifactError",
     "Batch",
     "BatchKind",
+    "BatchRef",
     "BuildError",
     "Call",
     "CatalogEntry",
     "CatalogEntrySpec",
     "Chain",
     "ChainClientError",
+    "ChainRef",
     "ChainUnavailableError",
+    "Check",
     "Commitment",
     "CommitmentKind",
     "CommitmentRegistry",
@@ -110,17 +124,22 @@ __all__ = [
     "MemberSpec",
     "MultiProof",
     "ObjectionOutcome",
+    "ProofBundle",
     "Proposal",
     "RecordLeaf",
     "RecordProof",
     "RecordState",
     "RecordStatus",
     "Role",
+    "SignedRecord",
     "Stack",
     "StandardMerkleTree",
     "TransactionError",
+    "VerificationReport",
+    "anchor_records",
     "artifact_names",
     "attach_stack",
+    "bundle_schema",
     "canonical_json",
     "catalog_id",
     "check_deployment",
@@ -136,6 +155,8 @@ __all__ = [
     "save_deployment",
     "subject_ref_resident",
     "subject_ref_uscc",
+    "verify_bundle",
+    "verify_bundles",
     "verify_disclosure",
     "verify_multiproof",
     "verify_proof",

@@ -20,6 +20,13 @@ class Artifact:
     bytecode: bytes
     deployed_bytecode: bytes
     compiler_version: str
+    immutable_ranges: tuple[tuple[int, int], ...]
+
+    def matches_runtime_code(self, code: bytes) -> bool:
+        """Whether code deployed on chain is this contract's, its immutables aside."""
+        if len(code) != len(self.deployed_bytecode):
+            return False
+        return _masked(code, self.immutable_ranges) == _masked(self.deployed_bytecode, self.immutable_ranges)
 
 
 @cache
@@ -34,6 +41,7 @@ def load_artifact(name: str) -> Artifact:
             bytecode=bytes.fromhex(data["bytecode"].removeprefix("0x")),
             deployed_bytecode=bytes.fromhex(data["deployedBytecode"].removeprefix("0x")),
             compiler_version=data["compiler"]["version"],
+            immutable_ranges=tuple((int(start), int(length)) for start, length in data["immutableRanges"]),
         )
     except (OSError, ValueError, KeyError) as exc:
         raise ArtifactError(f"cannot load the artifact of {name}: {exc}") from exc
@@ -44,3 +52,10 @@ def artifact_names() -> tuple[str, ...]:
     """Names of every committed contract artifact."""
     folder = resources.files("chain_client").joinpath("artifacts")
     return tuple(sorted(entry.name.removesuffix(".json") for entry in folder.iterdir() if entry.name.endswith(".json")))
+
+
+def _masked(code: bytes, ranges: tuple[tuple[int, int], ...]) -> bytes:
+    buffer = bytearray(code)
+    for start, length in ranges:
+        buffer[start : start + length] = bytes(length)
+    return bytes(buffer)

@@ -31,6 +31,13 @@ SOLCJS_SHIM = Path("hardhat-local") / "solc-standard-json.cjs"
 NODE_MODULES = Path("hardhat-local") / "node_modules"
 ARTIFACTS_DIR = Path("chain_client") / "artifacts"
 
+_OUTPUTS = [
+    "abi",
+    "metadata",
+    "evm.bytecode.object",
+    "evm.deployedBytecode.object",
+    "evm.deployedBytecode.immutableReferences",
+]
 _IMPORT = re.compile(r'^\s*import\s+(?:[^"\']*?\s+from\s+)?["\']([^"\']+)["\']\s*;', re.MULTILINE)
 _VERSION = re.compile(r"(\d+\.\d+\.\d+)")
 
@@ -90,7 +97,7 @@ def compile_contracts(root: Path, compiler: Compiler | None = None) -> BuildResu
         "sources": {name: {"content": text} for name, text in sources.items()},
         "settings": {
             **COMPILER_SETTINGS,
-            "outputSelection": {"*": {"*": ["abi", "metadata", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+            "outputSelection": {"*": {"*": _OUTPUTS}},
         },
     }
     try:
@@ -121,6 +128,13 @@ def compile_contracts(root: Path, compiler: Compiler | None = None) -> BuildResu
                 "abi": compiled["abi"],
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                # Where the runtime code holds immutables (set at deployment), so that code
+                # on chain can be compared with the artifact: [[start, length], ...].
+                "immutableRanges": sorted(
+                    [ref["start"], ref["length"]]
+                    for refs in compiled["evm"]["deployedBytecode"].get("immutableReferences", {}).values()
+                    for ref in refs
+                ),
             }
             files[f"{contract_name}.json"] = json.dumps(artifact, indent=1, ensure_ascii=False) + "\n"
     return BuildResult(compiler=compiler, files=files)

@@ -89,9 +89,11 @@ class ContentCommitment:
 def verify_disclosure(content_hash: bytes, disclosure: Disclosure) -> bool:
     """Whether the disclosed fields, with their salts, are committed in content_hash.
 
-    The fields must be in the order the multiproof consumes them, as `disclose` gives.
+    The order of the fields does not matter: in a sorted-leaf tree a multiproof consumes
+    its leaves in ascending hash order, so the verifier sorts them (JSON objects carry
+    no order a verifier could rely on).
     """
-    leaves = [field_leaf_hash(name, f.salt, f.value) for name, f in disclosure.fields.items()]
+    leaves = sorted(field_leaf_hash(name, f.salt, f.value) for name, f in disclosure.fields.items())
     return verify_multiproof(content_hash, leaves, disclosure.proof, disclosure.proof_flags)
 
 

@@ -9,10 +9,10 @@ them against eth-account's generic encoder and the contract's own digest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from coincurve import PublicKey
 from eth_account.signers.local import LocalAccount
-from eth_keys.datatypes import Signature
-from eth_keys.exceptions import BadSignature
 from eth_typing import ChecksumAddress, Hash32
 from eth_utils.address import to_canonical_address, to_checksum_address
 
@@ -47,7 +47,7 @@ class LedgerDomain:
     chain_id: int
     verifying_contract: ChecksumAddress
 
-    @property
+    @cached_property
     def separator(self) -> bytes:
         """The domain separator, as the contract's _domainSeparatorV4()."""
         return keccak(
@@ -112,8 +112,8 @@ def sign_digest(account: LocalAccount, digest: bytes) -> bytes:
     return bytes(account.unsafe_sign_hash(Hash32(digest)).signature)
 
 
-def recover_signer(digest: bytes, signature: bytes) -> ChecksumAddress | None:
-    """The address that signed digest, or None when the signature is malformed."""
+def recover_address(digest: bytes, signature: bytes) -> bytes | None:
+    """The 20-byte address that signed digest, or None for a malformed or high-s signature."""
     if len(signature) != 65:
         return None
     v = signature[64]
@@ -122,7 +122,13 @@ def recover_signer(digest: bytes, signature: bytes) -> ChecksumAddress | None:
     if v not in (0, 1) or int.from_bytes(signature[32:64], "big") > _HALF_CURVE_ORDER:
         return None  # as OpenZeppelin's ECDSA: no malleable high-s signatures
     try:
-        public_key = Signature(signature[:64] + bytes([v])).recover_public_key_from_msg_hash(digest)
-    except (BadSignature, ValueError):
+        public_key = PublicKey.from_signature_and_message(signature[:64] + bytes([v]), digest, hasher=None)
+    except ValueError:
         return None
-    return to_checksum_address(public_key.to_canonical_address())
+    return keccak(public_key.format(compressed=False)[1:])[12:]
+
+
+def recover_signer(digest: bytes, signature: bytes) -> ChecksumAddress | None:
+    """The checksummed address that signed digest, or None when the signature is malformed."""
+    address = recover_address(digest, signature)
+    return to_checksum_address(address) if address is not None else None

@@ -11,7 +11,7 @@ from eth_typing import ChecksumAddress
 from web3.types import TxReceipt
 
 from chain_client._chain import Chain, Event
-from chain_client._content import Disclosure, canonical_json
+from chain_client._content import Disclosure, canonical_json, field_leaf_hash
 from chain_client._eip712 import (
     LedgerDomain,
     approve_repair_struct_hash,
@@ -263,7 +263,11 @@ class CreditLedger:
 
     def verify_fields_on_chain(self, content_hash: bytes, disclosure: Disclosure) -> bool:
         """Ask the contract whether disclosed fields are committed in content_hash."""
-        fields = [(name, f.salt, canonical_json(f.value)) for name, f in disclosure.fields.items()]
+        # The multiproof consumes leaves in ascending hash order (see verify_disclosure).
+        fields = sorted(
+            ((name, f.salt, canonical_json(f.value)) for name, f in disclosure.fields.items()),
+            key=lambda field: field_leaf_hash(field[0], field[1], disclosure.fields[field[0]].value),
+        )
         function = self._contract.functions.verifyFields(
             content_hash, fields, list(disclosure.proof), list(disclosure.proof_flags)
         )

@@ -59,8 +59,14 @@ def _address_word(address: str) -> bytes:
     return bytes(12) + to_canonical_address(address)
 
 
+def address_bytes(address: str) -> bytes:
+    """The 20 bytes of an address (cached)."""
+    return _address_word(address)[12:]
+
+
 @cache
-def _checksummed(address: str) -> ChecksumAddress:
+def checksummed(address: str) -> ChecksumAddress:
+    """The EIP-55 form of an address (cached: eth-utils' is slow)."""
     return to_checksum_address(address)
 
 
@@ -101,7 +107,7 @@ class RecordLeaf:
             catalog_version=catalog_version,
             subject_ref=subject_ref,
             content_hash=content_hash,
-            provider=_checksummed(provider),
+            provider=checksummed(provider),
             issued_at=issued_at,
             supersedes=supersedes,
         )

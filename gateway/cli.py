@@ -24,6 +24,7 @@ from chain_client import (
     load_deployment,
     save_deployment,
 )
+from chain_client._verify import VerificationReport
 
 EXIT_CHECK_FAILED = 1
 EXIT_ERROR = 2
@@ -128,6 +129,57 @@ def gas(rpc: str | None, as_json: bool) -> None:
     width = max(len(name) for name in measured)
     for name, used in measured.items():
         click.echo(f"{name:<{width}}  {used:>10,}")
+
+
+@main.command()
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rpc", metavar="URL", default=None, help="Also check against the chain at this JSON-RPC URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+def verify(bundles: tuple[Path, ...], rpc: str | None, as_json: bool) -> None:
+    """Verify proof bundles (credit-ledger/proof@1): offline, and against the chain with --rpc.
+
+    One line per check, PASS or FAIL with the reason. Exit 0 when every bundle is
+    valid, 1 when one is not, 2 for unreadable files or an unreachable chain.
+    """
+    from chain_client._verify import verify_bundles
+
+    documents: list[object] = []
+    for path in bundles:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot read {path}: {exc.strerror}")
+        try:
+            documents.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            documents.append({"unparseable": f"{exc.msg} at line {exc.lineno}"})
+    try:
+        chain = Chain.connect(rpc) if rpc else None
+        reports = verify_bundles(documents, chain)  # type: ignore[arg-type]
+    except ChainClientError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(
+            json.dumps([{"file": str(p), **r.to_json()} for p, r in zip(bundles, reports, strict=True)], indent=2)
+        )
+    else:
+        for path, report in zip(bundles, reports, strict=True):
+            click.echo(f"{path}  record {report.record_id or '?'}")
+            for check in report.checks:
+                click.echo(f"  {'PASS' if check.passed else 'FAIL'} {check.name:<11} {check.detail}")
+            click.echo("  " + _verdict(report))
+    if not all(report.valid for report in reports):
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+def _verdict(report: VerificationReport) -> str:
+    if not report.valid:
+        return "INVALID: " + ", ".join(check.name for check in report.failed)
+    if report.current is None:
+        return "VALID offline (give --rpc to check the chain)"
+    if report.current:
+        return "VALID and current"
+    return f"VALID but not current: {report.status.name if report.status else '?'}"
 
 
 def _attach_or_deploy(chain: Chain, deployments: Path | None) -> Stack:

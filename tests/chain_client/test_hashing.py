@@ -143,3 +143,13 @@ def test_signatures_recover_to_their_signer_and_nothing_else() -> None:
     s = int.from_bytes(signature[32:64], "big")
     high_s = signature[:32] + (n - s).to_bytes(32, "big") + bytes([signature[64] ^ 1])
     assert recover_signer(digest, high_s) is None
+
+
+def test_disclosure_verifies_whatever_the_field_order() -> None:
+    """A verifier needs no field order: reversed fields still verify (leaves are consumed by hash)."""
+    commitment = ContentCommitment(PAYLOAD, os.urandom(32))
+    disclosure = commitment.disclose(["decision", "subjectName", "decidedOn"])
+    reversed_fields = dict(reversed(list(disclosure.fields.items())))
+    assert verify_disclosure(
+        commitment.content_hash, Disclosure(reversed_fields, disclosure.proof, disclosure.proof_flags)
+    )

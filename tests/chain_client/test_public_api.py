@@ -80,6 +80,18 @@ def test_public_names_are_exactly_the_curated_ones() -> None:
         "Disclosure",
         "canonical_json",
         "verify_disclosure",
+        # proof bundles and verification
+        "BUNDLE_FORMAT",
+        "BatchRef",
+        "ChainRef",
+        "ProofBundle",
+        "SignedRecord",
+        "anchor_records",
+        "bundle_schema",
+        "Check",
+        "VerificationReport",
+        "verify_bundle",
+        "verify_bundles",
     }
     for name in chain_client.__all__:
         assert hasattr(chain_client, name), name

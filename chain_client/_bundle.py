@@ -1,0 +1,236 @@
+"""Portable proof bundles, format `credit-ledger/proof@1` (schemas/proof-bundle.schema.json).
+
+A bundle holds one record's leaf fields, its provider's EIP-712 signature, the batch
+root with the record's Merkle proof and anchoring transaction, and optionally some
+payload fields disclosed with their salts and a multiproof against contentHash. With
+it and read access to the chain, anyone verifies the record without a gateway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+
+from chain_client._content import DisclosedField, Disclosure
+from chain_client._ledger import BatchKind
+from chain_client._records import LEAF_ENCODING, RecordLeaf, checksummed, record_tree
+from chain_client._stack import Stack
+
+BUNDLE_FORMAT = "credit-ledger/proof@1"
+
+
+@dataclass(frozen=True)
+class ChainRef:
+    """Which chain and contracts a bundle speaks of."""
+
+    chain_id: int
+    consortium: ChecksumAddress
+    catalog: ChecksumAddress
+    ledger: ChecksumAddress
+
+
+@dataclass(frozen=True)
+class BatchRef:
+    """The anchored batch and the record's place in it."""
+
+    root: bytes
+    proof: tuple[bytes, ...]
+    tx_hash: bytes
+    block_number: int
+    anchored_at: int
+
+
+@dataclass(frozen=True)
+class SignedRecord:
+    """A record leaf with its provider's EIP-712 CreditRecord signature."""
+
+    leaf: RecordLeaf
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class ProofBundle:
+    """One record, provable offline and against the chain."""
+
+    chain: ChainRef
+    leaf: RecordLeaf
+    signature: bytes
+    batch: BatchRef
+    disclosure: Disclosure | None = None
+
+    def with_disclosure(self, disclosure: Disclosure) -> ProofBundle:
+        """The same bundle revealing some payload fields."""
+        return replace(self, disclosure=disclosure)
+
+    def to_json(self) -> dict[str, Any]:
+        """The bundle as its normative JSON document."""
+        document: dict[str, Any] = {
+            "format": BUNDLE_FORMAT,
+            "chain": {
+                "chainId": self.chain.chain_id,
+                "consortium": self.chain.consortium,
+                "catalog": self.chain.catalog,
+                "ledger": self.chain.ledger,
+            },
+            "record": {
+                "recordId": _hex(self.leaf.record_id),
+                "catalogId": _hex(self.leaf.catalog_id),
+                "catalogVersion": self.leaf.catalog_version,
+                "subjectRef": _hex(self.leaf.subject_ref),
+                "contentHash": _hex(self.leaf.content_hash),
+                "provider": self.leaf.provider,
+                "issuedAt": self.leaf.issued_at,
+                "supersedes": _hex(self.leaf.supersedes),
+            },
+            "leafEncoding": list(LEAF_ENCODING),
+            "signature": _hex(self.signature),
+            "batch": {
+                "root": _hex(self.batch.root),
+                "proof": [_hex(p) for p in self.batch.proof],
+                "txHash": _hex(self.batch.tx_hash),
+                "blockNumber": self.batch.block_number,
+                "anchoredAt": self.batch.anchored_at,
+            },
+        }
+        if self.disclosure is not None:
+            document["disclosure"] = {
+                "fields": {
+                    name: {"value": f.value, "salt": _hex(f.salt)} for name, f in self.disclosure.fields.items()
+                },
+                "proof": [_hex(p) for p in self.disclosure.proof],
+                "proofFlags": list(self.disclosure.proof_flags),
+            }
+        return document
+
+    def dumps(self) -> str:
+        """The JSON text of the bundle."""
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any], *, validate: bool = True) -> ProofBundle:
+        """Parse a bundle document; ValueError (with the schema's complaint) when malformed.
+
+        validate=False skips the JSON Schema, for documents already validated.
+        """
+        problems = schema_problems(document) if validate else []
+        if problems:
+            raise ValueError(f"not a valid {BUNDLE_FORMAT} bundle: {problems[0]}")
+        chain, record, batch = document["chain"], document["record"], document["batch"]
+        disclosure = None
+        if "disclosure" in document:
+            d = document["disclosure"]
+            disclosure = Disclosure(
+                fields={
+                    name: DisclosedField(value=f["value"], salt=_bytes(f["salt"])) for name, f in d["fields"].items()
+                },
+                proof=tuple(_bytes(p) for p in d["proof"]),
+                proof_flags=tuple(bool(flag) for flag in d["proofFlags"]),
+            )
+        return cls(
+            chain=ChainRef(
+                chain_id=int(chain["chainId"]),
+                consortium=checksummed(chain["consortium"]),
+                catalog=checksummed(chain["catalog"]),
+                ledger=checksummed(chain["ledger"]),
+            ),
+            leaf=RecordLeaf(
+                record_id=_bytes(record["recordId"]),
+                catalog_id=_bytes(record["catalogId"]),
+                catalog_version=int(record["catalogVersion"]),
+                subject_ref=_bytes(record["subjectRef"]),
+                content_hash=_bytes(record["contentHash"]),
+                provider=checksummed(record["provider"]),
+                issued_at=int(record["issuedAt"]),
+                supersedes=_bytes(record["supersedes"]),
+            ),
+            signature=_bytes(document["signature"]),
+            batch=BatchRef(
+                root=_bytes(batch["root"]),
+                proof=tuple(_bytes(p) for p in batch["proof"]),
+                tx_hash=_bytes(batch["txHash"]),
+                block_number=int(batch["blockNumber"]),
+                anchored_at=int(batch["anchoredAt"]),
+            ),
+            disclosure=disclosure,
+        )
+
+    @classmethod
+    def loads(cls, text: str) -> ProofBundle:
+        """Parse the JSON text of a bundle."""
+        return cls.from_json(json.loads(text))
+
+
+def schema_problems(document: object) -> list[str]:
+    """What the committed JSON Schema finds wrong with a document (empty when valid)."""
+    validator = _validator()
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(document)'}: {error.message}"
+        for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    ]
+
+
+def bundle_schema() -> dict[str, Any]:
+    """The committed JSON Schema of credit-ledger/proof@1."""
+    text = resources.files("chain_client").joinpath("schemas", "proof-bundle.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(bundle_schema())
+
+
+def anchor_records(stack: Stack, gateway: LocalAccount, records: Sequence[SignedRecord]) -> list[ProofBundle]:
+    """Anchor records as one batch through the ledger and return their proof bundles.
+
+    The building block of the gateway's anchoring worker, and the direct path for
+    scripts and tests. The signatures are carried into the bundles as given.
+    """
+    leaves = [r.leaf for r in records]
+    tree = record_tree(leaves)
+    receipt = stack.ledger.anchor_batch(gateway, tree.root, len(leaves), BatchKind.RECORDS)
+    block = stack.chain.w3.eth.get_block(receipt["blockNumber"])
+    chain = chain_ref(stack)
+    return [
+        ProofBundle(
+            chain=chain,
+            leaf=record.leaf,
+            signature=record.signature,
+            batch=BatchRef(
+                root=tree.root,
+                proof=tuple(tree.proof(i)),
+                tx_hash=bytes(receipt["transactionHash"]),
+                block_number=int(receipt["blockNumber"]),
+                anchored_at=int(block["timestamp"]),
+            ),
+        )
+        for i, record in enumerate(records)
+    ]
+
+
+def chain_ref(stack: Stack) -> ChainRef:
+    """The chain and contract addresses of a deployed stack."""
+    return ChainRef(
+        chain_id=stack.chain.chain_id,
+        consortium=stack.consortium.address,
+        catalog=stack.catalog.address,
+        ledger=stack.ledger.address,
+    )
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _bytes(text: str) -> bytes:
+    return bytes.fromhex(text[2:])
