@@ -32,6 +32,7 @@ RESOLVE_OBJECTION_TYPE = (
 REVOKE_TYPE = "Revoke(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
 APPROVE_REPAIR_TYPE = "ApproveRepair(bytes32 recordId,uint256 nonce,uint64 deadline)"
 REJECT_REPAIR_TYPE = "RejectRepair(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
+_CREDIT_RECORD_TYPEHASH = keccak(CREDIT_RECORD_TYPE.encode())
 _HALF_CURVE_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 
@@ -75,7 +76,7 @@ class LedgerDomain:
 
 def record_struct_hash(leaf: RecordLeaf) -> bytes:
     """hashStruct of a CreditRecord."""
-    return keccak(keccak(CREDIT_RECORD_TYPE.encode()) + leaf.encoded())
+    return keccak(_CREDIT_RECORD_TYPEHASH + leaf.encoded())
 
 
 def resolve_objection_struct_hash(
