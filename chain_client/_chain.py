@@ -197,7 +197,11 @@ class Chain:
     def increase_time(self, seconds: int) -> None:
         """Move chain time forward and mine a block (development chains only)."""
         if self.is_embedded:
-            self._rpc("testing_timeTravel", [self.latest_timestamp() + seconds])
+            # After a snapshot revert py-evm's pending block can be later than the latest
+            # mined one; travelling from the latest would then go back in time.
+            with self._node_errors():
+                pending = int(self.w3.eth.get_block("pending")["timestamp"])
+            self._rpc("testing_timeTravel", [max(pending, self.latest_timestamp()) + seconds])
         else:
             self._rpc("evm_increaseTime", [seconds])
         self._rpc("evm_mine", [])
