@@ -31,6 +31,16 @@ LEAF_ENCODING = (
     "uint64",  # issuedAt
     "bytes32",  # supersedes
 )
+LEAF_FIELDS = (
+    "recordId",
+    "catalogId",
+    "catalogVersion",
+    "subjectRef",
+    "contentHash",
+    "provider",
+    "issuedAt",
+    "supersedes",
+)
 ZERO32 = bytes(32)
 
 

@@ -24,27 +24,10 @@ from chain_client import LEAF_ENCODING, ProofBundle, RecordLeaf, catalog_id, rec
 from chain_client._bundle import BatchRef, ChainRef
 from chain_client._eip712 import LedgerDomain, record_struct_hash, sign_digest
 from chain_client._merkle import verify_proof
+from chain_client._records import LEAF_FIELDS
 
 LEDGER = "0x22ee72F6722869a84B53FbD970FDD56E29623D83"
-TYPES = {
-    "CreditRecord": [
-        {"name": n, "type": t}
-        for n, t in zip(
-            [
-                "recordId",
-                "catalogId",
-                "catalogVersion",
-                "subjectRef",
-                "contentHash",
-                "provider",
-                "issuedAt",
-                "supersedes",
-            ],
-            LEAF_ENCODING,
-            strict=True,
-        )
-    ]
-}
+TYPES = {"CreditRecord": [{"name": n, "type": t} for n, t in zip(LEAF_FIELDS, LEAF_ENCODING, strict=True)]}
 
 
 def make_bundles(count: int) -> list[ProofBundle]:

@@ -20,6 +20,7 @@ from chain_client import (
     Stack,
     deploy_stack,
 )
+from tests.chain_client.conftest import govern
 from tests.support.reverts import expect_revert
 
 LIFETIME = 7 * 24 * 3600
@@ -28,16 +29,6 @@ LIFETIME = 7 * 24 * 3600
 @pytest.fixture
 def consortium(stack: Stack) -> Consortium:
     return stack.consortium
-
-
-@pytest.fixture
-def governors(devnet: Devnet) -> list[LocalAccount]:
-    return [d.account for d in devnet.with_role(Role.GOVERNOR)]
-
-
-@pytest.fixture
-def provider(devnet: Devnet) -> LocalAccount:
-    return devnet.by_label("samr-beijing").account
 
 
 def newcomer_spec(**overrides: Any) -> MemberSpec:
@@ -50,10 +41,6 @@ def newcomer_spec(**overrides: Any) -> MemberSpec:
     }
     fields.update(overrides)
     return MemberSpec(**fields)
-
-
-def govern(consortium: Consortium, governors: list[LocalAccount], call: Call) -> None:
-    consortium.govern(governors[: consortium.threshold()], call)
 
 
 # ------------------------------------------------------------------ deployment
