@@ -44,7 +44,7 @@ from chain_client._deployment import (
     save_deployment,
 )
 from chain_client._devnet import DEVELOPMENT_CHAIN_IDS, DevAccount, Devnet, devnet_for
-from chain_client._eip712 import LedgerDomain, recover_signer
+from chain_client._eip712 import LedgerDomain, recover_address, recover_signer, sign_digest
 from chain_client._errors import (
     ArtifactError,
     BuildError,
@@ -55,6 +55,7 @@ from chain_client._errors import (
     DevKeyRefusedError,
     TransactionError,
 )
+from chain_client._keccak import keccak
 from chain_client._ledger import (
     Batch,
     BatchKind,
@@ -147,12 +148,15 @@ __all__ = [
     "deploy_demo_stack",
     "deploy_stack",
     "devnet_for",
+    "keccak",
     "load_artifact",
     "load_deployment",
     "record_id",
     "record_tree",
+    "recover_address",
     "recover_signer",
     "save_deployment",
+    "sign_digest",
     "subject_ref_resident",
     "subject_ref_uscc",
     "verify_bundle",
