@@ -1,0 +1,101 @@
+"""Tables of the gateway's database.
+
+A record row and its outbox entry are written in one transaction, so an accepted
+record is never lost: the anchoring worker takes outbox entries into batches whose
+state (building -> submitted -> anchored) is persisted before and after each step.
+Payloads are stored only sealed (ciphertext and wrapped data key), never in plaintext.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the gateway's tables."""
+
+
+class OutboxKind(enum.Enum):
+    """What an outbox entry asks the worker to anchor."""
+
+    RECORD = "record"
+    ACCESS_LOG = "access_log"
+
+
+class BatchState(enum.Enum):
+    """Where an anchoring batch stands; persisted before and after each step."""
+
+    BUILDING = "building"
+    SUBMITTED = "submitted"
+    ANCHORED = "anchored"
+
+
+class StoredRecord(Base):
+    """A credit record: its leaf fields, the provider's signature and the sealed payload."""
+
+    __tablename__ = "records"
+
+    record_id: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    catalog_id: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    catalog_version: Mapped[int] = mapped_column(Integer)
+    subject_ref: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    provider: Mapped[str] = mapped_column(String(42), index=True)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    supersedes: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(65))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    key_nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    kek_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
+    leaf_index: Mapped[int | None] = mapped_column(Integer)
+
+
+class OutboxEntry(Base):
+    """Work for the anchoring worker; pending while batch_id is empty."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[OutboxKind] = mapped_column(Enum(OutboxKind, native_enum=False, length=16))
+    ref: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("anchor_batches.id"))
+
+    __table_args__ = (Index("ix_outbox_pending", "kind", "batch_id", "id"),)
+
+
+class AnchorBatch(Base):
+    """A batch of outbox entries on its way to the chain."""
+
+    __tablename__ = "anchor_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[OutboxKind] = mapped_column(Enum(OutboxKind, native_enum=False, length=16))
+    state: Mapped[BatchState] = mapped_column(Enum(BatchState, native_enum=False, length=16), index=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    count: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    anchored_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
