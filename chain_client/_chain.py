@@ -17,11 +17,12 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_canonical_address
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from requests.exceptions import RequestException
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import TimeExhausted
+from web3.exceptions import TimeExhausted, TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt
 
 from chain_client._artifacts import load_artifact
@@ -148,26 +149,64 @@ class Chain:
         Reverts (found while estimating gas, before anything is sent) raise
         ContractRevertError with the contract's named error.
         """
+        return self.send(signer, self.build(signer, function, gas=gas))
+
+    def build(
+        self, signer: LocalAccount, function: ContractFunction | ContractConstructor, *, gas: int | None = None
+    ) -> TxParams:
+        """The transaction for a call or deployment, gas estimated (reverts raise ContractRevertError)."""
         params: TxParams = {"from": signer.address, "nonce": Nonce(self._next_nonce(signer.address))}
         if gas is not None:
             params["gas"] = gas
         with self._reverts():
-            tx = function.build_transaction(params)
-        return self.send(signer, tx)
+            return function.build_transaction(params)
 
     def send(self, signer: LocalAccount, tx: TxParams) -> TxReceipt:
         """Sign tx with signer, send it raw and wait for the receipt."""
+        tx_hash, raw = self.sign(signer, tx)
+        self.send_raw(raw)
+        return self.wait(tx_hash, tx)
+
+    def sign(self, signer: LocalAccount, tx: TxParams) -> tuple[bytes, bytes]:
+        """The hash and raw bytes of a signed transaction: the hash is known before sending,
+        so a caller can persist it first and find the transaction again after a crash."""
         signed = signer.sign_transaction(cast(dict[str, Any], tx))
+        return bytes(signed.hash), bytes(signed.raw_transaction)
+
+    def send_raw(self, raw: bytes) -> None:
+        """Send a signed transaction."""
         with self._reverts():
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            self.w3.eth.send_raw_transaction(raw)
+
+    def wait(self, tx_hash: bytes, tx: TxParams | None = None) -> TxReceipt:
+        """Wait for a transaction's receipt; a failed one raises (decoded when tx is given)."""
         try:
             with self._node_errors():
-                receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
+                receipt = self.w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=self.receipt_timeout)
         except TimeExhausted as exc:
             raise TransactionError(f"no receipt for 0x{tx_hash.hex()} within {self.receipt_timeout} s") from exc
         if receipt["status"] != 1:
-            self._raise_replayed_revert(tx, receipt)
+            if tx is not None:
+                self._raise_replayed_revert(tx, receipt)
+            raise TransactionError(f"transaction 0x{tx_hash.hex()} failed (status 0)")
         return receipt
+
+    def knows_transaction(self, tx_hash: bytes) -> bool:
+        """Whether the node has the transaction, mined or pending."""
+        try:
+            with self._node_errors():
+                self.w3.eth.get_transaction(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
+
+    def receipt(self, tx_hash: bytes) -> TxReceipt | None:
+        """A transaction's receipt, or None while it is not mined (or unknown to the node)."""
+        try:
+            with self._node_errors():
+                return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return None
 
     def call(self, function: ContractFunction) -> Any:
         """Run a view function; reverts raise ContractRevertError."""
@@ -204,6 +243,10 @@ class Chain:
             self._rpc("testing_timeTravel", [max(pending, self.latest_timestamp()) + seconds])
         else:
             self._rpc("evm_increaseTime", [seconds])
+        self._rpc("evm_mine", [])
+
+    def mine(self) -> None:
+        """Mine one empty block (development chains only)."""
         self._rpc("evm_mine", [])
 
     def snapshot(self) -> Any:

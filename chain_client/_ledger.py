@@ -8,6 +8,7 @@ from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from chain_client._chain import Chain, Event
@@ -125,6 +126,17 @@ class CreditLedger:
     ) -> TxReceipt:
         """Anchor one batch root."""
         return self.chain.transact(gateway, self._contract.functions.anchorBatch(root, count, int(kind)))
+
+    def anchor_batch_function(self, root: bytes, count: int, kind: BatchKind = BatchKind.RECORDS) -> ContractFunction:
+        """The anchorBatch call, for callers that sign and send in separate steps."""
+        return self._contract.functions.anchorBatch(root, count, int(kind))
+
+    def anchoring_transaction(self, root: bytes, block_number: int) -> bytes | None:
+        """Hash of the transaction that anchored root in that block (from its event)."""
+        logs = self._contract.events.BatchAnchored().get_logs(
+            argument_filters={"root": root}, from_block=block_number, to_block=block_number
+        )
+        return bytes(logs[0]["transactionHash"]) if logs else None
 
     def anchor_batches(
         self, gateway: LocalAccount, roots: Sequence[bytes], counts: Sequence[int], kinds: Sequence[BatchKind]

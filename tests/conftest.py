@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_account.signers.local import LocalAccount
 
-from chain_client import Chain, Devnet, Stack, deploy_demo_stack, devnet_for
+from chain_client import Chain, Devnet, Role, Stack, catalog_id, deploy_demo_stack, devnet_for
+from tests.chain_client.conftest import PENALTY_CODE, govern, penalty_spec
 from tests.support.hardhat import HardhatNode, HardhatUnavailableError, in_ci
 
 BACKENDS = ["embedded", "hardhat"]
@@ -77,3 +79,37 @@ def devnet(chain: Chain) -> Devnet:
 def repo_root() -> Path:
     """The checkout under test."""
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def governors(devnet: Devnet) -> list[LocalAccount]:
+    return [d.account for d in devnet.with_role(Role.GOVERNOR)]
+
+
+@pytest.fixture
+def provider(devnet: Devnet) -> LocalAccount:
+    """Beijing market regulation, the source of the penalty entry."""
+    return devnet.by_label("samr-beijing").account
+
+
+@pytest.fixture
+def other_provider(devnet: Devnet) -> LocalAccount:
+    """Beijing tax bureau: a provider, but not of the penalty entry's records."""
+    return devnet.by_label("tax-beijing").account
+
+
+@pytest.fixture
+def gateway(devnet: Devnet) -> LocalAccount:
+    return devnet.by_label("gateway-beijing").account
+
+
+@pytest.fixture
+def auditor(devnet: Devnet) -> LocalAccount:
+    return devnet.by_label("auditor-hebei").account
+
+
+@pytest.fixture
+def penalty_entry(stack: Stack, governors: list[LocalAccount], provider: LocalAccount) -> bytes:
+    """A class-A black-list entry sourced by Beijing market regulation; its catalogId."""
+    govern(stack.consortium, governors, stack.catalog.create_call(penalty_spec(provider.address)))
+    return catalog_id(PENALTY_CODE)

@@ -11,47 +11,17 @@ from eth_account.signers.local import LocalAccount
 from chain_client import (
     CatalogEntrySpec,
     Consortium,
-    Devnet,
     DisclosureClass,
     ListKind,
     RecordLeaf,
     RecordProof,
-    Role,
     Stack,
     StandardMerkleTree,
-    catalog_id,
     record_tree,
 )
 
 MIN_DAYS_BEFORE_REPAIR = 90
 PENALTY_CODE = "BJ-XZCF-001"
-
-
-@pytest.fixture
-def governors(devnet: Devnet) -> list[LocalAccount]:
-    return [d.account for d in devnet.with_role(Role.GOVERNOR)]
-
-
-@pytest.fixture
-def provider(devnet: Devnet) -> LocalAccount:
-    """Beijing market regulation, the source of the penalty entry."""
-    return devnet.by_label("samr-beijing").account
-
-
-@pytest.fixture
-def other_provider(devnet: Devnet) -> LocalAccount:
-    """Beijing tax bureau: a provider, but not of the penalty entry's records."""
-    return devnet.by_label("tax-beijing").account
-
-
-@pytest.fixture
-def gateway(devnet: Devnet) -> LocalAccount:
-    return devnet.by_label("gateway-beijing").account
-
-
-@pytest.fixture
-def auditor(devnet: Devnet) -> LocalAccount:
-    return devnet.by_label("auditor-hebei").account
 
 
 def govern(consortium: Consortium, governors: list[LocalAccount], call: object) -> None:
@@ -71,13 +41,6 @@ def penalty_spec(source: str, **changes: object) -> CatalogEntrySpec:
     }
     fields.update(changes)
     return CatalogEntrySpec(**fields)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def penalty_entry(stack: Stack, governors: list[LocalAccount], provider: LocalAccount) -> bytes:
-    """A class-A black-list entry sourced by Beijing market regulation; its catalogId."""
-    govern(stack.consortium, governors, stack.catalog.create_call(penalty_spec(provider.address)))
-    return catalog_id(PENALTY_CODE)
 
 
 @dataclass

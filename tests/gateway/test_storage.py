@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,23 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.storage import AnchorBatch, Base, BatchState, OutboxEntry, OutboxKind, StoredRecord, connect, migrate
-from tests.support.databases import postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated database of each kind."""
-    if request.param == "sqlite":
-        engine = connect(f"sqlite:///{tmp_path / 'gateway.db'}")
-        migrate(engine)
-        yield engine
-        engine.dispose()
-        return
-    with postgres_database() as url:
-        engine = connect(url)
-        migrate(engine)
-        yield engine
-        engine.dispose()
 
 
 def _record(**changes: object) -> StoredRecord:

@@ -1,0 +1,226 @@
+"""The anchoring worker: pending records -> Merkle batches -> anchored roots.
+
+Every step is persisted before the next one, so a crash or an unreachable chain delays
+work and never loses or doubles it:
+
+    pending outbox entries --cut--> BUILDING (root, members fixed in the database)
+    BUILDING --signed tx hash persisted, then sent--> SUBMITTED(tx)
+    SUBMITTED --receipt with enough confirmations--> ANCHORED(block, time)
+
+On restart, BUILDING batches are submitted and SUBMITTED ones confirmed; a transaction
+the node never saw is sent again. The contract refuses a root anchored twice, and the
+worker adopts an anchoring it finds on chain instead of sending another, so no root is
+anchored twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy.orm import Session
+
+from chain_client import (
+    BatchKind,
+    ChainUnavailableError,
+    ContractRevertError,
+    RecordLeaf,
+    Stack,
+    StandardMerkleTree,
+    record_tree,
+)
+from gateway.storage import AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
+
+
+@dataclass(frozen=True)
+class AnchoringConfig:
+    """How the worker batches and how sure it waits to be."""
+
+    batch_size: int = 1000
+    confirmations: int = 1
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    """What one round of the worker did."""
+
+    anchored_batches: int
+    anchored_records: int
+    pending_records: int
+    chain_available: bool
+
+
+class AnchoringWorker:
+    """Cuts pending records into batches and anchors their roots, crash-safely."""
+
+    def __init__(
+        self, engine: Engine, stack: Stack, gateway: LocalAccount, config: AnchoringConfig | None = None
+    ) -> None:
+        self.engine = engine
+        self.stack = stack
+        self.gateway = gateway
+        self.config = config or AnchoringConfig()
+
+    def run_once(self) -> RoundReport:
+        """Resume unfinished batches, then batch and anchor what is pending."""
+        anchored: list[AnchorBatch] = []
+        available = True
+        try:
+            for unfinished in self._unfinished():
+                if (done := self._advance(unfinished)) is not None:
+                    anchored.append(done)
+            while (cut := self._cut_batch()) is not None:
+                if (done := self._advance(cut)) is None:
+                    break  # waiting for confirmations: the next round goes on
+                anchored.append(done)
+        except ChainUnavailableError:
+            available = False  # nothing is lost: every step so far is in the database
+        return RoundReport(
+            anchored_batches=len(anchored),
+            anchored_records=sum(b.count for b in anchored),
+            pending_records=self.pending_count(),
+            chain_available=available,
+        )
+
+    def pending_count(self) -> int:
+        """Records accepted but not yet in a batch."""
+        with Session(self.engine) as session:
+            query = select(func.count()).select_from(OutboxEntry).where(_pending_records())
+            return int(session.scalar(query) or 0)
+
+    def lag_seconds(self) -> float:
+        """Age of the oldest record not yet anchored (0 when none): the anchoring lag."""
+        with Session(self.engine) as session:
+            oldest = session.scalar(
+                select(func.min(StoredRecord.received_at))
+                .outerjoin(AnchorBatch, StoredRecord.batch_id == AnchorBatch.id)
+                .where((StoredRecord.batch_id.is_(None)) | (AnchorBatch.state != BatchState.ANCHORED))
+            )
+        if oldest is None:
+            return 0.0
+        return max(0.0, time.time() - oldest.timestamp())
+
+    # -------------------------------------------------------------------- steps
+
+    def _unfinished(self) -> list[int]:
+        with Session(self.engine) as session:
+            query = select(AnchorBatch.id).where(AnchorBatch.state != BatchState.ANCHORED).order_by(AnchorBatch.id)
+            return list(session.scalars(query))
+
+    def _cut_batch(self) -> int | None:
+        """Fix the next pending records into a BUILDING batch, in one transaction."""
+        with Session(self.engine) as session, session.begin():
+            entries = session.scalars(
+                select(OutboxEntry).where(_pending_records()).order_by(OutboxEntry.id).limit(self.config.batch_size)
+            ).all()
+            if not entries:
+                return None
+            refs = [e.ref for e in entries]
+            rows = {
+                r.record_id: r for r in session.scalars(select(StoredRecord).where(StoredRecord.record_id.in_(refs)))
+            }
+            leaves = [leaf_of(rows[ref]) for ref in refs]
+            batch = AnchorBatch(
+                kind=OutboxKind.RECORD, state=BatchState.BUILDING, root=record_tree(leaves).root, count=len(leaves)
+            )
+            session.add(batch)
+            session.flush()
+            for index, entry in enumerate(entries):
+                entry.batch_id = batch.id
+                rows[entry.ref].batch_id = batch.id
+                rows[entry.ref].leaf_index = index
+            return batch.id
+
+    def _advance(self, batch_id: int) -> AnchorBatch | None:
+        """Move a batch as far as it can go now; the batch when it became ANCHORED."""
+        with Session(self.engine) as session:
+            batch = session.get_one(AnchorBatch, batch_id)
+            # A few passes: a confirmation may find the transaction lost and send it again.
+            for _ in range(3):
+                before = (batch.state, batch.tx_hash)
+                if batch.state == BatchState.BUILDING:
+                    self._submit(session, batch)
+                if batch.state == BatchState.SUBMITTED:
+                    self._confirm(session, batch)
+                if (batch.state, batch.tx_hash) == before or batch.state == BatchState.ANCHORED:
+                    break
+            if batch.state == BatchState.ANCHORED:
+                session.expunge(batch)
+                return batch
+            return None
+
+    def _submit(self, session: Session, batch: AnchorBatch) -> None:
+        function = self.stack.ledger.anchor_batch_function(batch.root, batch.count, BatchKind.RECORDS)
+        try:
+            tx = self.stack.chain.build(self.gateway, function)
+        except ContractRevertError as exc:
+            if exc.name == "LedgerRootAlreadyAnchored":
+                self._adopt(session, batch)
+                return
+            raise
+        tx_hash, raw = self.stack.chain.sign(self.gateway, tx)
+        # Persisted before sending: after a crash the worker looks this hash up again.
+        batch.state, batch.tx_hash = BatchState.SUBMITTED, tx_hash
+        session.commit()
+        self.stack.chain.send_raw(raw)
+
+    def _confirm(self, session: Session, batch: AnchorBatch) -> None:
+        assert batch.tx_hash is not None
+        receipt = self.stack.chain.receipt(batch.tx_hash)
+        if receipt is None or receipt["status"] != 1:
+            if self._anchored_on_chain(batch):
+                self._adopt(session, batch)
+            elif receipt is not None or not self.stack.chain.knows_transaction(batch.tx_hash):
+                batch.state = BatchState.BUILDING  # failed, or never reached the node: send again
+                session.commit()
+            return
+        depth = self.stack.chain.block_number() - int(receipt["blockNumber"]) + 1
+        if depth < self.config.confirmations:
+            return
+        anchored = self.stack.ledger.batch(batch.root)
+        batch.state = BatchState.ANCHORED
+        batch.block_number, batch.anchored_at = anchored.block_number, anchored.anchored_at
+        session.commit()
+
+    def _anchored_on_chain(self, batch: AnchorBatch) -> bool:
+        try:
+            self.stack.ledger.batch(batch.root)
+        except ContractRevertError:
+            return False
+        return True
+
+    def _adopt(self, session: Session, batch: AnchorBatch) -> None:
+        """The root is on chain already (an earlier transaction of ours): record that one."""
+        anchored = self.stack.ledger.batch(batch.root)
+        batch.tx_hash = self.stack.ledger.anchoring_transaction(batch.root, anchored.block_number) or batch.tx_hash
+        batch.state = BatchState.SUBMITTED
+        session.commit()
+        self._confirm(session, batch)
+
+
+def leaf_of(row: StoredRecord) -> RecordLeaf:
+    """The record leaf a stored row describes."""
+    return RecordLeaf(
+        record_id=row.record_id,
+        catalog_id=row.catalog_id,
+        catalog_version=row.catalog_version,
+        subject_ref=row.subject_ref,
+        content_hash=row.content_hash,
+        provider=row.provider,  # type: ignore[arg-type]
+        issued_at=row.issued_at,
+        supersedes=row.supersedes,
+    )
+
+
+def batch_tree(session: Session, batch_id: int) -> tuple[StandardMerkleTree, list[StoredRecord]]:
+    """The tree of an anchored batch, rebuilt from its records in leaf order."""
+    rows = list(
+        session.scalars(select(StoredRecord).where(StoredRecord.batch_id == batch_id).order_by(StoredRecord.leaf_index))
+    )
+    return record_tree([leaf_of(r) for r in rows]), rows
+
+
+def _pending_records() -> ColumnElement[bool]:
+    return (OutboxEntry.kind == OutboxKind.RECORD) & (OutboxEntry.batch_id.is_(None))

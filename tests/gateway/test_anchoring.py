@@ -1,0 +1,201 @@
+"""The anchoring worker on real databases and real chains: batches, crashes, outages, confirmations."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from chain_client import (
+    Chain,
+    ContentCommitment,
+    ProofBundle,
+    RecordLeaf,
+    SignedRecord,
+    Stack,
+    verify_bundle,
+)
+from chain_client._bundle import BatchRef, chain_ref
+from gateway.anchoring import AnchoringConfig, AnchoringWorker, batch_tree
+from gateway.envelope import Keyring
+from gateway.intake import store_record
+from gateway.storage import AnchorBatch, BatchState, StoredRecord
+from tests.support.hardhat import free_port
+
+
+@pytest.fixture
+def keyring() -> Keyring:
+    return Keyring.generate()
+
+
+def accept(
+    stack: Stack, engine: Engine, keyring: Keyring, provider: LocalAccount, entry: bytes, count: int
+) -> list[bytes]:
+    """Store `count` signed penalty records as the gateway accepts them; their record ids."""
+    ids = []
+    with Session(engine) as session, session.begin():
+        for i in range(count):
+            payload = {"decision": {"fine": 1000 + i}, "subjectName": f"企业{i}"}
+            commitment = ContentCommitment(payload, os.urandom(32))
+            leaf = RecordLeaf.create(
+                catalog_id=entry,
+                catalog_version=1,
+                subject_ref=os.urandom(32),
+                content_hash=commitment.content_hash,
+                provider=provider.address,
+                issued_at=1_760_000_000 + i,
+            )
+            signed = SignedRecord(leaf, stack.ledger.sign_record(provider, leaf))
+            assert store_record(session, keyring, signed, json.dumps(payload).encode())
+            ids.append(leaf.record_id)
+    return ids
+
+
+def bundle_of(stack: Stack, engine: Engine, record_id: bytes) -> ProofBundle:
+    """The proof bundle of a stored, anchored record, rebuilt from the database."""
+    from gateway.anchoring import leaf_of
+
+    with Session(engine) as session:
+        row = session.get_one(StoredRecord, record_id)
+        assert row.batch_id is not None
+        assert row.leaf_index is not None
+        batch = session.get_one(AnchorBatch, row.batch_id)
+        tree, _ = batch_tree(session, row.batch_id)
+        assert batch.tx_hash is not None
+        assert batch.block_number is not None
+        assert batch.anchored_at is not None
+        return ProofBundle(
+            chain=chain_ref(stack),
+            leaf=leaf_of(row),
+            signature=row.signature,
+            batch=BatchRef(
+                tree.root, tuple(tree.proof(row.leaf_index)), batch.tx_hash, batch.block_number, batch.anchored_at
+            ),
+        )
+
+
+def anchor_events(stack: Stack, root: bytes) -> int:
+    logs = stack.ledger._contract.events.BatchAnchored().get_logs(argument_filters={"root": root}, from_block=0)
+    return len(logs)
+
+
+def test_pending_records_are_anchored_in_batches_and_verify(
+    stack: Stack, engine: Engine, keyring: Keyring, provider: LocalAccount, gateway: LocalAccount, penalty_entry: bytes
+) -> None:
+    """Seven records with batches of three make three anchored batches; every record's bundle verifies on chain."""
+    ids = accept(stack, engine, keyring, provider, penalty_entry, 7)
+    worker = AnchoringWorker(engine, stack, gateway, AnchoringConfig(batch_size=3, confirmations=1))
+    assert worker.pending_count() == 7
+    report = worker.run_once()
+    assert (report.anchored_batches, report.anchored_records, report.pending_records) == (3, 7, 0)
+    assert worker.lag_seconds() == 0.0
+    with Session(engine) as session:
+        batches = session.scalars(select(AnchorBatch).order_by(AnchorBatch.id)).all()
+        assert [(b.state, b.count) for b in batches] == [(BatchState.ANCHORED, 3)] * 2 + [(BatchState.ANCHORED, 1)]
+        roots = [b.root for b in batches]
+    assert [anchor_events(stack, root) for root in roots] == [1, 1, 1]
+    for record_id in ids:
+        report = verify_bundle(bundle_of(stack, engine, record_id), stack.chain)
+        assert report.valid, report.failed
+
+
+def test_records_wait_while_the_chain_is_down(
+    stack: Stack, engine: Engine, keyring: Keyring, provider: LocalAccount, gateway: LocalAccount, penalty_entry: bytes
+) -> None:
+    """With the node unreachable nothing is anchored and nothing is lost; when it answers again all is anchored."""
+    accept(stack, engine, keyring, provider, penalty_entry, 4)
+    dead_url = f"http://127.0.0.1:{free_port()}"
+    down = Chain(Web3(Web3.HTTPProvider(dead_url, request_kwargs={"timeout": 2})), url=dead_url)
+    down._chain_id = stack.chain.chain_id  # what a gateway knew before the outage
+    outage = AnchoringWorker(engine, Stack(down, *_contracts_on(down, stack)), gateway)
+    report = outage.run_once()
+    assert (report.chain_available, report.anchored_records, report.pending_records) == (False, 0, 0)
+    assert outage.lag_seconds() > 0
+    with Session(engine) as session:
+        assert [b.state for b in session.scalars(select(AnchorBatch))] == [BatchState.BUILDING]
+    report = AnchoringWorker(engine, stack, gateway).run_once()
+    assert (report.chain_available, report.anchored_records) == (True, 4)
+
+
+def test_a_crash_before_sending_resends_once(
+    stack: Stack, engine: Engine, keyring: Keyring, provider: LocalAccount, gateway: LocalAccount, penalty_entry: bytes
+) -> None:
+    """A batch persisted as SUBMITTED whose transaction never left is sent again on restart, and anchored once."""
+    accept(stack, engine, keyring, provider, penalty_entry, 3)
+    worker = AnchoringWorker(engine, stack, gateway)
+    batch_id = worker._cut_batch()
+    assert batch_id is not None
+    with Session(engine) as session, session.begin():
+        batch = session.get_one(AnchorBatch, batch_id)
+        batch.state, batch.tx_hash = BatchState.SUBMITTED, os.urandom(32)  # the process died before send_raw
+        root = batch.root
+    report = AnchoringWorker(engine, stack, gateway).run_once()
+    assert report.anchored_records == 3
+    assert anchor_events(stack, root) == 1
+
+
+def test_a_crash_after_sending_confirms_without_resending(
+    stack: Stack, engine: Engine, keyring: Keyring, provider: LocalAccount, gateway: LocalAccount, penalty_entry: bytes
+) -> None:
+    """A batch sent but not yet confirmed when the process died is confirmed on restart, not anchored twice."""
+    accept(stack, engine, keyring, provider, penalty_entry, 3)
+    worker = AnchoringWorker(engine, stack, gateway)
+    batch_id = worker._cut_batch()
+    assert batch_id is not None
+    with Session(engine) as session:
+        batch = session.get_one(AnchorBatch, batch_id)
+        worker._submit(session, batch)  # signed, persisted, sent; the process dies before confirming
+        root, tx_hash = batch.root, batch.tx_hash
+    report = AnchoringWorker(engine, stack, gateway).run_once()
+    assert report.anchored_records == 3
+    assert anchor_events(stack, root) == 1
+    with Session(engine) as session:
+        assert session.get_one(AnchorBatch, batch_id).tx_hash == tx_hash
+
+
+def test_a_root_anchored_by_a_lost_transaction_is_adopted(
+    stack: Stack, engine: Engine, keyring: Keyring, provider: LocalAccount, gateway: LocalAccount, penalty_entry: bytes
+) -> None:
+    """If the root is on chain under a transaction the database does not know, the worker adopts it."""
+    accept(stack, engine, keyring, provider, penalty_entry, 2)
+    worker = AnchoringWorker(engine, stack, gateway)
+    batch_id = worker._cut_batch()
+    with Session(engine) as session:
+        batch = session.get_one(AnchorBatch, batch_id)
+        receipt = stack.ledger.anchor_batch(gateway, batch.root, batch.count)  # anchored, then the crash
+        root = batch.root
+    report = worker.run_once()
+    assert report.anchored_records == 2
+    assert anchor_events(stack, root) == 1
+    with Session(engine) as session:
+        assert session.get_one(AnchorBatch, batch_id).tx_hash == bytes(receipt["transactionHash"])
+
+
+def test_confirmations_are_awaited(
+    stack: Stack, engine: Engine, keyring: Keyring, provider: LocalAccount, gateway: LocalAccount, penalty_entry: bytes
+) -> None:
+    """With three confirmations a batch stays SUBMITTED until two more blocks are mined."""
+    accept(stack, engine, keyring, provider, penalty_entry, 2)
+    worker = AnchoringWorker(engine, stack, gateway, AnchoringConfig(confirmations=3))
+    assert worker.run_once().anchored_records == 0
+    stack.chain.mine()
+    assert worker.run_once().anchored_records == 0
+    stack.chain.mine()
+    assert worker.run_once().anchored_records == 2
+
+
+def _contracts_on(chain: Chain, stack: Stack) -> tuple[object, ...]:
+    from chain_client import CommitmentRegistry, Consortium, CreditCatalog, CreditLedger
+
+    return (
+        Consortium(chain, stack.consortium.address),
+        CreditCatalog(chain, stack.catalog.address),
+        CreditLedger(chain, stack.ledger.address),
+        CommitmentRegistry(chain, stack.commitments.address),
+        stack.record,
+    )
