@@ -33,6 +33,7 @@ from chain_client import (
     verify_bundles,
 )
 from chain_client._bundle import schema_problems
+from chain_client._records import LEAF_FIELDS
 from chain_client._verify import OFFLINE_CHECKS, ONLINE_CHECKS
 from gateway.cli import main
 from tests.chain_client.conftest import MIN_DAYS_BEFORE_REPAIR, govern, make_leaf, penalty_spec
@@ -265,19 +266,7 @@ def test_the_npm_library_accepts_every_bundle(issued: Issued) -> None:
     for bundle in issued.bundles:
         document = bundle.to_json()
         record = document["record"]
-        values = [
-            record[k]
-            for k in (
-                "recordId",
-                "catalogId",
-                "catalogVersion",
-                "subjectRef",
-                "contentHash",
-                "provider",
-                "issuedAt",
-                "supersedes",
-            )
-        ]
+        values = [record[name] for name in LEAF_FIELDS]
         cases.append({"root": document["batch"]["root"], "values": values, "proof": document["batch"]["proof"]})
     reference = openzeppelin_merkle({"encoding": list(LEAF_ENCODING), "values": [], "verify": cases})
     assert reference["verified"] == [True] * len(cases)
