@@ -120,10 +120,14 @@ class Chain:
         with self._node_errors():
             return int(self.w3.eth.get_block("latest")["timestamp"])
 
+    def code(self, address: ChecksumAddress) -> bytes:
+        """The runtime code at address (b"" when there is none)."""
+        with self._node_errors():
+            return bytes(self.w3.eth.get_code(address))
+
     def code_hash(self, address: ChecksumAddress) -> bytes:
         """keccak256 of the runtime code at address (of b"" when there is none)."""
-        with self._node_errors():
-            return keccak(bytes(self.w3.eth.get_code(address)))
+        return keccak(self.code(address))
 
     # ---------------------------------------------------------------- contracts
 
@@ -208,10 +212,10 @@ class Chain:
         except TransactionNotFound:
             return None
 
-    def call(self, function: ContractFunction) -> Any:
-        """Run a view function; reverts raise ContractRevertError."""
+    def call(self, function: ContractFunction, *, block: int | None = None) -> Any:
+        """Run a view function, at the latest block or an older one; reverts raise ContractRevertError."""
         with self._reverts():
-            return function.call()
+            return function.call(block_identifier=block if block is not None else "latest")
 
     def decode_events(self, contract: Contract, receipt: TxReceipt) -> list[Event]:
         """Events that contract emitted in receipt, in log order."""

@@ -161,9 +161,9 @@ class Consortium:
 
     # --------------------------------------------------------------------- views
 
-    def has_role(self, role: Role, account: ChecksumAddress) -> bool:
-        """Whether account is an active member holding role."""
-        return bool(self.chain.call(self._contract.functions.hasRole(role.id, account)))
+    def has_role(self, role: Role, account: ChecksumAddress, *, block: int | None = None) -> bool:
+        """Whether account is an active member holding role (now, or at an older block)."""
+        return bool(self.chain.call(self._contract.functions.hasRole(role.id, account), block=block))
 
     def is_member(self, account: ChecksumAddress) -> bool:
         """Whether account has been admitted (it may be suspended)."""

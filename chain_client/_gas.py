@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from itertools import islice
 
 from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
 from web3.types import TxReceipt
 
 from chain_client._catalog import CatalogEntrySpec, DisclosureClass, ListKind
@@ -46,7 +45,8 @@ def measure_gas(chain: Chain) -> dict[str, int]:
     actors = _actors(devnet)
     gas: dict[str, int] = {}
     for name, contract in stack.record.contracts.items():
-        receipt = chain.w3.eth.get_transaction_receipt(HexBytes(contract.tx_hash))
+        receipt = chain.receipt(bytes.fromhex(contract.tx_hash[2:]))
+        assert receipt is not None, f"the deployment of {name} has no receipt"
         suffix = f"_{len(devnet.accounts)}members" if name == "Consortium" else ""
         gas[f"deploy{name}{suffix}"] = _used(receipt)
     gas.update(_consortium_gas(stack, actors))

@@ -297,6 +297,11 @@ class CreditLedger:
         """The provider's EIP-712 CreditRecord signature."""
         return sign_digest(provider, self.record_digest(leaf))
 
+    def bound_contracts(self) -> tuple[ChecksumAddress, ChecksumAddress]:
+        """The consortium and catalog this ledger was deployed against."""
+        functions = self._contract.functions
+        return self.chain.call(functions.consortium()), self.chain.call(functions.catalog())
+
     def nonce(self, provider: ChecksumAddress) -> int:
         """The nonce the provider's next relayed instruction must carry."""
         return int(self.chain.call(self._contract.functions.nonces(provider)))

@@ -12,9 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hexbytes import HexBytes
-from web3.logs import DISCARD
-
 from chain_client._artifacts import load_artifact
 from chain_client._bundle import ProofBundle, schema_problems
 from chain_client._catalog import CreditCatalog
@@ -191,13 +188,10 @@ class _Online:
         return self._contracts[key]
 
     def _check_contracts(self, consortium: str, catalog: str, ledger: str) -> Check:
-        w3 = self.chain.w3
         for name, address in (("Consortium", consortium), ("CreditCatalog", catalog), ("CreditLedger", ledger)):
-            code = bytes(w3.eth.get_code(address))  # type: ignore[arg-type]
-            if not load_artifact(name).matches_runtime_code(code):
+            if not load_artifact(name).matches_runtime_code(self.chain.code(address)):  # type: ignore[arg-type]
                 return Check("contracts", False, f"the code at {address} is not the {name} contract")
-        contract = self.chain.contract("CreditLedger", ledger)  # type: ignore[arg-type]
-        wired = (self.chain.call(contract.functions.consortium()), self.chain.call(contract.functions.catalog()))
+        wired = CreditLedger(self.chain, ledger).bound_contracts()  # type: ignore[arg-type]
         if wired != (consortium, catalog):
             return Check("contracts", False, f"the ledger is bound to {wired[0]} and {wired[1]}, not the bundle's")
         return Check("contracts", True, "Consortium, CreditCatalog and CreditLedger code as built, bound together")
@@ -217,24 +211,17 @@ class _Online:
                 f"anchored in block {batch.block_number} at {batch.anchored_at}, the bundle says "
                 f"block {bundle.batch.block_number} at {bundle.batch.anchored_at}",
             )
-        try:
-            receipt = self.chain.w3.eth.get_transaction_receipt(HexBytes(bundle.batch.tx_hash))
-        except Exception:  # noqa: BLE001 - any lookup failure means the transaction is not there
-            receipt = None
-        contract = self.chain.contract("CreditLedger", ledger.address)
-        events = contract.events.BatchAnchored().process_receipt(receipt, errors=DISCARD) if receipt else []
-        if not any(bytes(e["args"]["root"]) == root for e in events):
+        receipt = self.chain.receipt(bundle.batch.tx_hash)
+        events = ledger.events(receipt) if receipt is not None else []
+        if not any(e.name == "BatchAnchored" and e.args["root"] == root for e in events):
             return Check("anchored", False, f"transaction 0x{bundle.batch.tx_hash.hex()} did not anchor this root")
         return Check("anchored", True, f"by GATEWAY {batch.gateway} in block {batch.block_number}")
 
     def _provider(self, bundle: ProofBundle) -> Check:
         consortium = Consortium(self.chain, bundle.chain.consortium)
         provider = bundle.leaf.provider
-        contract = consortium._contract
         try:
-            at_block = bool(
-                contract.functions.hasRole(Role.PROVIDER.id, provider).call(block_identifier=bundle.batch.block_number)
-            )
+            at_block = consortium.has_role(Role.PROVIDER, provider, block=bundle.batch.block_number)
             when = f"at block {bundle.batch.block_number}"
         except Exception:  # noqa: BLE001 - a node without history: judge by the current roles
             at_block = consortium.has_role(Role.PROVIDER, provider)
