@@ -9,6 +9,17 @@ derives from `ChainClientError`; a contract revert is a `ContractRevertError` wi
 Solidity error's name and arguments, whichever node raised it.
 """
 
+from chain_client._access_log import (
+    ACCESS_LOG_ENCODING,
+    ACCESS_LOG_FIELDS,
+    ACCESS_LOG_FORMAT,
+    NO_CONSENT,
+    AccessLogCheck,
+    AccessLogLeaf,
+    access_log_tree,
+    purpose_hash,
+    verify_access_log_entry,
+)
 from chain_client._artifacts import Artifact, artifact_names, load_artifact
 from chain_client._bundle import (
     BUNDLE_FORMAT,
@@ -81,9 +92,15 @@ from chain_client._stack import Stack, attach_stack, demo_members, deploy_demo_s
 from chain_client._verify import Check, VerificationReport, verify_bundle, verify_bundles
 
 __all__ = [
+    "ACCESS_LOG_ENCODING",
+    "ACCESS_LOG_FIELDS",
+    "ACCESS_LOG_FORMAT",
     "BUNDLE_FORMAT",
     "DEVELOPMENT_CHAIN_IDS",
     "LEAF_ENCODING",
+    "NO_CONSENT",
+    "AccessLogCheck",
+    "AccessLogLeaf",
     "Artifact",
     "ArtifactError",
     "Batch",
@@ -137,6 +154,7 @@ __all__ = [
     "StandardMerkleTree",
     "TransactionError",
     "VerificationReport",
+    "access_log_tree",
     "anchor_records",
     "artifact_names",
     "attach_stack",
@@ -151,6 +169,7 @@ __all__ = [
     "keccak",
     "load_artifact",
     "load_deployment",
+    "purpose_hash",
     "record_id",
     "record_tree",
     "recover_address",
@@ -160,6 +179,7 @@ __all__ = [
     "subject_ref_resident",
     "subject_ref_uscc",
     "verify_bundle",
+    "verify_access_log_entry",
     "verify_bundles",
     "verify_disclosure",
     "verify_multiproof",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -31,6 +32,19 @@ from chain_client._errors import ChainUnavailableError, TransactionError
 from chain_client._revert import abi_type, revert_from_exception
 
 _DEV_BALANCE = 10**25  # ten million ether for each development account
+
+
+class _SerializedTesterProvider(EthereumTesterProvider):
+    """eth-tester's provider, one request at a time: py-evm is not thread-safe, and a
+    gateway serves requests and runs its anchoring worker on several threads."""
+
+    def __init__(self, tester: Any) -> None:
+        super().__init__(tester)
+        self._lock = threading.RLock()
+
+    def make_request(self, method: Any, params: Any) -> Any:
+        with self._lock:
+            return super().make_request(method, params)
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,7 @@ class Chain:
         # deployment record never matches a chain started later in the same second.
         genesis = get_default_genesis_params(overrides={"extra_data": os.urandom(32)})
         tester = EthereumTester(PyEVMBackend(genesis_parameters=genesis, genesis_state=state))
-        return cls(Web3(EthereumTesterProvider(tester)), url=None)
+        return cls(Web3(_SerializedTesterProvider(tester)), url=None)
 
     @classmethod
     def connect(cls, url: str, *, timeout: float = 10.0) -> Chain:
@@ -234,6 +248,16 @@ class Chain:
             decoded = contract.events[name]().process_log(log)
             events.append(Event(name=name, args=dict(decoded["args"]), log_index=int(log["logIndex"])))
         return events
+
+    def emitters(self, addresses: Sequence[ChecksumAddress], from_block: int, to_block: int) -> set[ChecksumAddress]:
+        """Which of these contracts emitted any event in the block range (eth_getLogs)."""
+        if from_block > to_block:
+            return set()
+        with self._node_errors():
+            logs = self.w3.eth.get_logs(
+                {"address": list(addresses), "fromBlock": from_block, "toBlock": to_block}
+            )
+        return {Web3.to_checksum_address(log["address"]) for log in logs}
 
     # ------------------------------------------------------ development helpers
 

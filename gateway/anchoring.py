@@ -1,4 +1,4 @@
-"""The anchoring worker: pending records -> Merkle batches -> anchored roots.
+"""The anchoring worker: pending records and access-log entries -> Merkle batches -> anchored roots.
 
 Every step is persisted before the next one, so a crash or an unreachable chain delays
 work and never loses or doubles it:
@@ -29,9 +29,11 @@ from chain_client import (
     RecordLeaf,
     Stack,
     StandardMerkleTree,
+    access_log_tree,
     record_tree,
 )
-from gateway.storage import AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
+from gateway.access_log import leaf_of_entry
+from gateway.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
 
 
 @dataclass(frozen=True)
@@ -71,23 +73,24 @@ class AnchoringWorker:
             for unfinished in self._unfinished():
                 if (done := self._advance(unfinished)) is not None:
                     anchored.append(done)
-            while (cut := self._cut_batch()) is not None:
-                if (done := self._advance(cut)) is None:
-                    break  # waiting for confirmations: the next round goes on
-                anchored.append(done)
+            for kind in (OutboxKind.RECORD, OutboxKind.ACCESS_LOG):
+                while (cut := self._cut_batch(kind)) is not None:
+                    if (done := self._advance(cut)) is None:
+                        break  # waiting for confirmations: the next round goes on
+                    anchored.append(done)
         except ChainUnavailableError:
             available = False  # nothing is lost: every step so far is in the database
         return RoundReport(
             anchored_batches=len(anchored),
-            anchored_records=sum(b.count for b in anchored),
+            anchored_records=sum(b.count for b in anchored if b.kind == OutboxKind.RECORD),
             pending_records=self.pending_count(),
             chain_available=available,
         )
 
-    def pending_count(self) -> int:
-        """Records accepted but not yet in a batch."""
+    def pending_count(self, kind: OutboxKind = OutboxKind.RECORD) -> int:
+        """Records (or access-log entries) accepted but not yet in a batch."""
         with Session(self.engine) as session:
-            query = select(func.count()).select_from(OutboxEntry).where(_pending_records())
+            query = select(func.count()).select_from(OutboxEntry).where(_pending(kind))
             return int(session.scalar(query) or 0)
 
     def lag_seconds(self) -> float:
@@ -109,22 +112,28 @@ class AnchoringWorker:
             query = select(AnchorBatch.id).where(AnchorBatch.state != BatchState.ANCHORED).order_by(AnchorBatch.id)
             return list(session.scalars(query))
 
-    def _cut_batch(self) -> int | None:
-        """Fix the next pending records into a BUILDING batch, in one transaction."""
+    def _cut_batch(self, kind: OutboxKind) -> int | None:
+        """Fix the next pending entries of a kind into a BUILDING batch, in one transaction."""
         with Session(self.engine) as session, session.begin():
             entries = session.scalars(
-                select(OutboxEntry).where(_pending_records()).order_by(OutboxEntry.id).limit(self.config.batch_size)
+                select(OutboxEntry).where(_pending(kind)).order_by(OutboxEntry.id).limit(self.config.batch_size)
             ).all()
             if not entries:
                 return None
             refs = [e.ref for e in entries]
-            rows = {
-                r.record_id: r for r in session.scalars(select(StoredRecord).where(StoredRecord.record_id.in_(refs)))
-            }
-            leaves = [leaf_of(rows[ref]) for ref in refs]
-            batch = AnchorBatch(
-                kind=OutboxKind.RECORD, state=BatchState.BUILDING, root=record_tree(leaves).root, count=len(leaves)
-            )
+            if kind == OutboxKind.RECORD:
+                rows: dict[bytes, StoredRecord | AccessLogEntry] = {
+                    r.record_id: r
+                    for r in session.scalars(select(StoredRecord).where(StoredRecord.record_id.in_(refs)))
+                }
+                root = record_tree([leaf_of(rows[ref]) for ref in refs]).root  # type: ignore[arg-type]
+            else:
+                rows = {
+                    e.entry_hash: e
+                    for e in session.scalars(select(AccessLogEntry).where(AccessLogEntry.entry_hash.in_(refs)))
+                }
+                root = access_log_tree([leaf_of_entry(rows[ref]) for ref in refs]).root  # type: ignore[arg-type]
+            batch = AnchorBatch(kind=kind, state=BatchState.BUILDING, root=root, count=len(refs))
             session.add(batch)
             session.flush()
             for index, entry in enumerate(entries):
@@ -152,7 +161,8 @@ class AnchoringWorker:
             return None
 
     def _submit(self, session: Session, batch: AnchorBatch) -> None:
-        function = self.stack.ledger.anchor_batch_function(batch.root, batch.count, BatchKind.RECORDS)
+        kind = BatchKind.RECORDS if batch.kind == OutboxKind.RECORD else BatchKind.ACCESS_LOG
+        function = self.stack.ledger.anchor_batch_function(batch.root, batch.count, kind)
         try:
             tx = self.stack.chain.build(self.gateway, function)
         except ContractRevertError as exc:
@@ -222,5 +232,5 @@ def batch_tree(session: Session, batch_id: int) -> tuple[StandardMerkleTree, lis
     return record_tree([leaf_of(r) for r in rows]), rows
 
 
-def _pending_records() -> ColumnElement[bool]:
-    return (OutboxEntry.kind == OutboxKind.RECORD) & (OutboxEntry.batch_id.is_(None))
+def _pending(kind: OutboxKind) -> ColumnElement[bool]:
+    return (OutboxEntry.kind == kind) & (OutboxEntry.batch_id.is_(None))

@@ -172,6 +172,111 @@ def verify(bundles: tuple[Path, ...], rpc: str | None, as_json: bool) -> None:
         sys.exit(EXIT_CHECK_FAILED)
 
 
+@main.command()
+@click.option("--rpc", metavar="URL", default=None, help="JSON-RPC node (default: the embedded py-evm chain).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Database, keyring, deployment records.",
+)
+@click.option(
+    "--database-url",
+    default=None,
+    help="SQLAlchemy URL, e.g. postgresql+psycopg://... (default: SQLite in the data dir).",
+)
+@click.option(
+    "--deployments",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Deployment records to attach to.",
+)
+@click.option(
+    "--keyring-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Key-encryption keys (JSON)."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["development", "production"]),
+    default=None,
+    help="production refuses development secrets.",
+)
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8101).")
+@click.option("--batch-size", type=int, default=None, help="Records per anchored batch at most (default 1000).")
+@click.option("--batch-interval", type=float, default=None, help="Seconds between anchoring rounds (default 2).")
+@click.option("--confirmations", type=int, default=None, help="Blocks to wait before a batch counts as anchored.")
+def serve(**options: object) -> None:
+    """Run the gateway (FastAPI on uvicorn) with its anchoring worker.
+
+    With no options: the embedded py-evm chain, the demo consortium and catalog deployed
+    at start, and SQLite in a new data directory. Every option can also be set as an
+    environment variable CREDIT_LEDGER_<OPTION> (e.g. CREDIT_LEDGER_RPC_URL).
+    """
+    import uvicorn
+
+    from gateway.api.main import create_app
+    from gateway.errors import ConfigurationError
+    from gateway.logs import configure_logging
+    from gateway.service import Gateway
+    from gateway.settings import Settings
+
+    names = {"rpc": "rpc_url", "deployments": "deployments_dir", "batch_interval": "batch_interval_s"}
+    given = {names.get(k, k): v for k, v in options.items() if v is not None}
+    configure_logging()
+    try:
+        settings = Settings(**given)  # type: ignore[arg-type]
+        gateway = Gateway.open(settings)
+    except ConfigurationError as exc:
+        _fail(f"{exc.code}: {exc.message}")
+    except ChainClientError as exc:
+        _fail(str(exc))
+    url = f"http://{settings.host}:{settings.port}"
+    click.echo(
+        f"credit-ledger gateway ({settings.mode}) on chain {gateway.stack.chain.chain_id}"
+        f" ({settings.rpc_url or 'embedded py-evm'})"
+    )
+    click.echo(f"  data directory  {gateway.data_dir}")
+    click.echo(f"  ledger          {gateway.stack.ledger.address}")
+    click.echo(f"  gateway account {gateway.account.address}")
+    click.echo(f"  API             {url}/docs   public catalog {url}/public/v1/catalog")
+    gateway.start()
+    try:
+        uvicorn.run(create_app(gateway), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    finally:
+        gateway.stop()
+
+
+@main.group()
+def keys() -> None:
+    """Key-encryption keys of a gateway's payload store."""
+
+
+@keys.command("rotate")
+@click.option(
+    "--keyring-file", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The keyring to extend."
+)
+@click.option("--database-url", required=True, help="The gateway's database.")
+@click.option("--new-id", default=None, help="Id of the new key (default kek-<n>); an active id resumes a rotation.")
+def rotate_keys(keyring_file: Path, database_url: str, new_id: str | None) -> None:
+    """Make a fresh KEK active and re-wrap every data key with it (payloads are not re-encrypted)."""
+    from gateway.envelope import EnvelopeError
+    from gateway.keys import rotate
+    from gateway.storage import connect
+
+    engine = connect(database_url)
+    try:
+        report = rotate(engine, keyring_file, new_id)
+    except EnvelopeError as exc:
+        _fail(f"{exc.code}: {exc}")
+    finally:
+        engine.dispose()
+    click.echo(f"active key {report.active_id}: re-wrapped {report.rewrapped} data keys")
+    for record in report.failed:
+        click.echo(f"FAIL {record}: its wrapped data key does not open (tampered or unknown key)")
+    if report.failed:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
 def _verdict(report: VerificationReport) -> str:
     if not report.valid:
         return "INVALID: " + ", ".join(check.name for check in report.failed)

@@ -1,14 +1,27 @@
 """The gateway's database: SQLAlchemy 2 models, engine set-up and Alembic migrations."""
 
 from gateway.storage.db import connect, migrate
-from gateway.storage.models import AnchorBatch, Base, BatchState, OutboxEntry, OutboxKind, StoredRecord
+from gateway.storage.models import (
+    AccessLogEntry,
+    AnchorBatch,
+    Base,
+    BatchState,
+    Consent,
+    OutboxEntry,
+    OutboxKind,
+    RequestNonce,
+    StoredRecord,
+)
 
 __all__ = [
+    "AccessLogEntry",
     "AnchorBatch",
     "Base",
     "BatchState",
+    "Consent",
     "OutboxEntry",
     "OutboxKind",
+    "RequestNonce",
     "StoredRecord",
     "connect",
     "migrate",

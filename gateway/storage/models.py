@@ -99,3 +99,48 @@ class AnchorBatch(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class RequestNonce(Base):
+    """A nonce seen in a signed request, kept until its time window has passed."""
+
+    __tablename__ = "request_nonces"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class Consent(Base):
+    """A subject's authorization for one member to query its class-B records for a purpose."""
+
+    __tablename__ = "consents"
+
+    consent_id: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    subject_ref: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    requester: Mapped[str] = mapped_column(String(42), index=True)
+    purpose: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    document_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_by: Mapped[str] = mapped_column(String(42))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AccessLogEntry(Base):
+    """One release of plaintext; entries are hash-chained by sequence and anchored in batches."""
+
+    __tablename__ = "access_log"
+
+    # Assigned by the writer as previous + 1: the primary key makes two concurrent
+    # writers that read the same previous entry collide instead of forking the chain.
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    requester: Mapped[str] = mapped_column(String(42), index=True)
+    record_id: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    purpose: Mapped[str] = mapped_column(String(200))
+    consent_id: Mapped[bytes] = mapped_column(LargeBinary(32))
+    released_at: Mapped[int] = mapped_column(BigInteger)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("anchor_batches.id"), index=True)
+    leaf_index: Mapped[int | None] = mapped_column(Integer)

@@ -8,6 +8,15 @@ import chain_client
 def test_public_names_are_exactly_the_curated_ones() -> None:
     """__all__ lists what users import, and every name in it exists."""
     assert set(chain_client.__all__) == {
+        "ACCESS_LOG_ENCODING",
+        "ACCESS_LOG_FIELDS",
+        "ACCESS_LOG_FORMAT",
+        "NO_CONSENT",
+        "AccessLogCheck",
+        "AccessLogLeaf",
+        "access_log_tree",
+        "purpose_hash",
+        "verify_access_log_entry",
         # connection, deployment and errors
         "Chain",
         "Event",

@@ -37,12 +37,12 @@ def _record(**changes: object) -> StoredRecord:
 
 
 def test_migrations_create_every_table_once(engine: Engine) -> None:
-    """The migrations create the tables and record revision 0001; running them again changes nothing."""
+    """The migrations create the tables and record the latest revision; running them again changes nothing."""
     tables = set(inspect(engine).get_table_names())
     assert {"records", "outbox", "anchor_batches", "alembic_version"} <= tables
     migrate(engine)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

@@ -1,0 +1,127 @@
+"""Build the FastAPI app of one gateway: routers, error handlers, metrics and request logs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chain_client import ChainClientError, ChainUnavailableError
+from gateway.api.routes import access_log, consents, ops, public, records, subjects
+from gateway.api.schemas import ErrorBody
+from gateway.errors import GatewayError
+from gateway.logs import get_logger
+from gateway.service import Gateway
+
+log = get_logger("http")
+JSON_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+DESCRIPTION = """\
+The credit-ledger gateway: departments submit signed credit records, the gateway keeps
+their payloads encrypted and anchors their hashes on the consortium chain, and releases
+payloads only as the catalog's disclosure class allows, logging every release.
+
+**Authentication.** Every `/v1` request is signed by a member key (EIP-191) over the
+method, path, sorted query, body SHA-256, timestamp and nonce, in the headers
+`X-CL-Address`, `X-CL-Timestamp`, `X-CL-Nonce`, `X-CL-Signature` (see
+`gateway.client.GatewayClient`). `/public` and the operations endpoints need none.
+
+**Errors** are JSON `{code, message, detail}` with stable codes.
+"""
+
+
+def create_app(gateway: Gateway) -> FastAPI:
+    """The ASGI app serving one gateway."""
+    app = FastAPI(
+        title="credit-ledger gateway",
+        version="1",
+        description=DESCRIPTION,
+        responses={
+            401: {"model": ErrorBody, "description": "Not authenticated (AUTH_*)."},
+            403: {"model": ErrorBody, "description": "Not entitled (ACCESS_*, AUTH_NOT_MEMBER)."},
+        },
+    )
+    app.state.gateway = gateway
+    for router in (records.router, subjects.router, consents.router, access_log.router, public.router, ops.router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    _install_middleware(app, gateway)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GatewayError)
+    async def gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, exc.detail)
+
+    @app.exception_handler(ChainUnavailableError)
+    async def chain_unavailable(_request: Request, _exc: ChainUnavailableError) -> JSONResponse:
+        return _error(503, "CHAIN_UNAVAILABLE", "the chain cannot be reached now; try again later")
+
+    @app.exception_handler(ChainClientError)
+    async def chain_error(_request: Request, exc: ChainClientError) -> JSONResponse:
+        log.error("chain error", extra={"fields": {"error": type(exc).__name__}})
+        return _error(502, "CHAIN_ERROR", "the chain answered with an error")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Locations and error types only: the input itself may hold personal data.
+        detail = [{"path": "/".join(str(p) for p in e["loc"]), "problem": e["type"]} for e in exc.errors()]
+        return _error(422, "REQUEST_INVALID", "the request does not match the API", detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+        return _error(exc.status_code, codes.get(exc.status_code, f"HTTP_{exc.status_code}"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error", extra={"fields": {"error": type(exc).__name__}})
+        return _error(500, "INTERNAL_ERROR", "the gateway failed to handle the request")
+
+
+def _install_middleware(app: FastAPI, gateway: Gateway) -> None:
+    limit = gateway.settings.max_body_bytes
+
+    @app.middleware("http")
+    async def guard_and_observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = _refuse(request, limit) or await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        elapsed = time.perf_counter() - started
+        gateway.metrics.requests.labels(request.method, template, str(response.status_code)).inc()
+        gateway.metrics.latency.labels(template).observe(elapsed)
+        log.info(
+            "request",
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "route": template,  # the template, never the raw path: paths can hold subject ids
+                    "status": response.status_code,
+                    "ms": round(elapsed * 1000, 2),
+                    "requester": request.headers.get("x-cl-address"),
+                }
+            },
+        )
+        return response
+
+
+def _refuse(request: Request, limit: int) -> Response | None:
+    if request.method not in JSON_BODY_METHODS:
+        return None
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        return _error(413, "BODY_TOO_LARGE", f"request bodies are limited to {limit} bytes")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return _error(415, "CONTENT_TYPE_UNSUPPORTED", "send the body as application/json")
+    return None
+
+
+def _error(status: int, code: str, message: str, detail: object = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"code": code, "message": message, "detail": detail})

@@ -1,0 +1,46 @@
+"""The access log (查询使用登记) for auditors: entries with their anchoring proofs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from chain_client import Role
+from chain_client._records import checksummed
+from gateway.access_log import entry_documents
+from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
+from gateway.api.schemas import AccessLogPage, ErrorBody
+from gateway.errors import InputError
+from gateway.storage import AccessLogEntry
+
+router = APIRouter(prefix="/v1/access-log", tags=["access log"])
+
+
+@router.get("", response_model=AccessLogPage, responses={403: {"model": ErrorBody}})
+def read_access_log(
+    gateway: GatewayDep,
+    session: SessionDep,
+    member: CurrentMember,
+    record: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$", description="Only this record.")] = None,
+    requester: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only this member.")] = None,
+    after: Annotated[int, Query(ge=0, description="Entries with a greater sequence number.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Entries in sequence order, each in credit-ledger/access-log@1 with its batch proof once anchored."""
+    require_role(member, Role.AUDITOR)
+    query = select(AccessLogEntry).where(AccessLogEntry.sequence > after)
+    if record is not None:
+        query = query.where(AccessLogEntry.record_id == bytes.fromhex(record[2:]))
+    if requester is not None:
+        try:
+            query = query.where(AccessLogEntry.requester == checksummed(requester))
+        except ValueError:
+            raise InputError("REQUEST_INVALID", "requester is not an address") from None
+    rows = list(session.scalars(query.order_by(AccessLogEntry.sequence).limit(limit)))
+    head = session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.sequence.desc()).limit(1)).first()
+    return {
+        "entries": entry_documents(session, gateway.stack, rows),
+        "head": {"sequence": head.sequence, "entryHash": "0x" + head.entry_hash.hex()} if head else None,
+    }

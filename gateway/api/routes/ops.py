@@ -1,0 +1,56 @@
+"""Operations: liveness, readiness (database and chain) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import text
+
+from chain_client import ChainClientError, Role
+from gateway.api.deps import GatewayDep
+from gateway.api.schemas import Health, Readiness
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health)
+def read_health() -> Any:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+def read_readiness(gateway: GatewayDep) -> Any:
+    """Ready when the database answers and the chain answers with our deployment."""
+    database = chain = False
+    block = None
+    try:
+        with gateway.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        database = True
+    except Exception:  # noqa: BLE001 - any database failure means not ready
+        database = False
+    try:
+        block = gateway.stack.chain.block_number()
+        found = "0x" + gateway.stack.chain.code_hash(gateway.stack.ledger.address).hex()
+        chain = found == gateway.stack.record.contracts["CreditLedger"].code_hash
+    except ChainClientError:
+        chain = False
+    body = {
+        "status": "ready" if database and chain else "not-ready",
+        "database": database,
+        "chain": chain,
+        "chainId": gateway.stack.chain.chain_id,
+        "blockNumber": block,
+        "gatewayRole": Role.GATEWAY in gateway.view.roles(gateway.account.address),
+    }
+    return JSONResponse(body, status_code=200 if database and chain else 503)
+
+
+@router.get("/metrics", response_class=Response)
+def read_metrics(gateway: GatewayDep) -> Response:
+    """Prometheus text exposition: requests, records, releases, anchoring lag, chain availability."""
+    return Response(gateway.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

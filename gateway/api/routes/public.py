@@ -1,0 +1,68 @@
+"""Public reads, no signature: class-A disclosures (信用信息公示) and the catalog."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from chain_client import DisclosureClass
+from gateway.api.deps import GatewayDep, SessionDep
+from gateway.api.schemas import CatalogView, ErrorBody, PublicDisclosures
+from gateway.errors import InputError
+from gateway.reads import rows_of_subject
+from gateway.releases import public_disclosure
+from gateway.subject_ids import SubjectIdError, parse_subject
+
+router = APIRouter(prefix="/public/v1", tags=["public"])
+
+
+@router.get("/disclosures", response_model=PublicDisclosures, responses={422: {"model": ErrorBody}})
+def read_disclosures(
+    gateway: GatewayDep,
+    session: SessionDep,
+    subject: Annotated[str, Query(min_length=15, max_length=18, examples=["91110108MA01C5XL6R"])],
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> Any:
+    """A subject's public records: class A, anchored, within the publicity window, not
+    revoked, corrected or repaired; public fields only, each with a proof bundle that
+    discloses them."""
+    try:
+        subject_ref = gateway.subject_ref(parse_subject(subject))
+    except SubjectIdError as exc:
+        raise InputError(exc.code, str(exc)) from None
+    disclosures = []
+    for row in rows_of_subject(session, subject_ref, limit=limit, offset=0):
+        if (disclosure := public_disclosure(gateway, session, row)) is not None:
+            disclosures.append(disclosure)
+    return {"subjectRef": "0x" + subject_ref.hex(), "disclosures": disclosures}
+
+
+@router.get("/deployment", response_model=dict[str, Any])
+def read_deployment(gateway: GatewayDep) -> Any:
+    """The chain and contract addresses this gateway serves (its deployment record)."""
+    return gateway.stack.record.to_json()
+
+
+@router.get("/catalog", response_model=CatalogView)
+def read_catalog(gateway: GatewayDep) -> Any:
+    """The public credit information catalog: every entry at its latest version."""
+    entries = []
+    for entry in gateway.view.entries():
+        schema = gateway.schemas.get(entry.schema_hash)
+        entries.append(
+            {
+                "catalogId": "0x" + entry.catalog_id.hex(),
+                "code": entry.code,
+                "source": entry.source,
+                "class": DisclosureClass(entry.disclosure_class).name,
+                "list": entry.list_kind.name,
+                "publicityDays": entry.publicity_days,
+                "minDaysBeforeRepair": entry.min_days_before_repair,
+                "version": entry.version,
+                "active": entry.active,
+                "schemaHash": "0x" + entry.schema_hash.hex(),
+                "schema": schema.document if schema is not None else None,
+            }
+        )
+    return {"entries": entries}

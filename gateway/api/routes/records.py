@@ -1,0 +1,175 @@
+"""Records: submission (single or bulk), reads by entitlement, proof bundles."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+
+from chain_client import Role
+from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
+from gateway.api.schemas import ErrorBody, RecordResult, RecordView, SubmissionResponse
+from gateway.entitlement import Requester
+from gateway.errors import GatewayError, InputError
+from gateway.reads import find_record
+from gateway.releases import proof_for, record_view
+from gateway.service import Gateway
+from gateway.submissions import Outcome, RecordSubmission, accept_records
+
+router = APIRouter(prefix="/v1/records", tags=["records"])
+
+Purpose = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=200,
+        description="Why the record is read; logged with the release. Class B needs a consent for this purpose.",
+    ),
+]
+
+_SUBMISSION_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/RecordSubmission"},
+                    {
+                        "type": "object",
+                        "required": ["records"],
+                        "properties": {
+                            "records": {
+                                "type": "array",
+                                "minItems": 1,
+                                "maxItems": 10000,
+                                "items": {"$ref": "#/components/schemas/RecordSubmission"},
+                            }
+                        },
+                    },
+                ]
+            },
+            "examples": {
+                "single": {"value": RecordSubmission.model_json_schema()["examples"][0]},
+                "bulk": {"value": {"records": RecordSubmission.model_json_schema()["examples"]}},
+            },
+        }
+    },
+}
+
+
+@router.post(
+    "",
+    response_model=SubmissionResponse,
+    openapi_extra={"requestBody": _SUBMISSION_BODY},
+    responses={413: {"model": ErrorBody}, 415: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
+async def create_records(
+    request: Request,
+    gateway: GatewayDep,
+    member: CurrentMember,
+    atomic: Annotated[bool, Query(description="Store nothing when any record is rejected.")] = False,
+) -> Any:
+    """Submit one record, or `{"records": [...]}` (up to 10,000), each signed by its provider.
+
+    Each record is checked on its own; a bulk stores the good records and reports the bad
+    ones with their codes (or, with `atomic=true`, stores nothing if any is bad). A
+    record stored already is reported as `duplicate` and changes nothing, so a bulk can
+    be sent again after fixing its bad records. A single record that is rejected gets an
+    error response with its code.
+    """
+    require_role(member, Role.PROVIDER)
+    body = await request.body()
+    if len(body) > gateway.settings.max_body_bytes:
+        raise InputError("BODY_TOO_LARGE", "the request body is too large", status=413)
+    items, single = _records_of(body, gateway.settings.max_bulk)
+    outcomes = await run_in_threadpool(_accept, gateway, member, items, atomic)
+    if single and outcomes[0].error is not None:
+        raise outcomes[0].error
+    return _summary(gateway, outcomes)
+
+
+def _records_of(body: bytes, max_bulk: int) -> tuple[list[object], bool]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("BODY_NOT_JSON", "the body is not JSON", status=400) from None
+    if not isinstance(document, dict):
+        raise InputError("REQUEST_INVALID", 'send one record object or {"records": [...]}')
+    if "records" not in document:
+        return [document], True
+    items = document["records"]
+    if not isinstance(items, list) or not items or len(document) != 1:
+        raise InputError("REQUEST_INVALID", "records must be a non-empty list, alone in the body")
+    if len(items) > max_bulk:
+        raise InputError("BULK_TOO_LARGE", f"a bulk holds at most {max_bulk} records", status=413)
+    return items, False
+
+
+def _accept(gateway: Gateway, member: Requester, items: list[object], atomic: bool) -> list[Outcome]:
+    with Session(gateway.engine) as session, session.begin():
+        outcomes = accept_records(
+            session,
+            gateway.keyring,
+            items,
+            requester=member.address,
+            rules=gateway.submission_rules(),
+            now=gateway.now(),
+            atomic=atomic,
+        )
+    if any(o.status == "accepted" for o in outcomes) and gateway.worker.pending_count() >= gateway.settings.batch_size:
+        gateway.wake_worker()
+    return outcomes
+
+
+def _summary(gateway: Gateway, outcomes: list[Outcome]) -> SubmissionResponse:
+    results = []
+    for outcome in outcomes:
+        gateway.metrics.records.labels(outcome.status).inc()
+        error: GatewayError | None = outcome.error
+        if error is not None:
+            gateway.metrics.rejections.labels(error.code).inc()
+        results.append(
+            RecordResult(
+                index=outcome.index,
+                status=outcome.status,  # type: ignore[arg-type]
+                recordId=outcome.record_id,
+                code=error.code if error else None,
+                message=error.message if error else None,
+                detail=error.detail if error else None,
+            )
+        )
+    count = {s: sum(1 for o in outcomes if o.status == s) for s in ("accepted", "duplicate", "rejected")}
+    return SubmissionResponse(
+        accepted=count["accepted"], duplicates=count["duplicate"], rejected=count["rejected"], results=results
+    )
+
+
+@router.get("/{record_id}", response_model=RecordView, responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
+def read_record(
+    record_id: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember, purpose: Purpose = "unspecified"
+) -> Any:
+    """A record's metadata, on-chain status and the payload the requester is entitled to."""
+    row = find_record(session, record_id)
+    return record_view(gateway, session, member, row, purpose)
+
+
+@router.get(
+    "/{record_id}/proof",
+    response_model=dict[str, Any],
+    responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def read_record_proof(
+    record_id: str,
+    gateway: GatewayDep,
+    session: SessionDep,
+    member: CurrentMember,
+    disclose: Annotated[str, Query(description="Comma-separated payload fields to disclose.", max_length=2000)] = "",
+    purpose: Purpose = "unspecified",
+) -> Any:
+    """The record's proof bundle (credit-ledger/proof@1), disclosing `?disclose=` fields."""
+    row = find_record(session, record_id)
+    names = [name.strip() for name in disclose.split(",") if name.strip()]
+    return proof_for(gateway, session, member, row, purpose, names).to_json()

@@ -1,0 +1,228 @@
+"""Response and request bodies of the HTTP API.
+
+Input and output models are separate, and no output model has a field for ciphertext,
+keys, salts or seeds: what a response may carry is fixed here, not by what a handler
+happens to hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+HEX32 = r"^0x[0-9a-fA-F]{64}$"
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a stable code, a message for people, and safe detail."""
+
+    code: str = Field(examples=["ACCESS_CONSENT_REQUIRED"])
+    message: str
+    detail: Any = None
+
+
+class RecordResult(BaseModel):
+    """What became of one record of a submission."""
+
+    index: int
+    status: Literal["accepted", "duplicate", "rejected"]
+    recordId: str | None = None
+    code: str | None = None
+    message: str | None = None
+    detail: Any = None
+
+
+class SubmissionResponse(BaseModel):
+    """Counts and per-record results of POST /v1/records."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accepted": 1,
+                    "duplicates": 0,
+                    "rejected": 1,
+                    "results": [
+                        {"index": 0, "status": "accepted", "recordId": "0x" + "3c" * 32},
+                        {
+                            "index": 1,
+                            "status": "rejected",
+                            "code": "USCC_CHECK_CHARACTER",
+                            "message": "the check character should be U, not X",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[RecordResult]
+
+
+class CatalogRef(BaseModel):
+    """The catalog entry a record was issued under."""
+
+    catalogId: str
+    code: str
+    version: int
+    class_: str = Field(alias="class")
+    list: str
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class StatusView(BaseModel):
+    """A record's lifecycle state on chain."""
+
+    status: str
+    repairPending: bool
+    supersededBy: str | None
+
+
+class AnchoringView(BaseModel):
+    """Where a record stands on its way to the chain."""
+
+    state: Literal["pending", "building", "submitted", "anchored"]
+    root: str | None = None
+    txHash: str | None = None
+    blockNumber: int | None = None
+    anchoredAt: int | None = None
+
+
+class RecordView(BaseModel):
+    """A record as a member sees it: metadata, status and the payload it is entitled to."""
+
+    recordId: str
+    catalog: CatalogRef
+    subjectRef: str
+    provider: str
+    issuedAt: int
+    supersedes: str
+    contentHash: str
+    status: StatusView
+    anchoring: AnchoringView
+    publicUntil: int | None = Field(description="End of the A-class publicity window (unix seconds).")
+    view: Literal["full", "public"]
+    subject: str | None = Field(description="The subject id, in full views only.")
+    payload: dict[str, Any] | None
+    accessLogSequence: int | None = Field(description="The access-log entry of this release (full views).")
+
+
+class SubjectRecords(BaseModel):
+    """A subject's records that the requester is entitled to see."""
+
+    subjectRef: str
+    records: list[RecordView]
+
+
+class PublicDisclosure(BaseModel):
+    """One public (class A) record: its public fields and a proof bundle disclosing them."""
+
+    recordId: str
+    catalogCode: str
+    list: str
+    status: str
+    disputed: bool
+    issuedAt: int
+    publicUntil: int | None
+    fields: dict[str, Any]
+    bundle: dict[str, Any] = Field(description="credit-ledger/proof@1 with the public fields disclosed.")
+
+
+class PublicDisclosures(BaseModel):
+    """What is public about a subject now."""
+
+    subjectRef: str
+    disclosures: list[PublicDisclosure]
+
+
+class CatalogEntryView(BaseModel):
+    """A catalog entry at its latest version, with its schema's public fields."""
+
+    catalogId: str
+    code: str
+    source: str
+    class_: str = Field(alias="class")
+    list: str
+    publicityDays: int
+    minDaysBeforeRepair: int
+    version: int
+    active: bool
+    schemaHash: str
+    schema_: dict[str, Any] | None = Field(alias="schema")
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class CatalogView(BaseModel):
+    """The public credit information catalog (公共信用信息目录)."""
+
+    entries: list[CatalogEntryView]
+
+
+class ConsentIn(BaseModel):
+    """A subject's consent for one member to query its class-B records for a purpose."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "91110108MA01C5XL6R",
+                    "requester": "0x0681f98d30D2f0C5BcdA7191709a5DB12d1C3Fd0",
+                    "purpose": "government-procurement-review",
+                    "expiresAt": 1798761600,
+                    "documentHash": "0x" + "9a" * 32,
+                }
+            ]
+        },
+    )
+
+    subject: str = Field(min_length=15, max_length=18)
+    requester: str = Field(pattern=ADDRESS)
+    purpose: str = Field(min_length=1, max_length=200)
+    expiresAt: int = Field(gt=0)
+    documentHash: str = Field(pattern=HEX32, description="keccak256 of the signed authorization document.")
+
+
+class ConsentOut(BaseModel):
+    """A registered consent (the subject appears only as its subjectRef)."""
+
+    consentId: str
+    subjectRef: str
+    requester: str
+    purpose: str
+    expiresAt: int
+    documentHash: str
+    createdBy: str
+    createdAt: int
+    revokedAt: int | None
+
+
+class AccessLogPage(BaseModel):
+    """Access-log entries in credit-ledger/access-log@1, with their batch proofs once anchored."""
+
+    entries: list[dict[str, Any]]
+    head: dict[str, Any] | None = Field(description="The latest entry's sequence and hash.")
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    """Readiness of the database and the chain."""
+
+    status: Literal["ready", "not-ready"]
+    database: bool
+    chain: bool
+    chainId: int | None
+    blockNumber: int | None
+    gatewayRole: bool

@@ -1,0 +1,262 @@
+"""A Python client for the gateway: signs every request with a member key (httpx).
+
+    from gateway.client import GatewayClient, prepare_record
+
+    client = GatewayClient("http://127.0.0.1:8101", account=department_key)
+    deployment = client.deployment()
+    record = prepare_record(
+        department_key, deployment.domain, catalog_code="BJ-XZCF-001", catalog_version=1,
+        subject="91110108MA01C5XL6R", payload={...}, subject_key=consortium_subject_key,
+    )
+    client.submit_record(record.submission)
+    client.proof(record.record_id_hex, disclose=["subjectName"])
+
+Errors come back as GatewayClientError with the server's stable code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from eth_account.signers.local import LocalAccount
+
+from chain_client import (
+    ContentCommitment,
+    LedgerDomain,
+    RecordLeaf,
+    catalog_id,
+    subject_ref_resident,
+    subject_ref_uscc,
+)
+from chain_client._eip712 import record_struct_hash, sign_digest
+from chain_client._records import checksummed
+from gateway.request_auth import sign_request
+from gateway.subject_ids import SubjectKind, parse_subject
+
+ZERO32 = bytes(32)
+
+
+class GatewayClientError(Exception):
+    """The gateway answered with an error: its status, stable code, message and detail."""
+
+    def __init__(self, status: int, code: str, message: str, detail: Any = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A record ready to submit: the JSON submission and the leaf it commits to."""
+
+    submission: dict[str, Any]
+    leaf: RecordLeaf
+
+    @property
+    def record_id_hex(self) -> str:
+        """The recordId as 0x-hex."""
+        return "0x" + self.leaf.record_id.hex()
+
+
+@dataclass(frozen=True)
+class GatewayDeployment:
+    """The chain and contracts a gateway serves."""
+
+    chain_id: int
+    contracts: dict[str, str]
+
+    @property
+    def domain(self) -> LedgerDomain:
+        """The EIP-712 domain records are signed under."""
+        return LedgerDomain(chain_id=self.chain_id, verifying_contract=checksummed(self.contracts["CreditLedger"]))
+
+
+def prepare_record(
+    provider: LocalAccount,
+    domain: LedgerDomain,
+    *,
+    catalog_code: str,
+    catalog_version: int,
+    subject: str,
+    payload: Mapping[str, Any],
+    subject_key: bytes,
+    issued_at: int | None = None,
+    supersedes: bytes = ZERO32,
+    record_seed: bytes | None = None,
+) -> PreparedRecord:
+    """Commit to a payload, build the record leaf and sign it as the provider (EIP-712)."""
+    parsed = parse_subject(subject)
+    seed = record_seed or os.urandom(32)
+    subject_ref = (
+        subject_ref_uscc(subject_key, parsed.value)
+        if parsed.kind == SubjectKind.USCC
+        else subject_ref_resident(subject_key, parsed.value)
+    )
+    leaf = RecordLeaf.create(
+        catalog_id=catalog_id(catalog_code),
+        catalog_version=catalog_version,
+        subject_ref=subject_ref,
+        content_hash=ContentCommitment(payload, seed).content_hash,
+        provider=provider.address,
+        issued_at=int(time.time()) if issued_at is None else issued_at,
+        supersedes=supersedes,
+    )
+    signature = sign_digest(provider, domain.digest(record_struct_hash(leaf)))
+    submission = {
+        "catalogCode": catalog_code,
+        "catalogVersion": catalog_version,
+        "subject": parsed.value,
+        "payload": dict(payload),
+        "recordSeed": "0x" + seed.hex(),
+        "issuedAt": leaf.issued_at,
+        "supersedes": "0x" + supersedes.hex(),
+        "provider": provider.address,
+        "signature": "0x" + signature.hex(),
+        "contentHash": "0x" + leaf.content_hash.hex(),
+        "recordId": "0x" + leaf.record_id.hex(),
+    }
+    return PreparedRecord(submission, leaf)
+
+
+class GatewayClient:
+    """Signed requests to one gateway; public endpoints work without an account."""
+
+    def __init__(
+        self,
+        base_url: str,
+        account: LocalAccount | None = None,
+        *,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.account = account
+        self._clock = clock
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --------------------------------------------------------------- requests
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        signed: bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a request, signed when the client has an account; the raw response."""
+        content = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        all_headers = dict(headers or {})
+        if body is not None:
+            all_headers.setdefault("content-type", "application/json")
+        if signed and self.account is not None:
+            all_headers.update(sign_request(self.account, method, path, params, content, timestamp=int(self._clock())))
+        return self._http.request(method, path, params=list(params), content=content, headers=all_headers)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request and return its JSON; GatewayClientError on an error status."""
+        response = self.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise _error_of(response)
+        return response.json()
+
+    # ------------------------------------------------------------------- API
+
+    def deployment(self) -> GatewayDeployment:
+        """The chain and contracts this gateway serves (public)."""
+        document = self.call("GET", "/public/v1/deployment", signed=False)
+        contracts = {name: c["address"] for name, c in document["contracts"].items()}
+        return GatewayDeployment(int(document["chainId"]), contracts)
+
+    def catalog(self) -> Any:
+        """The public catalog."""
+        return self.call("GET", "/public/v1/catalog", signed=False)
+
+    def submit_record(self, submission: Mapping[str, Any]) -> Any:
+        """Submit one record (GatewayClientError with the record's code if rejected)."""
+        return self.call("POST", "/v1/records", body=dict(submission))
+
+    def submit_records(self, submissions: Iterable[Mapping[str, Any]], *, atomic: bool = False) -> Any:
+        """Submit a bulk; per-record results."""
+        params = [("atomic", "true")] if atomic else []
+        return self.call("POST", "/v1/records", params=params, body={"records": [dict(s) for s in submissions]})
+
+    def record(self, record_id: str, *, purpose: str | None = None) -> Any:
+        """A record as this member may see it."""
+        return self.call("GET", f"/v1/records/{record_id}", params=_purpose(purpose))
+
+    def proof(self, record_id: str, *, disclose: Iterable[str] = (), purpose: str | None = None) -> Any:
+        """A record's proof bundle, disclosing some fields."""
+        params = _purpose(purpose)
+        names = ",".join(disclose)
+        if names:
+            params.append(("disclose", names))
+        return self.call("GET", f"/v1/records/{record_id}/proof", params=params)
+
+    def subject_records(self, subject: str, *, purpose: str | None = None) -> Any:
+        """A subject's records this member may see."""
+        return self.call("GET", f"/v1/subjects/{subject}/records", params=_purpose(purpose))
+
+    def disclosures(self, subject: str) -> Any:
+        """A subject's public disclosures (no signature)."""
+        return self.call("GET", "/public/v1/disclosures", params=[("subject", subject)], signed=False)
+
+    def create_consent(
+        self, *, subject: str, requester: str, purpose: str, expires_at: int, document_hash: bytes
+    ) -> Any:
+        """Register a subject's consent for a member."""
+        body = {
+            "subject": subject,
+            "requester": requester,
+            "purpose": purpose,
+            "expiresAt": expires_at,
+            "documentHash": "0x" + document_hash.hex(),
+        }
+        return self.call("POST", "/v1/consents", body=body)
+
+    def revoke_consent(self, consent_id: str) -> Any:
+        """Revoke a consent."""
+        return self.call("DELETE", f"/v1/consents/{consent_id}")
+
+    def access_log(
+        self, *, record: str | None = None, requester: str | None = None, after: int = 0, limit: int = 100
+    ) -> Any:
+        """Access-log entries with their proofs (auditors)."""
+        params = [("after", str(after)), ("limit", str(limit))]
+        if record:
+            params.append(("record", record))
+        if requester:
+            params.append(("requester", requester))
+        return self.call("GET", "/v1/access-log", params=params)
+
+
+def _purpose(purpose: str | None) -> list[tuple[str, str]]:
+    return [("purpose", purpose)] if purpose else []
+
+
+def _error_of(response: httpx.Response) -> GatewayClientError:
+    try:
+        body = response.json()
+        return GatewayClientError(response.status_code, body["code"], body["message"], body.get("detail"))
+    except (ValueError, KeyError, TypeError):
+        return GatewayClientError(response.status_code, "HTTP_ERROR", response.text[:200])

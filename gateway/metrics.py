@@ -1,0 +1,66 @@
+"""Prometheus metrics of one gateway, in a registry of its own (several gateways per process in tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    """The counters, gauges and histograms `/metrics` exposes."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "credit_ledger_http_requests",
+            "HTTP requests by route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "credit_ledger_http_request_seconds", "HTTP request latency by route.", ["route"], registry=self.registry
+        )
+        self.records = Counter(
+            "credit_ledger_records", "Submitted records by outcome.", ["outcome"], registry=self.registry
+        )
+        self.rejections = Counter(
+            "credit_ledger_record_rejections", "Rejected records by error code.", ["code"], registry=self.registry
+        )
+        self.releases = Counter(
+            "credit_ledger_releases",
+            "Records released, by class and view.",
+            ["klass", "view"],
+            registry=self.registry,
+        )
+        self.integrity_failures = Counter(
+            "credit_ledger_integrity_failures",
+            "Stored rows that failed their integrity check.",
+            registry=self.registry,
+        )
+        self.anchored_batches = Counter(
+            "credit_ledger_anchored_batches", "Batches anchored by this gateway's worker.", registry=self.registry
+        )
+        self.anchored_records = Counter(
+            "credit_ledger_anchored_records", "Records anchored by this gateway's worker.", registry=self.registry
+        )
+        self.anchoring_lag = Gauge(
+            "credit_ledger_anchoring_lag_seconds",
+            "Age of the oldest accepted record not yet anchored.",
+            registry=self.registry,
+        )
+        self.pending_records = Gauge(
+            "credit_ledger_pending_records", "Accepted records not yet in a batch.", registry=self.registry
+        )
+        self.chain_available = Gauge(
+            "credit_ledger_chain_available", "1 when the chain answered the last poll.", registry=self.registry
+        )
+
+    def track_anchoring(self, lag: Callable[[], float], pending: Callable[[], int]) -> None:
+        """Compute the anchoring gauges at scrape time."""
+        self.anchoring_lag.set_function(lag)
+        self.pending_records.set_function(lambda: float(pending()))
+
+    def exposition(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)

@@ -1,0 +1,154 @@
+"""Reading stored records back: open and check the sealed content, build proofs and views.
+
+Opening a record checks more than the AES-GCM tags: the decrypted payload and seed must
+give the row's contentHash, and the row's fields must give its recordId, so a row whose
+hash, subject or provider was altered in the database is reported, never served.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chain_client import (
+    BatchRef,
+    CatalogEntry,
+    ContentCommitment,
+    DisclosureClass,
+    ProofBundle,
+    RecordState,
+    RecordStatus,
+    Stack,
+)
+from chain_client._bundle import chain_ref
+from gateway.anchoring import batch_tree, leaf_of
+from gateway.envelope import Keyring, PayloadIntegrityError, SealedPayload, open_sealed
+from gateway.errors import ConflictError, GatewayError, InputError, NotFoundError
+from gateway.storage import AnchorBatch, BatchState, StoredRecord
+
+DAY_S = 86_400
+PUBLIC_STATUSES = frozenset({RecordStatus.ACTIVE, RecordStatus.DISPUTED})
+
+
+class RecordIntegrityError(GatewayError):
+    """A stored row does not match itself: altered ciphertext, key, hash or fields."""
+
+    status = 500
+
+
+@dataclass(frozen=True)
+class OpenedRecord:
+    """A record's decrypted content, checked against its row."""
+
+    subject: str
+    payload: dict[str, Any]
+    record_seed: bytes
+    commitment: ContentCommitment
+
+
+def find_record(session: Session, record_id_hex: str) -> StoredRecord:
+    """The stored row of a record id given as 0x-hex; 404 RECORD_NOT_FOUND otherwise."""
+    try:
+        if not record_id_hex.startswith("0x") or len(record_id_hex) != 66:
+            raise ValueError
+        record_id = bytes.fromhex(record_id_hex[2:])
+    except ValueError:
+        raise InputError("RECORD_ID_MALFORMED", "a record id is 0x and 32 bytes of hex", status=400) from None
+    row = session.get(StoredRecord, record_id)
+    if row is None:
+        raise NotFoundError("RECORD_NOT_FOUND", "this gateway holds no record with this id")
+    return row
+
+
+def open_record(keyring: Keyring, row: StoredRecord) -> OpenedRecord:
+    """Decrypt and check a row; RecordIntegrityError when anything was altered or moved."""
+    if leaf_of(row).computed_record_id() != row.record_id:
+        raise _integrity("the row's fields do not give its recordId")
+    sealed = SealedPayload(row.ciphertext, row.nonce, row.wrapped_key, row.key_nonce, row.kek_id)
+    try:
+        content = json.loads(open_sealed(keyring, row.record_id, sealed))
+    except PayloadIntegrityError as exc:
+        raise _integrity(str(exc)) from None
+    seed = bytes.fromhex(content["recordSeed"][2:])
+    commitment = ContentCommitment(content["payload"], seed)
+    if commitment.content_hash != row.content_hash:
+        raise _integrity("the decrypted payload does not give the row's contentHash")
+    return OpenedRecord(content["subject"], content["payload"], seed, commitment)
+
+
+def _integrity(reason: str) -> RecordIntegrityError:
+    return RecordIntegrityError(
+        "RECORD_INTEGRITY_FAILED", "the stored record failed its integrity check and is not served", detail=reason
+    )
+
+
+def anchored_batch(session: Session, row: StoredRecord) -> AnchorBatch | None:
+    """The row's batch once it is anchored, else None."""
+    if row.batch_id is None:
+        return None
+    batch = session.get_one(AnchorBatch, row.batch_id)
+    return batch if batch.state == BatchState.ANCHORED else None
+
+
+def proof_bundle(session: Session, stack: Stack, row: StoredRecord) -> ProofBundle:
+    """The record's proof bundle; 409 RECORD_NOT_ANCHORED until its batch is anchored."""
+    batch = anchored_batch(session, row)
+    if batch is None or row.leaf_index is None or row.batch_id is None:
+        raise ConflictError("RECORD_NOT_ANCHORED", "the record is accepted but not anchored yet; retry shortly")
+    tree, _ = batch_tree(session, row.batch_id)
+    if tree.root != batch.root:
+        raise _integrity("the batch's stored records no longer give its anchored root")
+    assert batch.tx_hash is not None
+    assert batch.block_number is not None
+    assert batch.anchored_at is not None
+    return ProofBundle(
+        chain=chain_ref(stack),
+        leaf=leaf_of(row),
+        signature=row.signature,
+        batch=BatchRef(
+            batch.root, tuple(tree.proof(row.leaf_index)), batch.tx_hash, batch.block_number, batch.anchored_at
+        ),
+    )
+
+
+def public_until(entry: CatalogEntry, row: StoredRecord) -> int | None:
+    """End of the A-class publicity window (issuedAt + publicityDays), None for B and C."""
+    if entry.disclosure_class != DisclosureClass.A:
+        return None
+    return row.issued_at + entry.publicity_days * DAY_S
+
+
+def publicly_visible(entry: CatalogEntry, row: StoredRecord, state: RecordState, now: int) -> bool:
+    """A-class, within its publicity window, and not revoked, corrected or repaired."""
+    until = public_until(entry, row)
+    return until is not None and now < until and state.status in PUBLIC_STATUSES
+
+
+def rows_of_subject(session: Session, subject_ref: bytes, *, limit: int, offset: int) -> list[StoredRecord]:
+    """A subject's records, newest first."""
+    query = (
+        select(StoredRecord)
+        .where(StoredRecord.subject_ref == subject_ref)
+        .order_by(StoredRecord.issued_at.desc(), StoredRecord.record_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(query))
+
+
+def anchoring_json(session: Session, row: StoredRecord) -> dict[str, Any]:
+    """Where the record stands on its way to the chain."""
+    if row.batch_id is None:
+        return {"state": "pending"}
+    batch = session.get_one(AnchorBatch, row.batch_id)
+    return {
+        "state": batch.state.value,
+        "root": "0x" + batch.root.hex(),
+        "txHash": "0x" + batch.tx_hash.hex() if batch.tx_hash else None,
+        "blockNumber": batch.block_number,
+        "anchoredAt": batch.anchored_at,
+    }
