@@ -11,7 +11,7 @@ anchors differs from what the provider signed. Checks, in order, each with its c
     RECORD_PROVIDER_MISMATCH       the record's provider is not the requester
     CATALOG_UNKNOWN_ENTRY          no catalog entry with that code
     CATALOG_ENTRY_INACTIVE         the entry is withdrawn
-    CATALOG_VERSION_STALE          the record names an older version than the latest
+    CATALOG_VERSION_NOT_LATEST          the record names an older version than the latest
     CATALOG_NOT_SOURCE             the provider is not the entry's source department
     CATALOG_SCHEMA_UNAVAILABLE     this gateway has no schema with the entry's schemaHash
     RECORD_PAYLOAD_TOO_LARGE       canonical payload above the configured limit
@@ -93,7 +93,7 @@ class RecordSubmission(BaseModel):
 
     catalog_code: str = Field(alias="catalogCode", min_length=1, max_length=64)
     catalog_version: int = Field(alias="catalogVersion", ge=1, lt=2**16)
-    subject: str = Field(min_length=15, max_length=18, description="Unified social credit code or resident id.")
+    subject: str = Field(max_length=64, description="Unified social credit code or resident id.")
     payload: dict[str, Any] = Field(description="The record's fields, as the catalog entry's JSON Schema says.")
     record_seed: str = Field(alias="recordSeed", description="32 random bytes, hex: the seed of the field salts.")
     issued_at: int = Field(alias="issuedAt", ge=0, lt=2**64)
@@ -240,7 +240,8 @@ def accept_records(
             continue
         checked.append((index, record))
     if atomic and outcomes:
-        return outcomes + [Outcome(i, "rejected", _hex_id(r), _NOT_STORED) for i, r in checked]
+        outcomes += [Outcome(i, "rejected", _hex_id(r), _NOT_STORED) for i, r in checked]
+        return sorted(outcomes, key=lambda o: o.index)
     for index, record in checked:
         stored = store_record(session, keyring, record.signed, record.plaintext)
         outcomes.append(Outcome(index, "accepted" if stored else "duplicate", _hex_id(record)))
@@ -256,7 +257,7 @@ def _entry_for(rules: SubmissionRules, item: RecordSubmission, provider: str) ->
         raise InputError("CATALOG_ENTRY_INACTIVE", f"catalog entry {item.catalog_code} is withdrawn")
     if item.catalog_version != entry.version:
         raise InputError(
-            "CATALOG_VERSION_STALE",
+            "CATALOG_VERSION_NOT_LATEST",
             f"records are issued under the latest version of {item.catalog_code}",
             detail={"latestVersion": entry.version},
         )

@@ -1,0 +1,108 @@
+"""A real gateway served over HTTP on loopback: Gateway.open, its worker, uvicorn in a thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chain_client import Chain, catalog_id, devnet_for
+from gateway.api.main import create_app
+from gateway.client import GatewayClient, PreparedRecord, prepare_record
+from gateway.service import Gateway
+from gateway.settings import Settings
+from gateway.storage import AnchorBatch, BatchState, StoredRecord
+from tests.support.hardhat import free_port
+
+START_TIMEOUT_S = 30.0
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll a condition until it holds; AssertionError after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+@dataclass
+class Served:
+    """A running gateway and its base URL."""
+
+    gateway: Gateway
+    url: str
+
+    def account(self, label: str) -> LocalAccount:
+        """A development account of the demo consortium."""
+        return devnet_for(self.gateway.stack.chain.chain_id).by_label(label).account
+
+    def client(self, label: str | None = None, **kwargs: Any) -> GatewayClient:
+        """A client signing as a demo member (anonymous without a label)."""
+        return GatewayClient(self.url, self.account(label) if label else None, **kwargs)
+
+    def prepare(self, label: str, code: str, subject: str, payload: dict[str, Any], **kwargs: Any) -> PreparedRecord:
+        """A record signed by a demo department for this gateway's ledger."""
+        version = self.gateway.view.entry(catalog_id(code)).version
+        return prepare_record(
+            self.account(label),
+            self.gateway.stack.ledger.domain,
+            catalog_code=code,
+            catalog_version=kwargs.pop("catalog_version", version),
+            subject=subject,
+            payload=payload,
+            subject_key=self.gateway.subject_key,
+            **kwargs,
+        )
+
+    def submit(self, label: str, code: str, subject: str, payload: dict[str, Any], **kwargs: Any) -> PreparedRecord:
+        """Prepare and submit a record; asserts it was accepted."""
+        record = self.prepare(label, code, subject, payload, **kwargs)
+        with self.client(label) as client:
+            result = client.submit_record(record.submission)
+        assert result["results"][0]["status"] == "accepted", result
+        return record
+
+    def wait_anchored(self, *records: PreparedRecord, timeout: float = 30.0) -> None:
+        """Wait until the worker has anchored these records."""
+        ids = [r.leaf.record_id for r in records]
+
+        def anchored() -> bool:
+            with Session(self.gateway.engine) as session:
+                states = session.scalars(
+                    select(AnchorBatch.state)
+                    .join(StoredRecord, StoredRecord.batch_id == AnchorBatch.id)
+                    .where(StoredRecord.record_id.in_(ids))
+                ).all()
+            return len(states) == len(ids) and all(s == BatchState.ANCHORED for s in states)
+
+        wait_until(anchored, timeout=timeout, what="records anchored")
+
+
+@contextmanager
+def serve_gateway(settings: Settings, *, chain: Chain | None = None) -> Iterator[Served]:
+    """Open and start a gateway, serve it with uvicorn on a free loopback port, stop it after."""
+    gateway = Gateway.open(settings, chain=chain)
+    gateway.start()
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(gateway), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started, timeout=START_TIMEOUT_S, what="uvicorn to start")
+        yield Served(gateway, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=START_TIMEOUT_S)
+        gateway.stop()
