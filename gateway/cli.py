@@ -7,6 +7,7 @@ or configuration errors (click's own usage errors are 2 as well).
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -240,6 +241,9 @@ def serve(**options: object) -> None:
     click.echo(f"  gateway account {gateway.account.address}")
     click.echo(f"  API             {url}/docs   public catalog {url}/public/v1/catalog")
     gateway.start()
+    # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make
+    # that a normal exit, so the worker is stopped in `finally` and the exit status is 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(create_app(gateway), host=settings.host, port=settings.port, log_level="warning", access_log=False)
     finally:
@@ -310,3 +314,7 @@ def _member_json(member: Member) -> dict[str, object]:
 def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

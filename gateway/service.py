@@ -83,6 +83,7 @@ class Gateway:
         """Resolve and check everything; start nothing yet (see `start`)."""
         data_dir = _data_dir(settings)
         subject_key = settings.subject_key_bytes()
+        keyring = _keyring(settings, data_dir)
         schemas = SchemaStore.from_dir(settings.schemas_dir)
         try:
             chain = chain or (Chain.connect(settings.rpc_url) if settings.rpc_url else Chain.embedded())
@@ -92,7 +93,6 @@ class Gateway:
         stack = _stack(settings, chain, data_dir, schemas)
         engine = connect(settings.database_url or f"sqlite:///{data_dir / 'gateway.db'}")
         migrate(engine)
-        keyring = _keyring(settings, data_dir)
         metrics = Metrics()
         worker = AnchoringWorker(
             engine,

@@ -1,0 +1,201 @@
+"""The authorization matrix: each role and anonymous, against each disclosure class and each endpoint.
+
+The table EXPECTED is the policy of DESIGN.md section 6 written out; every cell is
+checked over HTTP against the running gateway.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+
+from gateway.client import GatewayClient
+from tests.support.payloads import INSPECTION, PENALTY, SAMR, TAX, TAX_ARREARS, inspection, penalty, tax_arrears
+from tests.support.served import Served
+from tests.support.subjects import new_uscc
+
+PURPOSE = "matrix"
+CLASSES = ("A", "B", "C")
+# What each actor gets of a record of each class: a view, or the error code of a refusal.
+EXPECTED: dict[str, tuple[str, str, str]] = {
+    "anonymous": ("AUTH_MISSING", "AUTH_MISSING", "AUTH_MISSING"),
+    "non-member": ("AUTH_NOT_MEMBER", "AUTH_NOT_MEMBER", "AUTH_NOT_MEMBER"),
+    "owner": ("full", "full", "full"),
+    "other-provider": ("full", "ACCESS_CONSENT_REQUIRED", "full"),
+    "auditor": ("full", "ACCESS_CONSENT_REQUIRED", "full"),
+    "governor": ("public", "ACCESS_CONSENT_REQUIRED", "ACCESS_ROLE_REQUIRED"),
+    "gateway-peer": ("public", "ACCESS_CONSENT_REQUIRED", "ACCESS_ROLE_REQUIRED"),
+    "consented-provider": ("full", "full", "full"),
+}
+LABELS = {
+    "other-provider": "samr-tianjin",
+    "auditor": "auditor-hebei",
+    "governor": "governor-hebei",
+    "gateway-peer": "gateway-tianjin",
+    "consented-provider": "court-hebei",
+}
+OWNERS = {"A": SAMR, "B": TAX, "C": SAMR}
+PRIVATE_FIELD = {"A": "caseOfficer", "B": "amountYuan", "C": "findings"}
+AUTH_STATUS = {"AUTH_MISSING": 401}
+
+
+@dataclass
+class World:
+    """One subject with a record of each class, and a consent for the consented provider."""
+
+    subject: str
+    records: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(served: Served) -> World:
+    subject = new_uscc()
+    made = {
+        "A": served.submit(SAMR, PENALTY, subject, penalty()),
+        "B": served.submit(TAX, TAX_ARREARS, subject, tax_arrears()),
+        "C": served.submit(SAMR, INSPECTION, subject, inspection()),
+    }
+    served.wait_anchored(*made.values())
+    with served.client(LABELS["consented-provider"]) as client:
+        client.create_consent(
+            subject=subject,
+            requester=served.account(LABELS["consented-provider"]).address,
+            purpose=PURPOSE,
+            expires_at=int(time.time()) + 3600,
+            document_hash=b"\x77" * 32,
+        )
+    return World(subject, {klass: record.record_id_hex for klass, record in made.items()})
+
+
+def client_for(served: Served, actor: str, klass: str) -> GatewayClient:
+    if actor == "anonymous":
+        return served.client()
+    if actor == "non-member":
+        return GatewayClient(served.url, Account.create())
+    return served.client(OWNERS[klass] if actor == "owner" else LABELS[actor])
+
+
+def status_of(expected: str) -> int:
+    return 200 if expected in ("full", "public") else AUTH_STATUS.get(expected, 403)
+
+
+def outcome(response: httpx.Response) -> tuple[int, Any]:
+    body = response.json()
+    return response.status_code, body.get("code") if response.status_code >= 400 else body
+
+
+CASES = [(actor, klass) for actor in EXPECTED for klass in CLASSES]
+
+
+@pytest.mark.parametrize(("actor", "klass"), CASES)
+def test_read_record(served: Served, world: World, actor: str, klass: str) -> None:
+    """GET /v1/records/{id}: the view or refusal the table gives."""
+    expected = EXPECTED[actor][CLASSES.index(klass)]
+    with client_for(served, actor, klass) as client:
+        status, body = outcome(
+            client.request("GET", f"/v1/records/{world.records[klass]}", params=[("purpose", PURPOSE)])
+        )
+    assert status == status_of(expected)
+    assert (body["view"] if status == 200 else body) == expected
+
+
+@pytest.mark.parametrize(("actor", "klass"), CASES)
+def test_read_proof(served: Served, world: World, actor: str, klass: str) -> None:
+    """GET /v1/records/{id}/proof: any view entitles to the hash-only bundle."""
+    expected = EXPECTED[actor][CLASSES.index(klass)]
+    with client_for(served, actor, klass) as client:
+        status, body = outcome(
+            client.request("GET", f"/v1/records/{world.records[klass]}/proof", params=[("purpose", PURPOSE)])
+        )
+    assert status == status_of(expected)
+    if status == 200:
+        assert body["record"]["recordId"] == world.records[klass]
+        assert "disclosure" not in body
+    else:
+        assert body == expected
+
+
+@pytest.mark.parametrize(("actor", "klass"), CASES)
+def test_disclose_a_private_field(served: Served, world: World, actor: str, klass: str) -> None:
+    """?disclose= of a private field: full views only; public views get ACCESS_FIELD_NOT_PUBLIC."""
+    expected = EXPECTED[actor][CLASSES.index(klass)]
+    if expected == "public":
+        expected = "ACCESS_FIELD_NOT_PUBLIC"
+    params = [("purpose", PURPOSE), ("disclose", PRIVATE_FIELD[klass])]
+    with client_for(served, actor, klass) as client:
+        status, body = outcome(client.request("GET", f"/v1/records/{world.records[klass]}/proof", params=params))
+    assert status == status_of(expected)
+    if status == 200:
+        assert list(body["disclosure"]["fields"]) == [PRIVATE_FIELD[klass]]
+    else:
+        assert body == expected
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
+def test_subject_records(served: Served, world: World, actor: str) -> None:
+    """GET /v1/subjects/{subject}/records lists exactly the records the table grants, with their views."""
+    with client_for(served, actor, "A") as client:
+        status, body = outcome(
+            client.request("GET", f"/v1/subjects/{world.subject}/records", params=[("purpose", PURPOSE)])
+        )
+    refusals = {e for e in EXPECTED[actor] if e.startswith("AUTH_")}
+    if refusals:
+        assert (status, body) == (status_of(refusals.pop()), EXPECTED[actor][0])
+        return
+    granted = {
+        world.records[klass]: view
+        for klass, view in zip(CLASSES, EXPECTED[actor], strict=True)
+        if view in ("full", "public") and (actor != "owner" or OWNERS[klass] == SAMR)
+    }
+    assert {r["recordId"]: r["view"] for r in body["records"]} == granted
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
+def test_public_disclosures(served: Served, world: World, actor: str) -> None:
+    """/public/v1/disclosures is the same for everyone: the class-A record only, public fields only."""
+    with client_for(served, actor, "A") as client:
+        status, body = outcome(client.request("GET", "/public/v1/disclosures", params=[("subject", world.subject)]))
+    assert status == 200
+    assert [d["recordId"] for d in body["disclosures"]] == [world.records["A"]]
+    assert PRIVATE_FIELD["A"] not in body["disclosures"][0]["fields"]
+
+
+@pytest.mark.parametrize(("actor", "klass"), CASES)
+def test_submit_a_record(served: Served, actor: str, klass: str) -> None:
+    """POST /v1/records: only the entry's source department submits its records."""
+    entry = {"A": PENALTY, "B": TAX_ARREARS, "C": INSPECTION}[klass]
+    payload = {"A": penalty, "B": tax_arrears, "C": inspection}[klass]()
+    record = served.prepare(OWNERS[klass], entry, new_uscc(), payload)
+    expected = {
+        "anonymous": "AUTH_MISSING",
+        "non-member": "AUTH_NOT_MEMBER",
+        "owner": "accepted",
+        "other-provider": "RECORD_PROVIDER_MISMATCH",
+        "consented-provider": "RECORD_PROVIDER_MISMATCH",
+    }.get(actor, "ACCESS_ROLE_REQUIRED")
+    with client_for(served, actor, klass) as client:
+        status, body = outcome(client.request("POST", "/v1/records", body=record.submission))
+    if expected == "accepted":
+        assert (status, body["results"][0]["status"]) == (200, "accepted")
+    else:
+        assert (status, body) == (AUTH_STATUS.get(expected, 403), expected)
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
+def test_read_access_log(served: Served, actor: str) -> None:
+    """GET /v1/access-log is for auditors."""
+    expected = {"anonymous": "AUTH_MISSING", "non-member": "AUTH_NOT_MEMBER", "auditor": "ok"}.get(
+        actor, "ACCESS_ROLE_REQUIRED"
+    )
+    with client_for(served, actor, "A") as client:
+        status, body = outcome(client.request("GET", "/v1/access-log"))
+    if expected == "ok":
+        assert status == 200
+        assert "entries" in body
+    else:
+        assert (status, body) == (AUTH_STATUS.get(expected, 403), expected)
