@@ -254,9 +254,7 @@ class Chain:
         if from_block > to_block:
             return set()
         with self._node_errors():
-            logs = self.w3.eth.get_logs(
-                {"address": list(addresses), "fromBlock": from_block, "toBlock": to_block}
-            )
+            logs = self.w3.eth.get_logs({"address": list(addresses), "fromBlock": from_block, "toBlock": to_block})
         return {Web3.to_checksum_address(log["address"]) for log in logs}
 
     # ------------------------------------------------------ development helpers

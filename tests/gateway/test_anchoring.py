@@ -24,7 +24,7 @@ from chain_client._bundle import BatchRef, chain_ref
 from gateway.anchoring import AnchoringConfig, AnchoringWorker, batch_tree
 from gateway.envelope import Keyring
 from gateway.intake import store_record
-from gateway.storage import AnchorBatch, BatchState, StoredRecord
+from gateway.storage import AnchorBatch, BatchState, OutboxKind, StoredRecord
 from tests.support.hardhat import free_port
 
 
@@ -128,7 +128,7 @@ def test_a_crash_before_sending_resends_once(
     """A batch persisted as SUBMITTED whose transaction never left is sent again on restart, and anchored once."""
     accept(stack, engine, keyring, provider, penalty_entry, 3)
     worker = AnchoringWorker(engine, stack, gateway)
-    batch_id = worker._cut_batch()
+    batch_id = worker._cut_batch(OutboxKind.RECORD)
     assert batch_id is not None
     with Session(engine) as session, session.begin():
         batch = session.get_one(AnchorBatch, batch_id)
@@ -145,7 +145,7 @@ def test_a_crash_after_sending_confirms_without_resending(
     """A batch sent but not yet confirmed when the process died is confirmed on restart, not anchored twice."""
     accept(stack, engine, keyring, provider, penalty_entry, 3)
     worker = AnchoringWorker(engine, stack, gateway)
-    batch_id = worker._cut_batch()
+    batch_id = worker._cut_batch(OutboxKind.RECORD)
     assert batch_id is not None
     with Session(engine) as session:
         batch = session.get_one(AnchorBatch, batch_id)
@@ -164,7 +164,7 @@ def test_a_root_anchored_by_a_lost_transaction_is_adopted(
     """If the root is on chain under a transaction the database does not know, the worker adopts it."""
     accept(stack, engine, keyring, provider, penalty_entry, 2)
     worker = AnchoringWorker(engine, stack, gateway)
-    batch_id = worker._cut_batch()
+    batch_id = worker._cut_batch(OutboxKind.RECORD)
     with Session(engine) as session:
         batch = session.get_one(AnchorBatch, batch_id)
         receipt = stack.ledger.anchor_batch(gateway, batch.root, batch.count)  # anchored, then the crash

@@ -1,0 +1,114 @@
+"""The main flows on a real Hardhat node and the real PostgreSQL service, over HTTP.
+
+A gateway started with `rpc_url` and `database_url` as in production: records submitted
+in bulk, anchored by the worker, read by class, proved and verified by a separate
+connection to the node, access-log entries anchored and verified from the chain alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chain_client import Chain, verify_access_log_entry, verify_bundle
+from gateway.client import GatewayClientError
+from gateway.settings import Settings
+from tests.support.databases import postgres_database
+from tests.support.hardhat import HardhatNode, HardhatUnavailableError, in_ci
+from tests.support.payloads import PENALTY, SAMR, SECRET_MARK, TAX, TAX_ARREARS, penalty, tax_arrears
+from tests.support.served import Served, serve_gateway, wait_until
+from tests.support.subjects import new_uscc
+
+pytestmark = pytest.mark.hardhat
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HardhatNode]:
+    """A Hardhat node of this module's own (other tests revert snapshots on the shared one)."""
+    try:
+        started = HardhatNode(tmp_path_factory.mktemp("hardhat-gateway") / "node.log")
+    except HardhatUnavailableError as exc:
+        if in_ci():
+            pytest.fail(f"Hardhat node could not start under CI: {exc}")
+        pytest.skip(f"Hardhat node unavailable: {exc}")
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def served(node: HardhatNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A gateway on the Hardhat node and a fresh PostgreSQL database."""
+    data_dir: Path = tmp_path_factory.mktemp("gateway-pg")
+    with postgres_database() as url:
+        settings = Settings(
+            rpc_url=node.url, database_url=url, data_dir=data_dir, batch_interval_s=0.2, chain_poll_interval_s=0.2
+        )
+        with serve_gateway(settings) as running:
+            yield running
+
+
+@pytest.fixture(scope="module")
+def verifier_chain(node: HardhatNode) -> Chain:
+    """A connection of the verifier's own: it trusts the node, not the gateway."""
+    return Chain.connect(node.url)
+
+
+def test_a_bulk_is_anchored_on_hardhat_and_its_proofs_verify(served: Served, verifier_chain: Chain) -> None:
+    """200 records in one bulk are stored in PostgreSQL, anchored on Hardhat, and each proof verifies online."""
+    assert served.gateway.engine.dialect.name == "postgresql"
+    records = [served.prepare(SAMR, PENALTY, new_uscc(), penalty()) for _ in range(200)]
+    with served.client(SAMR) as client:
+        result = client.submit_records([r.submission for r in records])
+    assert result["accepted"] == 200
+    served.wait_anchored(*records, timeout=60)
+    with served.client(SAMR) as client:
+        for record in records[::50]:
+            bundle = client.proof(record.record_id_hex, disclose=["violation"])
+            report = verify_bundle(bundle, verifier_chain)
+            assert report.valid, report.failed
+
+
+def test_reads_by_class_and_consent_on_hardhat(served: Served) -> None:
+    """Class A is public fields for a governor; class B needs consent, then releases in full."""
+    subject = new_uscc()
+    public = served.submit(SAMR, PENALTY, subject, penalty())
+    private = served.submit(TAX, TAX_ARREARS, subject, tax_arrears())
+    served.wait_anchored(public, private, timeout=60)
+    with served.client("governor-beijing") as governor:
+        view = governor.record(public.record_id_hex)
+        assert view["view"] == "public"
+        assert SECRET_MARK not in str(view)
+    with served.client("samr-tianjin") as reader:
+        with pytest.raises(GatewayClientError) as caught:
+            reader.record(private.record_id_hex, purpose="loan-review")
+        assert caught.value.code == "ACCESS_CONSENT_REQUIRED"
+        reader.create_consent(
+            subject=subject,
+            requester=served.account("samr-tianjin").address,
+            purpose="loan-review",
+            expires_at=int(time.time()) + 600,
+            document_hash=b"\x10" * 32,
+        )
+        assert reader.record(private.record_id_hex, purpose="loan-review")["payload"] == private.submission["payload"]
+    with served.client() as anonymous:
+        (disclosure,) = anonymous.disclosures(subject)["disclosures"]
+    assert verify_bundle(disclosure["bundle"], served.gateway.stack.chain).valid
+
+
+def test_access_log_entries_anchor_on_hardhat_and_verify_from_the_chain(served: Served, verifier_chain: Chain) -> None:
+    """Releases are logged, anchored as ACCESS_LOG on Hardhat, and verify with only the chain."""
+    record = served.submit(SAMR, PENALTY, new_uscc(), penalty())
+    with served.client("auditor-hebei") as auditor:
+        auditor.record(record.record_id_hex, purpose="audit")
+
+        def anchored_entries() -> list[dict[str, object]]:
+            entries: list[dict[str, object]] = auditor.access_log(record=record.record_id_hex)["entries"]
+            return entries
+
+        wait_until(lambda: all(e["batch"] for e in anchored_entries()), timeout=60, what="access log anchored")
+        (document,) = anchored_entries()
+    check = verify_access_log_entry(document, verifier_chain)  # type: ignore[arg-type]
+    assert check.valid, check.problems
