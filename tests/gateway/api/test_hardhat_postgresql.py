@@ -11,11 +11,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from sqlalchemy.orm import Session
 
 from chain_client import Chain, verify_access_log_entry, verify_bundle
 from gateway.client import GatewayClientError
 from gateway.settings import Settings
+from gateway.storage import AnchorBatch, BatchState, StoredRecord
 from tests.support.databases import postgres_database
 from tests.support.hardhat import HardhatNode, HardhatUnavailableError, in_ci
 from tests.support.payloads import PENALTY, SAMR, SECRET_MARK, TAX, TAX_ARREARS, penalty, tax_arrears
@@ -112,3 +115,22 @@ def test_access_log_entries_anchor_on_hardhat_and_verify_from_the_chain(served: 
         (document,) = anchored_entries()
     check = verify_access_log_entry(document, verifier_chain)  # type: ignore[arg-type]
     assert check.valid, check.problems
+
+
+def test_with_the_node_down_records_are_accepted_and_kept_pending(served: Served, node: HardhatNode) -> None:
+    """The node stopped: /readyz is 503, records are still accepted (catalog cached) and stay pending,
+    reads that need the chain answer 503 CHAIN_UNAVAILABLE. Runs last: it stops this module's node."""
+    subject = new_uscc()
+    warm = served.submit(SAMR, PENALTY, subject, penalty())  # the catalog entry is now cached
+    served.wait_anchored(warm, timeout=60)
+    node.stop()
+    ready = httpx.get(served.url + "/readyz", timeout=30)
+    assert (ready.status_code, ready.json()["chain"]) == (503, False)
+    record = served.submit(SAMR, PENALTY, subject, penalty(violation="停机期间受理"))
+    with served.client() as anonymous, pytest.raises(GatewayClientError) as caught:
+        anonymous.disclosures(subject)
+    assert (caught.value.status, caught.value.code) == (503, "CHAIN_UNAVAILABLE")
+    with Session(served.gateway.engine) as session:
+        row = session.get_one(StoredRecord, record.leaf.record_id)
+        batch = session.get(AnchorBatch, row.batch_id) if row.batch_id is not None else None
+        assert batch is None or batch.state == BatchState.BUILDING  # cut into a batch, not sent
