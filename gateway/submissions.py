@@ -54,7 +54,7 @@ from gateway.catalog_schemas import SchemaStore
 from gateway.chain_view import ChainView
 from gateway.envelope import Keyring
 from gateway.errors import GatewayError, InputError
-from gateway.intake import store_record
+from gateway.intake import store_records
 from gateway.storage import StoredRecord
 from gateway.subject_ids import SubjectIdError, SubjectKind, parse_subject
 
@@ -242,9 +242,11 @@ def accept_records(
     if atomic and outcomes:
         outcomes += [Outcome(i, "rejected", _hex_id(r), _NOT_STORED) for i, r in checked]
         return sorted(outcomes, key=lambda o: o.index)
+    stored = store_records(session, keyring, [(r.signed, r.plaintext) for _, r in checked])
     for index, record in checked:
-        stored = store_record(session, keyring, record.signed, record.plaintext)
-        outcomes.append(Outcome(index, "accepted" if stored else "duplicate", _hex_id(record)))
+        new = record.signed.leaf.record_id in stored
+        stored.discard(record.signed.leaf.record_id)  # a second copy in the same bulk is a duplicate
+        outcomes.append(Outcome(index, "accepted" if new else "duplicate", _hex_id(record)))
     return sorted(outcomes, key=lambda o: o.index)
 
 

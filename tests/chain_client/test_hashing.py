@@ -11,6 +11,8 @@ from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chain_client import (
     ContentCommitment,
@@ -26,6 +28,7 @@ from chain_client import (
     subject_ref_uscc,
     verify_disclosure,
 )
+from chain_client._content import encode_field
 from chain_client._eip712 import record_struct_hash, sign_digest
 
 PROVIDER = "0x917A6C517e2940FA51575f7E7BE9B3445cc69492"
@@ -153,3 +156,13 @@ def test_disclosure_verifies_whatever_the_field_order() -> None:
     assert verify_disclosure(
         commitment.content_hash, Disclosure(reversed_fields, disclosure.proof, disclosure.proof_flags)
     )
+
+
+@given(
+    name=st.text(max_size=80),
+    salt=st.binary(min_size=32, max_size=32),
+    value=st.binary(max_size=200),
+)
+def test_field_encoding_equals_eth_abi(name: str, salt: bytes, value: bytes) -> None:
+    """The hand-written field encoding is abi.encode(string, bytes32, bytes) byte for byte."""
+    assert encode_field(name.encode(), salt, value) == encode(["string", "bytes32", "bytes"], [name, salt, value])
