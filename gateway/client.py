@@ -31,13 +31,11 @@ from chain_client import (
     LedgerDomain,
     RecordLeaf,
     catalog_id,
-    subject_ref_resident,
-    subject_ref_uscc,
 )
 from chain_client._eip712 import record_struct_hash, sign_digest
 from chain_client._records import checksummed
 from gateway.request_auth import sign_request
-from gateway.subject_ids import SubjectKind, parse_subject
+from gateway.subject_ids import parse_subject, subject_ref
 
 ZERO32 = bytes(32)
 
@@ -95,15 +93,10 @@ def prepare_record(
     """Commit to a payload, build the record leaf and sign it as the provider (EIP-712)."""
     parsed = parse_subject(subject)
     seed = record_seed or os.urandom(32)
-    subject_ref = (
-        subject_ref_uscc(subject_key, parsed.value)
-        if parsed.kind == SubjectKind.USCC
-        else subject_ref_resident(subject_key, parsed.value)
-    )
     leaf = RecordLeaf.create(
         catalog_id=catalog_id(catalog_code),
         catalog_version=catalog_version,
-        subject_ref=subject_ref,
+        subject_ref=subject_ref(subject_key, parsed),
         content_hash=ContentCommitment(payload, seed).content_hash,
         provider=provider.address,
         issued_at=int(time.time()) if issued_at is None else issued_at,

@@ -35,8 +35,6 @@ from chain_client import (
     devnet_for,
     load_deployment,
     save_deployment,
-    subject_ref_resident,
-    subject_ref_uscc,
 )
 from gateway.anchoring import AnchoringConfig, AnchoringWorker
 from gateway.catalog_schemas import SchemaStore
@@ -49,7 +47,7 @@ from gateway.metrics import Metrics
 from gateway.nonces import NonceStore
 from gateway.settings import Settings
 from gateway.storage import connect, migrate
-from gateway.subject_ids import SubjectId, SubjectKind
+from gateway.subject_ids import SubjectId, subject_ref
 from gateway.submissions import SubmissionRules
 
 log = get_logger("service")
@@ -157,9 +155,7 @@ class Gateway:
 
     def subject_ref(self, subject: SubjectId) -> bytes:
         """The HMAC subjectRef of a validated subject id."""
-        if subject.kind == SubjectKind.USCC:
-            return subject_ref_uscc(self.subject_key, subject.value)
-        return subject_ref_resident(self.subject_key, subject.value)
+        return subject_ref(self.subject_key, subject)
 
     def submission_rules(self) -> SubmissionRules:
         """What record checks need."""

@@ -17,6 +17,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 
+from chain_client import subject_ref_resident, subject_ref_uscc
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
@@ -108,3 +110,10 @@ def parse_subject(text: str) -> SubjectId:
         if len(candidate) == 18 and candidate[:17].isdigit():
             return parse_resident_id(candidate)  # report the resident-number error
         raise
+
+
+def subject_ref(subject_key: bytes, subject: SubjectId) -> bytes:
+    """The HMAC subjectRef of a validated identifier (DESIGN.md section 3)."""
+    if subject.kind == SubjectKind.USCC:
+        return subject_ref_uscc(subject_key, subject.value)
+    return subject_ref_resident(subject_key, subject.value)

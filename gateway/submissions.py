@@ -45,8 +45,6 @@ from chain_client import (
     canonical_json,
     catalog_id,
     recover_address,
-    subject_ref_resident,
-    subject_ref_uscc,
 )
 from chain_client._eip712 import record_struct_hash
 from chain_client._records import address_bytes, checksummed
@@ -56,7 +54,7 @@ from gateway.envelope import Keyring
 from gateway.errors import GatewayError, InputError
 from gateway.intake import store_records
 from gateway.storage import StoredRecord
-from gateway.subject_ids import SubjectIdError, SubjectKind, parse_subject
+from gateway.subject_ids import SubjectIdError, parse_subject, subject_ref
 
 FUTURE_TOLERANCE_S = 300
 ZERO32_HEX = "0x" + "00" * 32
@@ -188,15 +186,10 @@ def check_record(raw: object, *, requester: str, rules: SubmissionRules, session
         raise InputError("PAYLOAD_SCHEMA_VIOLATION", str(exc)) from None
     if item.content_hash is not None and _hex(item.content_hash, 32) != content_hash:
         raise InputError("RECORD_CONTENT_HASH_MISMATCH", "contentHash is not the commitment of payload and recordSeed")
-    subject_ref = (
-        subject_ref_uscc(rules.subject_key, subject.value)
-        if subject.kind == SubjectKind.USCC
-        else subject_ref_resident(rules.subject_key, subject.value)
-    )
     leaf = RecordLeaf.create(
         catalog_id=entry.catalog_id,
         catalog_version=item.catalog_version,
-        subject_ref=subject_ref,
+        subject_ref=subject_ref(rules.subject_key, subject),
         content_hash=content_hash,
         provider=provider,
         issued_at=item.issued_at,

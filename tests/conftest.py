@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 
 from chain_client import Chain, Devnet, Role, Stack, catalog_id, deploy_demo_stack, devnet_for
 from tests.chain_client.conftest import PENALTY_CODE, govern, penalty_spec
-from tests.support.hardhat import HardhatNode, HardhatUnavailableError, in_ci
+from tests.support.hardhat import HardhatNode, start_node
 
 BACKENDS = ["embedded", "hardhat"]
 
@@ -30,12 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def hardhat_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HardhatNode]:
     """A Hardhat node for the whole session, stopped at the end."""
-    try:
-        node = HardhatNode(tmp_path_factory.mktemp("hardhat") / "node.log")
-    except HardhatUnavailableError as exc:
-        if in_ci():
-            pytest.fail(f"Hardhat node could not start under CI: {exc}")
-        pytest.skip(f"Hardhat node unavailable: {exc}")
+    node = start_node(tmp_path_factory.mktemp("hardhat") / "node.log")
     yield node
     node.stop()
 

@@ -20,10 +20,10 @@ from chain_client import (
     Stack,
     verify_bundle,
 )
-from chain_client._bundle import BatchRef, chain_ref
-from gateway.anchoring import AnchoringConfig, AnchoringWorker, batch_tree
+from gateway.anchoring import AnchoringConfig, AnchoringWorker
 from gateway.envelope import Keyring
 from gateway.intake import store_record
+from gateway.reads import proof_bundle
 from gateway.storage import AnchorBatch, BatchState, OutboxKind, StoredRecord
 from tests.support.hardhat import free_port
 
@@ -58,25 +58,8 @@ def accept(
 
 def bundle_of(stack: Stack, engine: Engine, record_id: bytes) -> ProofBundle:
     """The proof bundle of a stored, anchored record, rebuilt from the database."""
-    from gateway.anchoring import leaf_of
-
     with Session(engine) as session:
-        row = session.get_one(StoredRecord, record_id)
-        assert row.batch_id is not None
-        assert row.leaf_index is not None
-        batch = session.get_one(AnchorBatch, row.batch_id)
-        tree, _ = batch_tree(session, row.batch_id)
-        assert batch.tx_hash is not None
-        assert batch.block_number is not None
-        assert batch.anchored_at is not None
-        return ProofBundle(
-            chain=chain_ref(stack),
-            leaf=leaf_of(row),
-            signature=row.signature,
-            batch=BatchRef(
-                tree.root, tuple(tree.proof(row.leaf_index)), batch.tx_hash, batch.block_number, batch.anchored_at
-            ),
-        )
+        return proof_bundle(session, stack, session.get_one(StoredRecord, record_id))
 
 
 def anchor_events(stack: Stack, root: bytes) -> int:

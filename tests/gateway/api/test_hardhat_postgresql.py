@@ -20,7 +20,7 @@ from gateway.client import GatewayClientError
 from gateway.settings import Settings
 from gateway.storage import AnchorBatch, BatchState, StoredRecord
 from tests.support.databases import postgres_database
-from tests.support.hardhat import HardhatNode, HardhatUnavailableError, in_ci
+from tests.support.hardhat import HardhatNode, start_node
 from tests.support.payloads import PENALTY, SAMR, SECRET_MARK, TAX, TAX_ARREARS, penalty, tax_arrears
 from tests.support.served import Served, serve_gateway, wait_until
 from tests.support.subjects import new_uscc
@@ -31,12 +31,7 @@ pytestmark = pytest.mark.hardhat
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HardhatNode]:
     """A Hardhat node of this module's own (other tests revert snapshots on the shared one)."""
-    try:
-        started = HardhatNode(tmp_path_factory.mktemp("hardhat-gateway") / "node.log")
-    except HardhatUnavailableError as exc:
-        if in_ci():
-            pytest.fail(f"Hardhat node could not start under CI: {exc}")
-        pytest.skip(f"Hardhat node unavailable: {exc}")
+    started = start_node(tmp_path_factory.mktemp("hardhat-gateway") / "node.log")
     yield started
     started.stop()
 
