@@ -15,7 +15,7 @@ from chain_client import CatalogEntry, DisclosureClass, ProofBundle, RecordState
 from gateway.access_log import append_entry
 from gateway.consents import valid_consent
 from gateway.entitlement import Grant, Requester, View, decide
-from gateway.errors import AuthError, GatewayError, InputError
+from gateway.errors import AuthError, ConflictError, InputError
 from gateway.logs import get_logger
 from gateway.reads import (
     OpenedRecord,
@@ -164,7 +164,7 @@ def public_disclosure(gw: Gateway, session: Session, row: StoredRecord) -> dict[
         return None
     try:
         bundle = proof_bundle(session, gw.stack, row)
-    except GatewayError:
+    except ConflictError:
         return None  # not anchored yet: published once it is provable
     opened = open_checked(gw, row)
     fields = public_fields(gw, entry, opened.payload)
