@@ -8,6 +8,8 @@ hash, subject or provider was altered in the database is reported, never served.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,7 @@ from chain_client import (
     RecordState,
     RecordStatus,
     Stack,
+    StandardMerkleTree,
 )
 from chain_client._bundle import chain_ref
 from gateway.anchoring import batch_tree, leaf_of
@@ -94,20 +97,51 @@ def anchored_batch(session: Session, row: StoredRecord) -> AnchorBatch | None:
     return batch if batch.state == BatchState.ANCHORED else None
 
 
-def proof_bundle(session: Session, stack: Stack, row: StoredRecord) -> ProofBundle:
+class BatchTrees:
+    """Trees of anchored batches, each rebuilt from its rows once and kept (most recent first).
+
+    Every proof of a batch needs the whole tree; rebuilding it per request reads every
+    row of the batch (up to its size, thousands) for one proof. An anchored root never
+    changes, so a tree is kept by root; a row is still checked against its leaf.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._trees: OrderedDict[bytes, StandardMerkleTree] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def tree(self, session: Session, batch: AnchorBatch) -> StandardMerkleTree:
+        """The batch's tree; RecordIntegrityError when its rows no longer give its root."""
+        with self._lock:
+            cached = self._trees.get(batch.root)
+            if cached is not None:
+                self._trees.move_to_end(batch.root)
+                return cached
+        tree, _ = batch_tree(session, batch.id)
+        if tree.root != batch.root:
+            raise _integrity("the batch's stored records no longer give its anchored root")
+        with self._lock:
+            self._trees[batch.root] = tree
+            while len(self._trees) > self._size:
+                self._trees.popitem(last=False)
+        return tree
+
+
+def proof_bundle(session: Session, stack: Stack, row: StoredRecord, trees: BatchTrees | None = None) -> ProofBundle:
     """The record's proof bundle; 409 RECORD_NOT_ANCHORED until its batch is anchored."""
     batch = anchored_batch(session, row)
     if batch is None or row.leaf_index is None or row.batch_id is None:
         raise ConflictError("RECORD_NOT_ANCHORED", "the record is accepted but not anchored yet; retry shortly")
-    tree, _ = batch_tree(session, row.batch_id)
-    if tree.root != batch.root:
-        raise _integrity("the batch's stored records no longer give its anchored root")
+    tree = (trees or BatchTrees()).tree(session, batch)
+    leaf = leaf_of(row)
+    if tree.leaf(row.leaf_index) != leaf.leaf_hash():
+        raise _integrity("the row's fields are not the leaf anchored at its place in the batch")
     assert batch.tx_hash is not None
     assert batch.block_number is not None
     assert batch.anchored_at is not None
     return ProofBundle(
         chain=chain_ref(stack),
-        leaf=leaf_of(row),
+        leaf=leaf,
         signature=row.signature,
         batch=BatchRef(
             batch.root, tuple(tree.proof(row.leaf_index)), batch.tx_hash, batch.block_number, batch.anchored_at

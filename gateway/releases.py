@@ -92,7 +92,7 @@ def proof_for(
 ) -> ProofBundle:
     """The record's proof bundle, disclosing the named fields the member may see."""
     grant = grant_for(gw, session, member, row, purpose)
-    bundle = proof_bundle(session, gw.stack, row)
+    bundle = proof_bundle(session, gw.stack, row, gw.trees)
     if not disclose:
         return bundle
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
@@ -163,7 +163,7 @@ def public_disclosure(gw: Gateway, session: Session, row: StoredRecord) -> dict[
     if not publicly_visible(entry, row, state, gw.now()):
         return None
     try:
-        bundle = proof_bundle(session, gw.stack, row)
+        bundle = proof_bundle(session, gw.stack, row, gw.trees)
     except ConflictError:
         return None  # not anchored yet: published once it is provable
     opened = open_checked(gw, row)

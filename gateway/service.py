@@ -45,6 +45,7 @@ from gateway.errors import ConfigurationError
 from gateway.logs import get_logger
 from gateway.metrics import Metrics
 from gateway.nonces import NonceStore
+from gateway.reads import BatchTrees
 from gateway.settings import Settings
 from gateway.storage import connect, migrate
 from gateway.subject_ids import SubjectId, subject_ref
@@ -70,6 +71,7 @@ class Gateway:
     nonces: NonceStore
     worker: AnchoringWorker
     metrics: Metrics
+    trees: BatchTrees = field(default_factory=BatchTrees, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _wake_worker: threading.Event = field(default_factory=threading.Event, repr=False)
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
