@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -38,13 +39,25 @@ class _SerializedTesterProvider(EthereumTesterProvider):
     """eth-tester's provider, one request at a time: py-evm is not thread-safe, and a
     gateway serves requests and runs its anchoring worker on several threads."""
 
-    def __init__(self, tester: Any) -> None:
+    def __init__(self, tester: Any, *, clock_offset: int = 0) -> None:
         super().__init__(tester)
         self._lock = threading.RLock()
+        # Seconds the chain's clock runs ahead of (or, from a past start, behind) the wall
+        # clock. py-evm stamps new blocks with the wall clock, so with an offset each
+        # pending block is restamped before any request can mine it.
+        self.clock_offset = clock_offset
 
     def make_request(self, method: Any, params: Any) -> Any:
         with self._lock:
+            if self.clock_offset:
+                self._stamp_pending_block()
             return super().make_request(method, params)
+
+    def _stamp_pending_block(self) -> None:
+        chain = self.ethereum_tester.backend.chain
+        wanted = max(chain.get_canonical_head().timestamp + 1, int(time.time()) + self.clock_offset)
+        if chain.header.timestamp != wanted:
+            chain.header = chain.header.copy(timestamp=wanted)
 
 
 @dataclass(frozen=True)
@@ -64,12 +77,18 @@ class Chain:
         self.url = url
         self.receipt_timeout = receipt_timeout
         self._chain_id: int | None = None
+        self._clock_offset = 0  # what increase_time added on a JSON-RPC development node
+        self._snapshot_clocks: dict[str, int] = {}
 
     # ------------------------------------------------------------ constructors
 
     @classmethod
-    def embedded(cls, *, funded: Sequence[ChecksumAddress] = ()) -> Chain:
-        """A fresh in-process py-evm chain; the demo consortium's accounts are funded."""
+    def embedded(cls, *, funded: Sequence[ChecksumAddress] = (), start_time: int | None = None) -> Chain:
+        """A fresh in-process py-evm chain; the demo consortium's accounts are funded.
+
+        start_time (unix seconds) starts the chain's clock there instead of now, so a test
+        can play a past calendar (a holiday, say) with deadlines that lie ahead of the chain.
+        """
         from eth_tester import EthereumTester, PyEVMBackend
         from eth_tester.backends.pyevm.main import (
             generate_genesis_state_for_keys,
@@ -86,9 +105,14 @@ class Chain:
             state[to_canonical_address(address)] = get_default_account_state(overrides={"balance": _DEV_BALANCE})
         # Random extra data gives every embedded chain its own genesis hash, so that a
         # deployment record never matches a chain started later in the same second.
-        genesis = get_default_genesis_params(overrides={"extra_data": os.urandom(32)})
+        overrides: dict[str, Any] = {"extra_data": os.urandom(32)}
+        offset = 0
+        if start_time is not None:
+            overrides["timestamp"] = start_time
+            offset = start_time - int(time.time())
+        genesis = get_default_genesis_params(overrides=overrides)
         tester = EthereumTester(PyEVMBackend(genesis_parameters=genesis, genesis_state=state))
-        return cls(Web3(_SerializedTesterProvider(tester)), url=None)
+        return cls(Web3(_SerializedTesterProvider(tester, clock_offset=offset)), url=None)
 
     @classmethod
     def connect(cls, url: str, *, timeout: float = 10.0) -> Chain:
@@ -133,6 +157,25 @@ class Chain:
         """Timestamp of the latest block."""
         with self._node_errors():
             return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def now(self) -> int:
+        """The chain's clock in unix seconds, without a request to the node.
+
+        The wall clock, plus what development helpers moved the chain ahead by (or the
+        embedded chain's start in the past). Rules that the contracts enforce on block
+        time (repair periods, commitment deadlines) are applied off chain on this clock.
+        """
+        return int(time.time()) + self._offset()
+
+    def observe_block_time(self) -> None:
+        """Learn how far a JSON-RPC node's latest block runs ahead of the wall clock.
+
+        A development node moved forward by another process (evm_increaseTime) keeps that
+        lead; a production chain's blocks follow the wall clock and change nothing.
+        """
+        if self.is_embedded:
+            return
+        self._clock_offset = max(self._clock_offset, self.latest_timestamp() - int(time.time()))
 
     def code(self, address: ChecksumAddress) -> bytes:
         """The runtime code at address (b"" when there is none)."""
@@ -261,14 +304,19 @@ class Chain:
 
     def increase_time(self, seconds: int) -> None:
         """Move chain time forward and mine a block (development chains only)."""
-        if self.is_embedded:
-            # After a snapshot revert py-evm's pending block can be later than the latest
-            # mined one; travelling from the latest would then go back in time.
-            with self._node_errors():
-                pending = int(self.w3.eth.get_block("pending")["timestamp"])
-            self._rpc("testing_timeTravel", [max(pending, self.latest_timestamp()) + seconds])
-        else:
-            self._rpc("evm_increaseTime", [seconds])
+        provider = self.w3.provider
+        if isinstance(provider, _SerializedTesterProvider):
+            # Later blocks stay this far ahead of the wall clock; the clock change and its
+            # block happen under the provider's lock, together.
+            with provider._lock:
+                now = int(time.time())
+                # Blocks mined within one second run ahead of the clock by a second each.
+                pending = max(self.latest_timestamp() + 1, now + provider.clock_offset)
+                provider.clock_offset = pending + seconds - now
+                self._rpc("evm_mine", [])
+            return
+        self._rpc("evm_increaseTime", [seconds])
+        self._clock_offset += seconds
         self._rpc("evm_mine", [])
 
     def mine(self) -> None:
@@ -276,15 +324,31 @@ class Chain:
         self._rpc("evm_mine", [])
 
     def snapshot(self) -> Any:
-        """Take a snapshot of chain state (development chains only)."""
-        return self._rpc("evm_snapshot", [])
+        """Take a snapshot of chain state and clock (development chains only)."""
+        snapshot = self._rpc("evm_snapshot", [])
+        self._snapshot_clocks[str(snapshot)] = self._offset()
+        return snapshot
 
     def revert_to(self, snapshot: Any) -> None:
         """Return to a snapshot; some nodes forget the snapshot afterwards, so take a new one."""
         if self._rpc("evm_revert", [snapshot]) is False:
             raise ChainUnavailableError(f"the node could not revert to snapshot {snapshot}")
+        # As Hardhat does, the clock goes back with the state: a test after a revert sees
+        # the time it saw before the one that travelled.
+        offset = self._snapshot_clocks.get(str(snapshot))
+        provider = self.w3.provider
+        if offset is None:
+            return
+        if isinstance(provider, _SerializedTesterProvider):
+            provider.clock_offset = offset
+        else:
+            self._clock_offset = offset
 
     # ----------------------------------------------------------------- internal
+
+    def _offset(self) -> int:
+        provider = self.w3.provider
+        return provider.clock_offset if isinstance(provider, _SerializedTesterProvider) else self._clock_offset
 
     def _next_nonce(self, address: ChecksumAddress) -> int:
         with self._node_errors():
