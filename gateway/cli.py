@@ -173,6 +173,51 @@ def verify(bundles: tuple[Path, ...], rpc: str | None, as_json: bool) -> None:
         sys.exit(EXIT_CHECK_FAILED)
 
 
+@main.command("verify-report")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rpc", metavar="URL", default=None, help="Also check against the chain at this JSON-RPC URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verification as JSON.")
+def verify_report_file(file: Path, rpc: str | None, as_json: bool) -> None:
+    """Verify a signed credit report (credit-ledger/report@1), as JSON or as its HTML page.
+
+    One line per check, PASS or FAIL with the reason, then each record's checks. Exit 0
+    when every check passes, 1 when one fails, 2 for an unreadable file or an unreachable chain.
+    """
+    from chain_client._report import verify_report
+    from gateway.report_html import ReportFileError, extract_report
+
+    try:
+        document = extract_report(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}")
+    except (UnicodeDecodeError, ReportFileError) as exc:
+        _fail(f"{file}: {exc}")
+    try:
+        chain = Chain.connect(rpc) if rpc else None
+        result = verify_report(document, chain)
+    except ChainClientError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps({"file": str(file), **result.to_json()}, indent=2, ensure_ascii=False))
+    else:
+        about = f"  credit report of {result.subject} by gateway {result.gateway}" if result.subject else ""
+        click.echo(f"{file}{about}")
+        for check in result.checks:
+            click.echo(f"  {'PASS' if check.passed else 'FAIL'} {check.name:<10} {check.detail}")
+        for record in result.records:
+            click.echo(f"  record {record.index} {record.record_id} {record.catalog_code}")
+            for check in record.checks:
+                click.echo(f"    {'PASS' if check.passed else 'FAIL'} {check.name:<10} {check.detail}")
+        if not result.valid:
+            click.echo("  INVALID: " + ", ".join(result.failures))
+        elif result.online:
+            click.echo("  VALID against the chain: authentic, every record still in force")
+        else:
+            click.echo("  VALID offline (give --rpc to check the chain)")
+    if not result.valid:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
 @main.command()
 @click.option("--rpc", metavar="URL", default=None, help="JSON-RPC node (default: the embedded py-evm chain).")
 @click.option(
