@@ -55,7 +55,7 @@ from chain_client._deployment import (
     save_deployment,
 )
 from chain_client._devnet import DEVELOPMENT_CHAIN_IDS, DevAccount, Devnet, devnet_for
-from chain_client._eip712 import LedgerDomain, recover_address, recover_signer, sign_digest
+from chain_client._eip712 import CommitmentDomain, LedgerDomain, recover_address, recover_signer, sign_digest
 from chain_client._errors import (
     ArtifactError,
     BuildError,
@@ -116,6 +116,7 @@ __all__ = [
     "ChainUnavailableError",
     "Check",
     "Commitment",
+    "CommitmentDomain",
     "CommitmentKind",
     "CommitmentRegistry",
     "CommitmentSpec",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -11,7 +11,15 @@ from eth_typing import ChecksumAddress
 from web3.types import TxReceipt
 
 from chain_client._chain import Chain, Event
+from chain_client._eip712 import (
+    CommitmentDomain,
+    breach_struct_hash,
+    fulfil_struct_hash,
+    record_commitment_struct_hash,
+    withdraw_struct_hash,
+)
 from chain_client._keccak import keccak
+from chain_client._ledger import INSTRUCTION_LIFETIME, Instruction, sign_instruction
 from chain_client._records import ZERO32
 
 CONTRACT_NAME = "CommitmentRegistry"
@@ -75,12 +83,13 @@ class Commitment:
 
 
 class CommitmentRegistry:
-    """Commitment letters: record, fulfil, breach, withdraw."""
+    """Commitment letters: record, fulfil, breach, withdraw, directly or relayed by a gateway."""
 
     def __init__(self, chain: Chain, address: ChecksumAddress) -> None:
         self.chain = chain
         self.address = address
         self._contract = chain.contract(CONTRACT_NAME, address)
+        self.domain = CommitmentDomain(chain_id=chain.chain_id, verifying_contract=address)
 
     def record(self, department: LocalAccount, spec: CommitmentSpec) -> tuple[bytes, TxReceipt]:
         """Record a commitment; returns its id and the receipt."""
@@ -107,6 +116,96 @@ class CommitmentRegistry:
         """Withdraw a commitment."""
         return self.chain.transact(department, self._contract.functions.withdraw(commitment_id))
 
+    # --------------------------------------------------- instructions, relayed
+    # As CreditLedger's: a sign_* method signs with the department's next nonce on chain
+    # (or `nonce`) and a deadline an hour ahead of the chain (or `deadline`); the matching
+    # relay_* method sends it as a gateway, and the events name the department.
+
+    def sign_record(
+        self,
+        department: LocalAccount,
+        spec: CommitmentSpec,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
+    ) -> Instruction:
+        """The department's signed RecordCommitment instruction (spec.deadline is signed as dueBy)."""
+        return self._instruction(
+            department,
+            lambda n, until: record_commitment_struct_hash(
+                spec.subject_ref, int(spec.kind), spec.doc_hash, spec.deadline, n, until
+            ),
+            nonce,
+            deadline,
+        )
+
+    def sign_fulfil(
+        self, department: LocalAccount, commitment_id: bytes, *, nonce: int | None = None, deadline: int | None = None
+    ) -> Instruction:
+        """The department's signed Fulfil instruction."""
+        return self._instruction(
+            department, lambda n, until: fulfil_struct_hash(commitment_id, n, until), nonce, deadline
+        )
+
+    def sign_breach(
+        self,
+        department: LocalAccount,
+        commitment_id: bytes,
+        breach_record_id: bytes,
+        violation: bool,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
+    ) -> Instruction:
+        """The department's signed Breach instruction; violation is signed, so the relay must repeat it."""
+        return self._instruction(
+            department,
+            lambda n, until: breach_struct_hash(commitment_id, breach_record_id, violation, n, until),
+            nonce,
+            deadline,
+        )
+
+    def sign_withdraw(
+        self, department: LocalAccount, commitment_id: bytes, *, nonce: int | None = None, deadline: int | None = None
+    ) -> Instruction:
+        """The department's signed Withdraw instruction."""
+        return self._instruction(
+            department, lambda n, until: withdraw_struct_hash(commitment_id, n, until), nonce, deadline
+        )
+
+    def relay_record(
+        self, gateway: LocalAccount, spec: CommitmentSpec, instruction: Instruction
+    ) -> tuple[bytes, TxReceipt]:
+        """Relay a department's RecordCommitment instruction; returns the commitment id (the signer's) and receipt."""
+        function = self._contract.functions.recordBySig(spec.as_abi(), instruction.as_abi())
+        return spec.commitment_id(instruction.signer), self.chain.transact(gateway, function)
+
+    def relay_fulfil(self, gateway: LocalAccount, commitment_id: bytes, instruction: Instruction) -> TxReceipt:
+        """Relay a department's Fulfil instruction as a gateway."""
+        function = self._contract.functions.fulfilBySig(commitment_id, instruction.as_abi())
+        return self.chain.transact(gateway, function)
+
+    def relay_breach(
+        self,
+        gateway: LocalAccount,
+        commitment_id: bytes,
+        breach_record_id: bytes,
+        violation: bool,
+        instruction: Instruction,
+    ) -> TxReceipt:
+        """Relay a department's Breach instruction as a gateway."""
+        function = self._contract.functions.breachBySig(
+            commitment_id, breach_record_id, violation, instruction.as_abi()
+        )
+        return self.chain.transact(gateway, function)
+
+    def relay_withdraw(self, gateway: LocalAccount, commitment_id: bytes, instruction: Instruction) -> TxReceipt:
+        """Relay a department's Withdraw instruction as a gateway."""
+        function = self._contract.functions.withdrawBySig(commitment_id, instruction.as_abi())
+        return self.chain.transact(gateway, function)
+
+    # --------------------------------------------------------------------- views
+
     def commitment(self, commitment_id: bytes) -> Commitment:
         """A commitment; ContractRevertError CommitmentUnknown otherwise."""
         department, kind, status, made_at, deadline, subject_ref, doc_hash, breach_id = self.chain.call(
@@ -125,6 +224,23 @@ class CommitmentRegistry:
             breach_record_id=breach if breach != ZERO32 else None,
         )
 
+    def nonce(self, signer: ChecksumAddress) -> int:
+        """The nonce the department's next relayed instruction must carry."""
+        return int(self.chain.call(self._contract.functions.nonces(signer)))
+
     def events(self, receipt: TxReceipt) -> list[Event]:
         """The registry's events in a receipt."""
         return self.chain.decode_events(self._contract, receipt)
+
+    # ------------------------------------------------------------------ internal
+
+    def _instruction(
+        self,
+        signer: LocalAccount,
+        struct_hash: Callable[[int, int], bytes],
+        nonce: int | None,
+        deadline: int | None,
+    ) -> Instruction:
+        n = nonce if nonce is not None else self.nonce(signer.address)
+        until = deadline if deadline is not None else self.chain.latest_timestamp() + INSTRUCTION_LIFETIME
+        return sign_instruction(signer, self.domain, struct_hash, n, until)

@@ -1,15 +1,18 @@
-"""EIP-712 digests and signatures of the CreditLedger domain (DESIGN.md section 3).
+"""EIP-712 digests and signatures of the credit-ledger contracts (DESIGN.md section 3).
 
-Domain {name: "CreditLedger", version: "1", chainId, verifyingContract: the ledger}.
-Every type here has only static fields, so struct hashes are computed directly from the
-32-byte words, which is fast enough to sign and check records in bulk; the tests check
-them against eth-account's generic encoder and the contract's own digest.
+Two domains, each {name, version: "1", chainId, verifyingContract}: "CreditLedger" for
+records and the record lifecycle (`LedgerDomain`), "CreditCommitments" for relayed
+commitment instructions (`CommitmentDomain`). Every type here has only static fields, so
+struct hashes are computed directly from the 32-byte words, which is fast enough to sign
+and check records in bulk; the tests check them against eth-account's generic encoder
+and the contracts' own digests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar
 
 from coincurve import PublicKey
 from eth_account.signers.local import LocalAccount
@@ -20,18 +23,27 @@ from chain_client._keccak import keccak
 from chain_client._records import RecordLeaf
 
 DOMAIN_NAME = "CreditLedger"
+COMMITMENT_DOMAIN_NAME = "CreditCommitments"
 DOMAIN_VERSION = "1"
 
 CREDIT_RECORD_TYPE = (
     "CreditRecord(bytes32 recordId,bytes32 catalogId,uint16 catalogVersion,bytes32 subjectRef,"
     "bytes32 contentHash,address provider,uint64 issuedAt,bytes32 supersedes)"
 )
+FILE_OBJECTION_TYPE = "FileObjection(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
 RESOLVE_OBJECTION_TYPE = (
     "ResolveObjection(bytes32 recordId,uint8 outcome,bytes32 correctionId,uint256 nonce,uint64 deadline)"
 )
 REVOKE_TYPE = "Revoke(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
+REQUEST_REPAIR_TYPE = "RequestRepair(bytes32 recordId,bytes32 evidenceHash,uint256 nonce,uint64 deadline)"
 APPROVE_REPAIR_TYPE = "ApproveRepair(bytes32 recordId,uint256 nonce,uint64 deadline)"
 REJECT_REPAIR_TYPE = "RejectRepair(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
+RECORD_COMMITMENT_TYPE = (
+    "RecordCommitment(bytes32 subjectRef,uint8 kind,bytes32 docHash,uint64 dueBy,uint256 nonce,uint64 deadline)"
+)
+FULFIL_TYPE = "Fulfil(bytes32 commitmentId,uint256 nonce,uint64 deadline)"
+BREACH_TYPE = "Breach(bytes32 commitmentId,bytes32 breachRecordId,bool violation,uint256 nonce,uint64 deadline)"
+WITHDRAW_TYPE = "Withdraw(bytes32 commitmentId,uint256 nonce,uint64 deadline)"
 _CREDIT_RECORD_TYPEHASH = keccak(CREDIT_RECORD_TYPE.encode())
 _HALF_CURVE_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 _DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -42,8 +54,11 @@ def _word(value: int) -> bytes:
 
 
 @dataclass(frozen=True)
-class LedgerDomain:
-    """The EIP-712 domain of one CreditLedger deployment."""
+class Eip712Domain:
+    """An EIP-712 domain of one contract deployment; subclasses name the contract's domain."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = DOMAIN_VERSION
 
     chain_id: int
     verifying_contract: ChecksumAddress
@@ -53,8 +68,8 @@ class LedgerDomain:
         """The domain separator, as the contract's _domainSeparatorV4()."""
         return keccak(
             keccak(_DOMAIN_TYPE.encode())
-            + keccak(DOMAIN_NAME.encode())
-            + keccak(DOMAIN_VERSION.encode())
+            + keccak(self.name.encode())
+            + keccak(self.version.encode())
             + _word(self.chain_id)
             + bytes(12)
             + to_canonical_address(self.verifying_contract)
@@ -63,8 +78,8 @@ class LedgerDomain:
     def as_dict(self) -> dict[str, object]:
         """The domain in eth-account's / JSON form."""
         return {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
+            "name": self.name,
+            "version": self.version,
             "chainId": self.chain_id,
             "verifyingContract": self.verifying_contract,
         }
@@ -74,9 +89,28 @@ class LedgerDomain:
         return keccak(b"\x19\x01" + self.separator + struct_hash)
 
 
+@dataclass(frozen=True)
+class LedgerDomain(Eip712Domain):
+    """The EIP-712 domain of one CreditLedger deployment ("CreditLedger", version "1")."""
+
+    name: ClassVar[str] = DOMAIN_NAME
+
+
+@dataclass(frozen=True)
+class CommitmentDomain(Eip712Domain):
+    """The EIP-712 domain of one CommitmentRegistry deployment ("CreditCommitments", version "1")."""
+
+    name: ClassVar[str] = COMMITMENT_DOMAIN_NAME
+
+
 def record_struct_hash(leaf: RecordLeaf) -> bytes:
     """hashStruct of a CreditRecord."""
     return keccak(_CREDIT_RECORD_TYPEHASH + leaf.encoded())
+
+
+def file_objection_struct_hash(record_id: bytes, reason_hash: bytes, nonce: int, deadline: int) -> bytes:
+    """hashStruct of a member's FileObjection instruction."""
+    return keccak(keccak(FILE_OBJECTION_TYPE.encode()) + record_id + reason_hash + _word(nonce) + _word(deadline))
 
 
 def resolve_objection_struct_hash(
@@ -98,6 +132,11 @@ def revoke_struct_hash(record_id: bytes, reason_hash: bytes, nonce: int, deadlin
     return keccak(keccak(REVOKE_TYPE.encode()) + record_id + reason_hash + _word(nonce) + _word(deadline))
 
 
+def request_repair_struct_hash(record_id: bytes, evidence_hash: bytes, nonce: int, deadline: int) -> bytes:
+    """hashStruct of a member's RequestRepair instruction."""
+    return keccak(keccak(REQUEST_REPAIR_TYPE.encode()) + record_id + evidence_hash + _word(nonce) + _word(deadline))
+
+
 def approve_repair_struct_hash(record_id: bytes, nonce: int, deadline: int) -> bytes:
     """hashStruct of an ApproveRepair instruction."""
     return keccak(keccak(APPROVE_REPAIR_TYPE.encode()) + record_id + _word(nonce) + _word(deadline))
@@ -106,6 +145,49 @@ def approve_repair_struct_hash(record_id: bytes, nonce: int, deadline: int) -> b
 def reject_repair_struct_hash(record_id: bytes, reason_hash: bytes, nonce: int, deadline: int) -> bytes:
     """hashStruct of a RejectRepair instruction."""
     return keccak(keccak(REJECT_REPAIR_TYPE.encode()) + record_id + reason_hash + _word(nonce) + _word(deadline))
+
+
+def record_commitment_struct_hash(
+    subject_ref: bytes, kind: int, doc_hash: bytes, due_by: int, nonce: int, deadline: int
+) -> bytes:
+    """hashStruct of a department's RecordCommitment instruction.
+
+    due_by is the commitment's own deadline (CommitmentInput.deadline); deadline is the
+    instruction's.
+    """
+    return keccak(
+        keccak(RECORD_COMMITMENT_TYPE.encode())
+        + subject_ref
+        + _word(kind)
+        + doc_hash
+        + _word(due_by)
+        + _word(nonce)
+        + _word(deadline)
+    )
+
+
+def fulfil_struct_hash(commitment_id: bytes, nonce: int, deadline: int) -> bytes:
+    """hashStruct of a department's Fulfil instruction."""
+    return keccak(keccak(FULFIL_TYPE.encode()) + commitment_id + _word(nonce) + _word(deadline))
+
+
+def breach_struct_hash(
+    commitment_id: bytes, breach_record_id: bytes, violation: bool, nonce: int, deadline: int
+) -> bytes:
+    """hashStruct of a department's Breach instruction."""
+    return keccak(
+        keccak(BREACH_TYPE.encode())
+        + commitment_id
+        + breach_record_id
+        + _word(int(violation))
+        + _word(nonce)
+        + _word(deadline)
+    )
+
+
+def withdraw_struct_hash(commitment_id: bytes, nonce: int, deadline: int) -> bytes:
+    """hashStruct of a department's Withdraw instruction."""
+    return keccak(keccak(WITHDRAW_TYPE.encode()) + commitment_id + _word(nonce) + _word(deadline))
 
 
 def sign_digest(account: LocalAccount, digest: bytes) -> bytes:

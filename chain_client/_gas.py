@@ -155,6 +155,8 @@ def _ledger_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
     reason = os.urandom(32)
 
     gas[f"fileObjection_{key}"] = _used(ledger.file_objection(m, deep[0], reason))
+    objection = ledger.sign_file_objection(m, deep[7], reason)
+    gas[f"fileObjectionBySig_{key}"] = _used(ledger.relay_file_objection(g, deep[7], reason, objection))
     gas[f"resolveObjection_rejected_{key}"] = _used(ledger.resolve_objection(p, deep[0], ObjectionOutcome.REJECTED))
     ledger.file_objection(m, deep[1], reason)
     gas[f"resolveObjection_revoked_{key}"] = _used(ledger.resolve_objection(p, deep[1], ObjectionOutcome.REVOKED))
@@ -165,6 +167,8 @@ def _ledger_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
     gas[f"revoke_{key}"] = _used(ledger.revoke(p, deep[2], reason))
     gas[f"revokeBySig_{key}"] = _used(ledger.relay_revoke(g, deep[3], reason, ledger.sign_revoke(p, deep[3], reason)))
     gas[f"requestRepair_{key}"] = _used(ledger.request_repair(m, deep[4], reason))
+    request = ledger.sign_request_repair(m, deep[8], reason)
+    gas[f"requestRepairBySig_{key}"] = _used(ledger.relay_request_repair(g, deep[8], reason, request))
     gas[f"rejectRepair_{key}"] = _used(ledger.reject_repair(p, deep[4], reason))
     ledger.request_repair(m, deep[5], reason)
     ledger.request_repair(m, deep[6], reason)
@@ -182,14 +186,22 @@ def _commitment_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
         deadline = chain.latest_timestamp() + 7 * _DAY
         return CommitmentSpec(os.urandom(32), CommitmentKind.INCOMPLETE_ACCEPTANCE, os.urandom(32), deadline)
 
-    p = actors.provider
+    p, g = actors.provider, actors.gateway
     first, receipt = registry.record(p, spec())
     gas = {"recordCommitment": _used(receipt)}
+    relayed = spec()
+    _, receipt = registry.relay_record(g, relayed, registry.sign_record(p, relayed))
+    gas["recordCommitmentBySig"] = _used(receipt)
     ids, receipt = registry.record_batch(p, [spec() for _ in range(10)])
     gas["recordCommitmentBatch_10"] = _used(receipt)
     gas["fulfilCommitment"] = _used(registry.fulfil(p, first))
     gas["withdrawCommitment"] = _used(registry.withdraw(p, ids[0]))
     gas["breachCommitment_violation"] = _used(registry.breach(p, ids[1], os.urandom(32), violation=True))
+    gas["fulfilCommitmentBySig"] = _used(registry.relay_fulfil(g, ids[2], registry.sign_fulfil(p, ids[2])))
+    gas["withdrawCommitmentBySig"] = _used(registry.relay_withdraw(g, ids[3], registry.sign_withdraw(p, ids[3])))
+    breach_record = os.urandom(32)
+    breach = registry.sign_breach(p, ids[4], breach_record, True)
+    gas["breachCommitmentBySig_violation"] = _used(registry.relay_breach(g, ids[4], breach_record, True, breach))
     return gas
 
 

@@ -14,10 +14,13 @@ from web3.types import TxReceipt
 from chain_client._chain import Chain, Event
 from chain_client._content import Disclosure, canonical_json, field_leaf_hash
 from chain_client._eip712 import (
+    Eip712Domain,
     LedgerDomain,
     approve_repair_struct_hash,
+    file_objection_struct_hash,
     record_struct_hash,
     reject_repair_struct_hash,
+    request_repair_struct_hash,
     resolve_objection_struct_hash,
     revoke_struct_hash,
     sign_digest,
@@ -77,7 +80,7 @@ _EMPTY_PROOF: tuple[object, ...] = ((ZERO32, ZERO32, 0, ZERO32, ZERO32, "0x" + "
 
 @dataclass(frozen=True)
 class Instruction:
-    """A provider's signed instruction for a gateway to relay."""
+    """A member's signed EIP-712 instruction for a gateway to relay; the signer acts."""
 
     signer: ChecksumAddress
     nonce: int
@@ -178,7 +181,44 @@ class CreditLedger:
         """Reject a pending repair as the record's provider."""
         return self.chain.transact(provider, self._contract.functions.rejectRepair(record.as_abi(), reason_hash))
 
-    # ------------------------------------------ provider instructions, relayed
+    # --------------------------------------------------- instructions, relayed
+    # A sign_* method signs with the signer's next nonce on chain (or `nonce`, to sign
+    # several before any is relayed) and a deadline an hour ahead of the chain (or
+    # `deadline`); the matching relay_* method sends it as a gateway.
+
+    def sign_file_objection(
+        self,
+        member: LocalAccount,
+        record: RecordProof,
+        reason_hash: bytes,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
+    ) -> Instruction:
+        """A member's signed FileObjection instruction, filed on the subject's behalf."""
+        return self._instruction(
+            member,
+            lambda n, until: file_objection_struct_hash(record.leaf.record_id, reason_hash, n, until),
+            nonce,
+            deadline,
+        )
+
+    def sign_request_repair(
+        self,
+        member: LocalAccount,
+        record: RecordProof,
+        evidence_hash: bytes,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
+    ) -> Instruction:
+        """A member's signed RequestRepair instruction, made on the subject's behalf."""
+        return self._instruction(
+            member,
+            lambda n, until: request_repair_struct_hash(record.leaf.record_id, evidence_hash, n, until),
+            nonce,
+            deadline,
+        )
 
     def sign_resolve_objection(
         self,
@@ -187,45 +227,78 @@ class CreditLedger:
         outcome: ObjectionOutcome,
         correction: RecordProof | None = None,
         *,
+        nonce: int | None = None,
         deadline: int | None = None,
     ) -> Instruction:
         """The provider's signed ResolveObjection instruction."""
         correction_id = correction.leaf.record_id if correction else ZERO32
         return self._instruction(
             provider,
-            lambda nonce, until: resolve_objection_struct_hash(
-                record.leaf.record_id, int(outcome), correction_id, nonce, until
+            lambda n, until: resolve_objection_struct_hash(
+                record.leaf.record_id, int(outcome), correction_id, n, until
             ),
+            nonce,
             deadline,
         )
 
     def sign_revoke(
-        self, provider: LocalAccount, record: RecordProof, reason_hash: bytes, *, deadline: int | None = None
+        self,
+        provider: LocalAccount,
+        record: RecordProof,
+        reason_hash: bytes,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
     ) -> Instruction:
         """The provider's signed Revoke instruction."""
         return self._instruction(
             provider,
-            lambda nonce, until: revoke_struct_hash(record.leaf.record_id, reason_hash, nonce, until),
+            lambda n, until: revoke_struct_hash(record.leaf.record_id, reason_hash, n, until),
+            nonce,
             deadline,
         )
 
     def sign_approve_repair(
-        self, provider: LocalAccount, record: RecordProof, *, deadline: int | None = None
+        self, provider: LocalAccount, record: RecordProof, *, nonce: int | None = None, deadline: int | None = None
     ) -> Instruction:
         """The provider's signed ApproveRepair instruction."""
         return self._instruction(
-            provider, lambda nonce, until: approve_repair_struct_hash(record.leaf.record_id, nonce, until), deadline
+            provider,
+            lambda n, until: approve_repair_struct_hash(record.leaf.record_id, n, until),
+            nonce,
+            deadline,
         )
 
     def sign_reject_repair(
-        self, provider: LocalAccount, record: RecordProof, reason_hash: bytes, *, deadline: int | None = None
+        self,
+        provider: LocalAccount,
+        record: RecordProof,
+        reason_hash: bytes,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
     ) -> Instruction:
         """The provider's signed RejectRepair instruction."""
         return self._instruction(
             provider,
-            lambda nonce, until: reject_repair_struct_hash(record.leaf.record_id, reason_hash, nonce, until),
+            lambda n, until: reject_repair_struct_hash(record.leaf.record_id, reason_hash, n, until),
+            nonce,
             deadline,
         )
+
+    def relay_file_objection(
+        self, gateway: LocalAccount, record: RecordProof, reason_hash: bytes, instruction: Instruction
+    ) -> TxReceipt:
+        """Relay a member's FileObjection instruction as a gateway; the event names the member."""
+        function = self._contract.functions.fileObjectionBySig(record.as_abi(), reason_hash, instruction.as_abi())
+        return self.chain.transact(gateway, function)
+
+    def relay_request_repair(
+        self, gateway: LocalAccount, record: RecordProof, evidence_hash: bytes, instruction: Instruction
+    ) -> TxReceipt:
+        """Relay a member's RequestRepair instruction as a gateway; the event names the member."""
+        function = self._contract.functions.requestRepairBySig(record.as_abi(), evidence_hash, instruction.as_abi())
+        return self.chain.transact(gateway, function)
 
     def relay_resolve_objection(
         self,
@@ -302,9 +375,9 @@ class CreditLedger:
         functions = self._contract.functions
         return self.chain.call(functions.consortium()), self.chain.call(functions.catalog())
 
-    def nonce(self, provider: ChecksumAddress) -> int:
-        """The nonce the provider's next relayed instruction must carry."""
-        return int(self.chain.call(self._contract.functions.nonces(provider)))
+    def nonce(self, signer: ChecksumAddress) -> int:
+        """The nonce the signer's (provider's or member's) next relayed instruction must carry."""
+        return int(self.chain.call(self._contract.functions.nonces(signer)))
 
     def events(self, receipt: TxReceipt) -> list[Event]:
         """The ledger's events in a receipt."""
@@ -313,12 +386,23 @@ class CreditLedger:
     # ------------------------------------------------------------------ internal
 
     def _instruction(
-        self, provider: LocalAccount, struct_hash: Callable[[int, int], bytes], deadline: int | None
+        self,
+        signer: LocalAccount,
+        struct_hash: Callable[[int, int], bytes],
+        nonce: int | None,
+        deadline: int | None,
     ) -> Instruction:
-        nonce = self.nonce(provider.address)
+        n = nonce if nonce is not None else self.nonce(signer.address)
         until = deadline if deadline is not None else self.chain.latest_timestamp() + INSTRUCTION_LIFETIME
-        digest = self.domain.digest(struct_hash(nonce, until))
-        return Instruction(provider.address, nonce, until, sign_digest(provider, digest))
+        return sign_instruction(signer, self.domain, struct_hash, n, until)
+
+
+def sign_instruction(
+    signer: LocalAccount, domain: Eip712Domain, struct_hash: Callable[[int, int], bytes], nonce: int, deadline: int
+) -> Instruction:
+    """The signer's Instruction: its signature of struct_hash(nonce, deadline) in domain."""
+    digest = domain.digest(struct_hash(nonce, deadline))
+    return Instruction(signer.address, nonce, deadline, sign_digest(signer, digest))
 
 
 def _proof_abi(proof: RecordProof | None) -> tuple[object, ...]:

@@ -1,27 +1,67 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {ICommitmentRegistry} from "./interfaces/ICommitmentRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
 
 /// @title CommitmentRegistry
 /// @notice Credit commitment letters, their deadlines, fulfilment and breach.
-contract CommitmentRegistry is ICommitmentRegistry {
+contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
+    /// @notice EIP-712 type of a relayed recording; `dueBy` is the commitment's own deadline.
+    bytes32 public constant RECORD_COMMITMENT_TYPEHASH = keccak256(
+        "RecordCommitment(bytes32 subjectRef,uint8 kind,bytes32 docHash,uint64 dueBy,uint256 nonce,uint64 deadline)"
+    );
+    /// @notice EIP-712 type of a relayed fulfilment.
+    bytes32 public constant FULFIL_TYPEHASH = keccak256("Fulfil(bytes32 commitmentId,uint256 nonce,uint64 deadline)");
+    /// @notice EIP-712 type of a relayed breach.
+    bytes32 public constant BREACH_TYPEHASH = keccak256(
+        "Breach(bytes32 commitmentId,bytes32 breachRecordId,bool violation,uint256 nonce,uint64 deadline)"
+    );
+    /// @notice EIP-712 type of a relayed withdrawal.
+    bytes32 public constant WITHDRAW_TYPEHASH =
+        keccak256("Withdraw(bytes32 commitmentId,uint256 nonce,uint64 deadline)");
+
     IConsortium private immutable _consortium;
 
     mapping(bytes32 commitmentId => Commitment) private _commitments;
 
     /// @notice Creates a registry whose departments are the consortium's PROVIDER members.
     /// @param consortium_ The Consortium.
-    constructor(IConsortium consortium_) {
+    constructor(IConsortium consortium_) EIP712("CreditCommitments", "1") {
         _consortium = consortium_;
     }
+
+    // ----------------------------------------------------------------- recording
 
     /// @inheritdoc ICommitmentRegistry
     function record(CommitmentInput calldata input) external returns (bytes32 commitmentId) {
         _checkProvider(msg.sender);
-        return _record(input);
+        return _record(msg.sender, input);
+    }
+
+    /// @inheritdoc ICommitmentRegistry
+    function recordBySig(CommitmentInput calldata input, Instruction calldata instruction)
+        external
+        returns (bytes32 commitmentId)
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                RECORD_COMMITMENT_TYPEHASH,
+                input.subjectRef,
+                input.kind,
+                input.docHash,
+                input.deadline,
+                instruction.nonce,
+                instruction.deadline
+            )
+        );
+        address department = _instructionSigner(structHash, instruction);
+        _checkProvider(department);
+        return _record(department, input);
     }
 
     /// @inheritdoc ICommitmentRegistry
@@ -29,33 +69,54 @@ contract CommitmentRegistry is ICommitmentRegistry {
         _checkProvider(msg.sender);
         commitmentIds = new bytes32[](inputs.length);
         for (uint256 i = 0; i < inputs.length; ++i) {
-            commitmentIds[i] = _record(inputs[i]);
+            commitmentIds[i] = _record(msg.sender, inputs[i]);
         }
     }
 
+    // ----------------------------------------------------------------- outcomes
+
     /// @inheritdoc ICommitmentRegistry
     function fulfil(bytes32 commitmentId) external {
-        Commitment storage c = _pendingOfCaller(commitmentId);
-        c.status = CommitmentStatus.Fulfilled;
-        emit CommitmentFulfilled(commitmentId, msg.sender);
+        _fulfil(msg.sender, commitmentId);
+    }
+
+    /// @inheritdoc ICommitmentRegistry
+    function fulfilBySig(bytes32 commitmentId, Instruction calldata instruction) external {
+        bytes32 structHash =
+            keccak256(abi.encode(FULFIL_TYPEHASH, commitmentId, instruction.nonce, instruction.deadline));
+        _fulfil(_instructionSigner(structHash, instruction), commitmentId);
     }
 
     /// @inheritdoc ICommitmentRegistry
     function breach(bytes32 commitmentId, bytes32 breachRecordId, bool violation) external {
-        Commitment storage c = _pendingOfCaller(commitmentId);
-        if (breachRecordId == bytes32(0)) revert CommitmentMissingBreachRecord(commitmentId);
-        if (!violation && block.timestamp <= c.deadline) revert CommitmentNotDue(commitmentId, c.deadline);
-        c.status = CommitmentStatus.Breached;
-        c.breachRecordId = breachRecordId;
-        emit CommitmentBreached(commitmentId, msg.sender, breachRecordId, violation);
+        _breach(msg.sender, commitmentId, breachRecordId, violation);
+    }
+
+    /// @inheritdoc ICommitmentRegistry
+    function breachBySig(bytes32 commitmentId, bytes32 breachRecordId, bool violation, Instruction calldata instruction)
+        external
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                BREACH_TYPEHASH, commitmentId, breachRecordId, violation, instruction.nonce, instruction.deadline
+            )
+        );
+        _breach(_instructionSigner(structHash, instruction), commitmentId, breachRecordId, violation);
     }
 
     /// @inheritdoc ICommitmentRegistry
     function withdraw(bytes32 commitmentId) external {
-        Commitment storage c = _pendingOfCaller(commitmentId);
-        c.status = CommitmentStatus.Withdrawn;
-        emit CommitmentWithdrawn(commitmentId, msg.sender);
+        _withdraw(msg.sender, commitmentId);
     }
+
+    /// @inheritdoc ICommitmentRegistry
+    function withdrawBySig(bytes32 commitmentId, Instruction calldata instruction) external {
+        bytes32 structHash =
+            keccak256(abi.encode(WITHDRAW_TYPEHASH, commitmentId, instruction.nonce, instruction.deadline));
+        _withdraw(_instructionSigner(structHash, instruction), commitmentId);
+    }
+
+    // --------------------------------------------------------------------- views
 
     /// @inheritdoc ICommitmentRegistry
     function commitment(bytes32 commitmentId) external view returns (Commitment memory) {
@@ -63,28 +124,66 @@ contract CommitmentRegistry is ICommitmentRegistry {
     }
 
     /// @inheritdoc ICommitmentRegistry
+    function nonces(address signer) public view override(ICommitmentRegistry, Nonces) returns (uint256) {
+        return super.nonces(signer);
+    }
+
+    /// @inheritdoc ICommitmentRegistry
     function consortium() external view returns (address) {
         return address(_consortium);
     }
 
-    function _record(CommitmentInput calldata input) private returns (bytes32 commitmentId) {
+    // ------------------------------------------------------------------ internal
+
+    /// @dev Records for `department`, whose PROVIDER role the caller has checked.
+    function _record(address department, CommitmentInput calldata input) private returns (bytes32 commitmentId) {
         if (input.deadline <= block.timestamp) revert CommitmentInvalidDeadline(input.deadline);
-        commitmentId = keccak256(abi.encode(msg.sender, input.subjectRef, input.kind, input.docHash));
+        commitmentId = keccak256(abi.encode(department, input.subjectRef, input.kind, input.docHash));
         Commitment storage c = _commitments[commitmentId];
         if (c.status != CommitmentStatus.None) revert CommitmentExists(commitmentId);
-        c.department = msg.sender;
+        c.department = department;
         c.kind = input.kind;
         c.status = CommitmentStatus.Pending;
         c.madeAt = uint64(block.timestamp);
         c.deadline = input.deadline;
         c.subjectRef = input.subjectRef;
         c.docHash = input.docHash;
-        emit CommitmentRecorded(commitmentId, input.subjectRef, msg.sender, input.kind, input.docHash, input.deadline);
+        emit CommitmentRecorded(commitmentId, input.subjectRef, department, input.kind, input.docHash, input.deadline);
     }
 
-    function _pendingOfCaller(bytes32 commitmentId) private view returns (Commitment storage c) {
+    function _fulfil(address department, bytes32 commitmentId) private {
+        Commitment storage c = _pendingOf(department, commitmentId);
+        c.status = CommitmentStatus.Fulfilled;
+        emit CommitmentFulfilled(commitmentId, department);
+    }
+
+    function _breach(address department, bytes32 commitmentId, bytes32 breachRecordId, bool violation) private {
+        Commitment storage c = _pendingOf(department, commitmentId);
+        if (breachRecordId == bytes32(0)) revert CommitmentMissingBreachRecord(commitmentId);
+        if (!violation && block.timestamp <= c.deadline) revert CommitmentNotDue(commitmentId, c.deadline);
+        c.status = CommitmentStatus.Breached;
+        c.breachRecordId = breachRecordId;
+        emit CommitmentBreached(commitmentId, department, breachRecordId, violation);
+    }
+
+    function _withdraw(address department, bytes32 commitmentId) private {
+        Commitment storage c = _pendingOf(department, commitmentId);
+        c.status = CommitmentStatus.Withdrawn;
+        emit CommitmentWithdrawn(commitmentId, department);
+    }
+
+    /// @dev The signer of a relayed instruction, after checking the relayer, the deadline
+    /// and the signer's nonce (consumed).
+    function _instructionSigner(bytes32 structHash, Instruction calldata instruction) private returns (address signer) {
+        _checkGateway(msg.sender);
+        if (block.timestamp > instruction.deadline) revert CommitmentInstructionExpired(instruction.deadline);
+        signer = ECDSA.recover(_hashTypedDataV4(structHash), instruction.signature);
+        _useCheckedNonce(signer, instruction.nonce);
+    }
+
+    function _pendingOf(address department, bytes32 commitmentId) private view returns (Commitment storage c) {
         c = _existing(commitmentId);
-        if (c.department != msg.sender) revert CommitmentNotDepartment(commitmentId, msg.sender);
+        if (c.department != department) revert CommitmentNotDepartment(commitmentId, department);
         if (c.status != CommitmentStatus.Pending) revert CommitmentNotPending(commitmentId, c.status);
     }
 
@@ -95,5 +194,9 @@ contract CommitmentRegistry is ICommitmentRegistry {
 
     function _checkProvider(address account) private view {
         if (!_consortium.hasRole(Roles.PROVIDER, account)) revert CommitmentNotProvider(account);
+    }
+
+    function _checkGateway(address account) private view {
+        if (!_consortium.hasRole(Roles.GATEWAY, account)) revert CommitmentNotGateway(account);
     }
 }

@@ -18,6 +18,9 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
         "CreditRecord(bytes32 recordId,bytes32 catalogId,uint16 catalogVersion,bytes32 subjectRef,"
         "bytes32 contentHash,address provider,uint64 issuedAt,bytes32 supersedes)"
     );
+    /// @notice EIP-712 type of a member's relayed objection.
+    bytes32 public constant FILE_OBJECTION_TYPEHASH =
+        keccak256("FileObjection(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
     /// @notice EIP-712 type of a relayed objection resolution.
     bytes32 public constant RESOLVE_OBJECTION_TYPEHASH = keccak256(
         "ResolveObjection(bytes32 recordId,uint8 outcome,bytes32 correctionId,uint256 nonce,uint64 deadline)"
@@ -25,6 +28,9 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
     /// @notice EIP-712 type of a relayed revocation.
     bytes32 public constant REVOKE_TYPEHASH =
         keccak256("Revoke(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
+    /// @notice EIP-712 type of a member's relayed repair request.
+    bytes32 public constant REQUEST_REPAIR_TYPEHASH =
+        keccak256("RequestRepair(bytes32 recordId,bytes32 evidenceHash,uint256 nonce,uint64 deadline)");
     /// @notice EIP-712 type of a relayed repair approval.
     bytes32 public constant APPROVE_REPAIR_TYPEHASH =
         keccak256("ApproveRepair(bytes32 recordId,uint256 nonce,uint64 deadline)");
@@ -71,12 +77,19 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
 
     /// @inheritdoc ICreditLedger
     function fileObjection(RecordProof calldata record, bytes32 reasonHash) external {
-        _checkMember(msg.sender);
-        bytes32 recordId = _verifyRecord(record);
-        RecordState storage state = _states[recordId];
-        _requireStatus(recordId, state, Status.Active);
-        state.status = Status.Disputed;
-        emit ObjectionFiled(recordId, record.leaf.subjectRef, msg.sender, reasonHash);
+        _fileObjection(msg.sender, record, reasonHash);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function fileObjectionBySig(RecordProof calldata record, bytes32 reasonHash, Instruction calldata instruction)
+        external
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                FILE_OBJECTION_TYPEHASH, record.leaf.recordId, reasonHash, instruction.nonce, instruction.deadline
+            )
+        );
+        _fileObjection(_instructionSigner(structHash, instruction), record, reasonHash);
     }
 
     /// @inheritdoc ICreditLedger
@@ -125,13 +138,19 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
 
     /// @inheritdoc ICreditLedger
     function requestRepair(RecordProof calldata record, bytes32 evidenceHash) external {
-        _checkMember(msg.sender);
-        bytes32 recordId = _verifyRecord(record);
-        RecordState storage state = _states[recordId];
-        _requireStatus(recordId, state, Status.Active);
-        if (state.repairPending) revert LedgerRepairAlreadyRequested(recordId);
-        state.repairPending = true;
-        emit RepairRequested(recordId, record.leaf.subjectRef, msg.sender, evidenceHash);
+        _requestRepair(msg.sender, record, evidenceHash);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function requestRepairBySig(RecordProof calldata record, bytes32 evidenceHash, Instruction calldata instruction)
+        external
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                REQUEST_REPAIR_TYPEHASH, record.leaf.recordId, evidenceHash, instruction.nonce, instruction.deadline
+            )
+        );
+        _requestRepair(_instructionSigner(structHash, instruction), record, evidenceHash);
     }
 
     /// @inheritdoc ICreditLedger
@@ -202,8 +221,8 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
     }
 
     /// @inheritdoc ICreditLedger
-    function nonces(address provider) public view override(ICreditLedger, Nonces) returns (uint256) {
-        return super.nonces(provider);
+    function nonces(address signer) public view override(ICreditLedger, Nonces) returns (uint256) {
+        return super.nonces(signer);
     }
 
     /// @inheritdoc ICreditLedger
@@ -230,6 +249,15 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
             anchoredAt: uint32(block.timestamp)
         });
         emit BatchAnchored(root, msg.sender, kind, count);
+    }
+
+    function _fileObjection(address actor, RecordProof calldata record, bytes32 reasonHash) private {
+        _checkMember(actor);
+        bytes32 recordId = _verifyRecord(record);
+        RecordState storage state = _states[recordId];
+        _requireStatus(recordId, state, Status.Active);
+        state.status = Status.Disputed;
+        emit ObjectionFiled(recordId, record.leaf.subjectRef, actor, reasonHash);
     }
 
     function _resolveObjection(
@@ -280,6 +308,16 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
         state.status = Status.Revoked;
         state.repairPending = false;
         emit RecordRevoked(recordId, actor, reasonHash);
+    }
+
+    function _requestRepair(address actor, RecordProof calldata record, bytes32 evidenceHash) private {
+        _checkMember(actor);
+        bytes32 recordId = _verifyRecord(record);
+        RecordState storage state = _states[recordId];
+        _requireStatus(recordId, state, Status.Active);
+        if (state.repairPending) revert LedgerRepairAlreadyRequested(recordId);
+        state.repairPending = true;
+        emit RepairRequested(recordId, record.leaf.subjectRef, actor, evidenceHash);
     }
 
     function _approveRepair(address actor, RecordProof calldata record) private {

@@ -3,8 +3,9 @@ pragma solidity ^0.8.24;
 
 /// @title ICommitmentRegistry
 /// @notice Credit commitment letters (信用承诺书) with their deadlines. Only the
-/// department that recorded a commitment changes it. A breach (违诺失信) names the
-/// dishonesty record it produced, so the two stay linked on chain.
+/// department that recorded a commitment changes it, directly or by an EIP-712
+/// instruction that a gateway relays (domain "CreditCommitments", version "1"). A breach
+/// (违诺失信) names the dishonesty record it produced, so the two stay linked on chain.
 interface ICommitmentRegistry {
     /// @notice The kind of commitment.
     /// NotificationCommitment: 告知承诺; IncompleteAcceptance: 容缺受理, documents due by
@@ -52,6 +53,16 @@ interface ICommitmentRegistry {
         uint64 deadline;
     }
 
+    /// @notice A department's EIP-712 instruction, relayed by a gateway: the signer acts.
+    /// @param nonce The signer's next nonce.
+    /// @param deadline Time after which the instruction may not be relayed.
+    /// @param signature The signer's 65-byte signature of the typed data.
+    struct Instruction {
+        uint256 nonce;
+        uint64 deadline;
+        bytes signature;
+    }
+
     /// @notice Emitted when a commitment is recorded.
     event CommitmentRecorded(
         bytes32 indexed commitmentId,
@@ -70,8 +81,12 @@ interface ICommitmentRegistry {
     /// @notice Emitted when a commitment is withdrawn.
     event CommitmentWithdrawn(bytes32 indexed commitmentId, address indexed department);
 
-    /// @notice The caller is not an active PROVIDER member.
+    /// @notice The acting account (the caller, or a relayed instruction's signer) is not an active PROVIDER member.
     error CommitmentNotProvider(address account);
+    /// @notice The relayer is not an active GATEWAY member.
+    error CommitmentNotGateway(address account);
+    /// @notice The relayed instruction's deadline has passed.
+    error CommitmentInstructionExpired(uint64 deadline);
     /// @notice This commitment has been recorded already.
     error CommitmentExists(bytes32 commitmentId);
     /// @notice No commitment has this id.
@@ -93,6 +108,16 @@ interface ICommitmentRegistry {
     /// @return commitmentId keccak256(abi.encode(department, subjectRef, kind, docHash)).
     function record(CommitmentInput calldata input) external returns (bytes32 commitmentId);
 
+    /// @notice record on a department's EIP-712 instruction (type RecordCommitment, whose
+    /// `dueBy` is `input.deadline`), relayed by a gateway; the signer becomes the department.
+    /// @dev Only an active GATEWAY relays; the signer must be an active PROVIDER.
+    /// @param input Subject, kind, letter hash and deadline.
+    /// @param instruction The department's nonce, deadline and signature.
+    /// @return commitmentId keccak256(abi.encode(signer, subjectRef, kind, docHash)).
+    function recordBySig(CommitmentInput calldata input, Instruction calldata instruction)
+        external
+        returns (bytes32 commitmentId);
+
     /// @notice Records several commitments in one transaction.
     /// @param inputs The commitments.
     /// @return commitmentIds Their ids, in order.
@@ -103,6 +128,12 @@ interface ICommitmentRegistry {
     /// @param commitmentId The commitment.
     function fulfil(bytes32 commitmentId) external;
 
+    /// @notice fulfil on the department's EIP-712 instruction (type Fulfil), relayed by a gateway.
+    /// @dev Only an active GATEWAY relays; the signer must be the commitment's department.
+    /// @param commitmentId The commitment.
+    /// @param instruction The department's nonce, deadline and signature.
+    function fulfilBySig(bytes32 commitmentId, Instruction calldata instruction) external;
+
     /// @notice Marks a pending commitment breached, linking the dishonesty record it produced.
     /// @dev Only its department; before the deadline only when `violation` is set (a
     /// commitment broken outright, not merely late).
@@ -111,15 +142,35 @@ interface ICommitmentRegistry {
     /// @param violation True for a breach before the deadline.
     function breach(bytes32 commitmentId, bytes32 breachRecordId, bool violation) external;
 
+    /// @notice breach on the department's EIP-712 instruction (type Breach), relayed by a gateway.
+    /// @dev Only an active GATEWAY relays; the signer must be the commitment's department.
+    /// @param commitmentId The commitment.
+    /// @param breachRecordId The dishonesty record.
+    /// @param violation True for a breach before the deadline.
+    /// @param instruction The department's nonce, deadline and signature.
+    function breachBySig(bytes32 commitmentId, bytes32 breachRecordId, bool violation, Instruction calldata instruction)
+        external;
+
     /// @notice Withdraws a pending commitment.
     /// @dev Only its department.
     /// @param commitmentId The commitment.
     function withdraw(bytes32 commitmentId) external;
 
+    /// @notice withdraw on the department's EIP-712 instruction (type Withdraw), relayed by a gateway.
+    /// @dev Only an active GATEWAY relays; the signer must be the commitment's department.
+    /// @param commitmentId The commitment.
+    /// @param instruction The department's nonce, deadline and signature.
+    function withdrawBySig(bytes32 commitmentId, Instruction calldata instruction) external;
+
     /// @notice A commitment.
     /// @param commitmentId The commitment.
     /// @return The commitment; reverts with CommitmentUnknown for unknown ids.
     function commitment(bytes32 commitmentId) external view returns (Commitment memory);
+
+    /// @notice The next instruction nonce of a department.
+    /// @param signer The department.
+    /// @return The nonce its next relayed instruction must carry.
+    function nonces(address signer) external view returns (uint256);
 
     /// @notice The consortium whose roles this registry checks.
     /// @return Its address.

@@ -62,7 +62,7 @@ interface ICreditLedger {
         bytes32[] proof;
     }
 
-    /// @notice A provider's EIP-712 instruction, relayed by a gateway.
+    /// @notice A member's EIP-712 instruction, relayed by a gateway: the signer acts.
     struct Instruction {
         uint256 nonce;
         uint64 deadline;
@@ -107,7 +107,7 @@ interface ICreditLedger {
 
     /// @notice The caller is not an active GATEWAY member.
     error LedgerNotGateway(address account);
-    /// @notice The caller is not an active member.
+    /// @notice The acting account (the caller, or a relayed instruction's signer) is not an active member.
     error LedgerNotMember(address account);
     /// @notice A batch root must not be zero.
     error LedgerZeroRoot();
@@ -165,6 +165,15 @@ interface ICreditLedger {
     /// @param reasonHash Hash of the objection's reason document.
     function fileObjection(RecordProof calldata record, bytes32 reasonHash) external;
 
+    /// @notice fileObjection on a member's EIP-712 instruction (type FileObjection), relayed by
+    /// a gateway; ObjectionFiled names the signing member, not the gateway.
+    /// @dev Only an active GATEWAY relays; the signer must be an active member.
+    /// @param record The record and its proof.
+    /// @param reasonHash Hash of the objection's reason document.
+    /// @param instruction The member's nonce, deadline and signature.
+    function fileObjectionBySig(RecordProof calldata record, bytes32 reasonHash, Instruction calldata instruction)
+        external;
+
     /// @notice Resolves an objection: rejected (Active again), upheld and revoked, or
     /// upheld with a correction (the record becomes Corrected, superseded by `correction`).
     /// @dev Only the record's provider. `correction` must be empty (zero root) unless the
@@ -208,6 +217,15 @@ interface ICreditLedger {
     /// @param record The record and its proof.
     /// @param evidenceHash Hash of the evidence documents.
     function requestRepair(RecordProof calldata record, bytes32 evidenceHash) external;
+
+    /// @notice requestRepair on a member's EIP-712 instruction (type RequestRepair), relayed by
+    /// a gateway; RepairRequested names the signing member, not the gateway.
+    /// @dev Only an active GATEWAY relays; the signer must be an active member.
+    /// @param record The record and its proof.
+    /// @param evidenceHash Hash of the evidence documents.
+    /// @param instruction The member's nonce, deadline and signature.
+    function requestRepairBySig(RecordProof calldata record, bytes32 evidenceHash, Instruction calldata instruction)
+        external;
 
     /// @notice Approves a pending repair: the record becomes Repaired.
     /// @dev Only the record's provider, and only once the catalog version's
@@ -270,10 +288,10 @@ interface ICreditLedger {
     /// @return The digest.
     function recordDigest(RecordLeaf calldata leaf) external view returns (bytes32);
 
-    /// @notice The next instruction nonce of a provider.
-    /// @param provider The provider.
+    /// @notice The next instruction nonce of a signer (a provider, or a member filing for a subject).
+    /// @param signer The signer.
     /// @return The nonce its next relayed instruction must carry.
-    function nonces(address provider) external view returns (uint256);
+    function nonces(address signer) external view returns (uint256);
 
     /// @notice The consortium whose roles this ledger checks.
     /// @return Its address.

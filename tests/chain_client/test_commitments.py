@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -14,6 +15,16 @@ from chain_client import (
     CommitmentSpec,
     CommitmentStatus,
     Stack,
+    keccak,
+    recover_signer,
+)
+from chain_client._eip712 import (
+    BREACH_TYPE,
+    FULFIL_TYPE,
+    RECORD_COMMITMENT_TYPE,
+    WITHDRAW_TYPE,
+    breach_struct_hash,
+    record_commitment_struct_hash,
 )
 from tests.chain_client.conftest import govern
 from tests.support.reverts import expect_revert
@@ -165,3 +176,195 @@ def test_unknown_commitments_are_refused(registry: CommitmentRegistry, provider:
     unknown = os.urandom(32)
     expect_revert(lambda: registry.commitment(unknown), "CommitmentUnknown", commitmentId=unknown)
     expect_revert(lambda: registry.fulfil(provider, unknown), "CommitmentUnknown", commitmentId=unknown)
+
+
+# ------------------------------------------------- department instructions, relayed
+
+
+def test_gateway_relays_a_department_recording(
+    chain: Chain, registry: CommitmentRegistry, provider: LocalAccount, gateway: LocalAccount
+) -> None:
+    """A relayed RecordCommitment makes the signer, not the gateway, the department, under the usual id."""
+    spec = _spec(chain)
+    instruction = registry.sign_record(provider, spec)
+    commitment_id, receipt = registry.relay_record(gateway, spec, instruction)
+    assert commitment_id == spec.commitment_id(provider.address)
+    assert [(e.name, e.args) for e in registry.events(receipt)] == [
+        (
+            "CommitmentRecorded",
+            {
+                "commitmentId": commitment_id,
+                "subjectRef": spec.subject_ref,
+                "department": provider.address,
+                "kind": int(spec.kind),
+                "docHash": spec.doc_hash,
+                "deadline": spec.deadline,
+            },
+        )
+    ]
+    stored = registry.commitment(commitment_id)
+    assert (stored.department, stored.status, stored.deadline) == (
+        provider.address,
+        CommitmentStatus.PENDING,
+        spec.deadline,
+    )
+    assert (registry.nonce(provider.address), registry.nonce(gateway.address)) == (1, 0)
+
+
+def test_gateway_relays_fulfil_breach_and_withdraw(
+    chain: Chain, registry: CommitmentRegistry, provider: LocalAccount, gateway: LocalAccount
+) -> None:
+    """Fulfil, Breach and Withdraw instructions act as the department, and their events name it."""
+    fulfilled, _ = registry.record(provider, _spec(chain))
+    breached, _ = registry.record(provider, _spec(chain))
+    withdrawn, _ = registry.record(provider, _spec(chain))
+    receipts = [
+        registry.relay_fulfil(gateway, fulfilled, registry.sign_fulfil(provider, fulfilled)),
+        registry.relay_breach(
+            gateway, breached, BREACH_RECORD, True, registry.sign_breach(provider, breached, BREACH_RECORD, True)
+        ),
+        registry.relay_withdraw(gateway, withdrawn, registry.sign_withdraw(provider, withdrawn)),
+    ]
+    events = [registry.events(r)[0] for r in receipts]
+    assert [(e.name, e.args["department"]) for e in events] == [
+        ("CommitmentFulfilled", provider.address),
+        ("CommitmentBreached", provider.address),
+        ("CommitmentWithdrawn", provider.address),
+    ]
+    assert (events[1].args["breachRecordId"], events[1].args["violation"]) == (BREACH_RECORD, True)
+    assert [registry.commitment(i).status for i in (fulfilled, breached, withdrawn)] == [
+        CommitmentStatus.FULFILLED,
+        CommitmentStatus.BREACHED,
+        CommitmentStatus.WITHDRAWN,
+    ]
+    assert registry.nonce(provider.address) == 3
+
+
+def test_a_relayed_breach_keeps_the_deadline_rule(
+    chain: Chain, registry: CommitmentRegistry, provider: LocalAccount, gateway: LocalAccount
+) -> None:
+    """A relayed breach before the deadline without the violation flag is refused, as a direct one."""
+    spec = _spec(chain)
+    commitment_id, _ = registry.record(provider, spec)
+    instruction = registry.sign_breach(provider, commitment_id, BREACH_RECORD, False)
+    expect_revert(
+        lambda: registry.relay_breach(gateway, commitment_id, BREACH_RECORD, False, instruction),
+        "CommitmentNotDue",
+        commitmentId=commitment_id,
+        deadline=spec.deadline,
+    )
+
+
+def test_relayed_recording_needs_an_active_provider_signer(
+    chain: Chain,
+    stack: Stack,
+    registry: CommitmentRegistry,
+    governors: list[LocalAccount],
+    provider: LocalAccount,
+    auditor: LocalAccount,
+    gateway: LocalAccount,
+) -> None:
+    """A non-provider signer, an altered input and a provider suspended since signing are refused by name."""
+    spec = _spec(chain)
+    by_auditor = registry.sign_record(auditor, spec)
+    expect_revert(
+        lambda: registry.relay_record(gateway, spec, by_auditor), "CommitmentNotProvider", account=auditor.address
+    )
+    good = registry.sign_record(provider, spec)
+    later = replace(spec, deadline=spec.deadline + DAY)  # the gateway relays another due date than signed
+    struct_hash = record_commitment_struct_hash(
+        later.subject_ref, int(later.kind), later.doc_hash, later.deadline, good.nonce, good.deadline
+    )
+    recovered = recover_signer(registry.domain.digest(struct_hash), good.signature)
+    assert recovered != provider.address
+    expect_revert(lambda: registry.relay_record(gateway, later, good), "CommitmentNotProvider", account=recovered)
+    govern(stack.consortium, governors, stack.consortium.suspend_call(provider.address))
+    expect_revert(lambda: registry.relay_record(gateway, spec, good), "CommitmentNotProvider", account=provider.address)
+
+
+def test_relayed_changes_need_the_department_signer(
+    chain: Chain,
+    registry: CommitmentRegistry,
+    provider: LocalAccount,
+    other_provider: LocalAccount,
+    gateway: LocalAccount,
+) -> None:
+    """Another department's instruction, or a breach relayed with another flag than signed, is refused by name."""
+    commitment_id, _ = registry.record(provider, _spec(chain))
+    for relay in (
+        lambda: registry.relay_fulfil(gateway, commitment_id, registry.sign_fulfil(other_provider, commitment_id)),
+        lambda: registry.relay_withdraw(gateway, commitment_id, registry.sign_withdraw(other_provider, commitment_id)),
+        lambda: registry.relay_breach(
+            gateway,
+            commitment_id,
+            BREACH_RECORD,
+            True,
+            registry.sign_breach(other_provider, commitment_id, BREACH_RECORD, True),
+        ),
+    ):
+        expect_revert(relay, "CommitmentNotDepartment", commitmentId=commitment_id, account=other_provider.address)
+    signed = registry.sign_breach(provider, commitment_id, BREACH_RECORD, False)
+    struct_hash = breach_struct_hash(commitment_id, BREACH_RECORD, True, signed.nonce, signed.deadline)
+    recovered = recover_signer(registry.domain.digest(struct_hash), signed.signature)
+    assert recovered != provider.address
+    expect_revert(
+        lambda: registry.relay_breach(gateway, commitment_id, BREACH_RECORD, True, signed),
+        "CommitmentNotDepartment",
+        commitmentId=commitment_id,
+        account=recovered,
+    )
+
+
+def test_relay_refusals(
+    chain: Chain,
+    stack: Stack,
+    registry: CommitmentRegistry,
+    governors: list[LocalAccount],
+    provider: LocalAccount,
+    gateway: LocalAccount,
+) -> None:
+    """A relay by a non-gateway or a suspended gateway, an expired instruction and a replayed one are refused."""
+    commitment_id, _ = registry.record(provider, _spec(chain))
+    past = chain.latest_timestamp() - 1
+    expired = registry.sign_fulfil(provider, commitment_id, deadline=past)
+    expect_revert(
+        lambda: registry.relay_fulfil(gateway, commitment_id, expired), "CommitmentInstructionExpired", deadline=past
+    )
+    good = registry.sign_withdraw(provider, commitment_id)
+    expect_revert(
+        lambda: registry.relay_withdraw(provider, commitment_id, good),
+        "CommitmentNotGateway",
+        account=provider.address,
+    )
+    spec = _spec(chain)
+    recorded = registry.sign_record(provider, spec, nonce=good.nonce + 1)
+    registry.relay_withdraw(gateway, commitment_id, good)
+    expect_revert(
+        lambda: registry.relay_withdraw(gateway, commitment_id, good),
+        "InvalidAccountNonce",
+        account=provider.address,
+        currentNonce=1,
+    )
+    govern(stack.consortium, governors, stack.consortium.suspend_call(gateway.address))
+    expect_revert(
+        lambda: registry.relay_record(gateway, spec, recorded), "CommitmentNotGateway", account=gateway.address
+    )
+
+
+def test_commitment_instruction_types_and_domain_are_the_contract_ones(
+    chain: Chain, registry: CommitmentRegistry
+) -> None:
+    """The registry's typehashes and EIP-5267 domain ("CreditCommitments", "1") are what the client signs with."""
+    functions = chain.contract("CommitmentRegistry", registry.address).functions
+    for constant, type_string in [
+        (functions.RECORD_COMMITMENT_TYPEHASH(), RECORD_COMMITMENT_TYPE),
+        (functions.FULFIL_TYPEHASH(), FULFIL_TYPE),
+        (functions.BREACH_TYPEHASH(), BREACH_TYPE),
+        (functions.WITHDRAW_TYPEHASH(), WITHDRAW_TYPE),
+    ]:
+        assert bytes(chain.call(constant)) == keccak(type_string.encode()), type_string
+    _, name, version, chain_id, verifying_contract, _, _ = chain.call(functions.eip712Domain())
+    assert {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract} == (
+        registry.domain.as_dict()
+    )
+    assert name == "CreditCommitments"

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chain_client import (
+    CommitmentDomain,
     ContentCommitment,
     DisclosedField,
     Disclosure,
@@ -29,7 +30,16 @@ from chain_client import (
     verify_disclosure,
 )
 from chain_client._content import encode_field
-from chain_client._eip712 import record_struct_hash, sign_digest
+from chain_client._eip712 import (
+    breach_struct_hash,
+    file_objection_struct_hash,
+    fulfil_struct_hash,
+    record_commitment_struct_hash,
+    record_struct_hash,
+    request_repair_struct_hash,
+    sign_digest,
+    withdraw_struct_hash,
+)
 
 PROVIDER = "0x917A6C517e2940FA51575f7E7BE9B3445cc69492"
 PAYLOAD = {
@@ -132,6 +142,88 @@ def test_record_digest_matches_eth_account_typed_data() -> None:
     signable = encode_typed_data(domain.as_dict(), types, message)
     expected = keccak(b"\x19" + signable.version + signable.header + signable.body)
     assert domain.digest(record_struct_hash(leaf)) == expected
+
+
+_CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+_INSTRUCTION_TAIL = [{"name": "nonce", "type": "uint256"}, {"name": "deadline", "type": "uint64"}]
+_RECORD_ID = keccak(b"record")
+_COMMITMENT_ID = keccak(b"commitment")
+_HASH = keccak(b"document")
+_NONCE, _DEADLINE = 7, 1_760_003_600
+
+
+@pytest.mark.parametrize(
+    ("domain_type", "primary", "fields", "values", "struct_hash"),
+    [
+        (
+            LedgerDomain,
+            "FileObjection",
+            [("recordId", "bytes32"), ("reasonHash", "bytes32")],
+            [_RECORD_ID, _HASH],
+            file_objection_struct_hash(_RECORD_ID, _HASH, _NONCE, _DEADLINE),
+        ),
+        (
+            LedgerDomain,
+            "RequestRepair",
+            [("recordId", "bytes32"), ("evidenceHash", "bytes32")],
+            [_RECORD_ID, _HASH],
+            request_repair_struct_hash(_RECORD_ID, _HASH, _NONCE, _DEADLINE),
+        ),
+        (
+            CommitmentDomain,
+            "RecordCommitment",
+            [("subjectRef", "bytes32"), ("kind", "uint8"), ("docHash", "bytes32"), ("dueBy", "uint64")],
+            [_RECORD_ID, 1, _HASH, 1_760_604_800],
+            record_commitment_struct_hash(_RECORD_ID, 1, _HASH, 1_760_604_800, _NONCE, _DEADLINE),
+        ),
+        (
+            CommitmentDomain,
+            "Fulfil",
+            [("commitmentId", "bytes32")],
+            [_COMMITMENT_ID],
+            fulfil_struct_hash(_COMMITMENT_ID, _NONCE, _DEADLINE),
+        ),
+        (
+            CommitmentDomain,
+            "Breach",
+            [("commitmentId", "bytes32"), ("breachRecordId", "bytes32"), ("violation", "bool")],
+            [_COMMITMENT_ID, _RECORD_ID, True],
+            breach_struct_hash(_COMMITMENT_ID, _RECORD_ID, True, _NONCE, _DEADLINE),
+        ),
+        (
+            CommitmentDomain,
+            "Withdraw",
+            [("commitmentId", "bytes32")],
+            [_COMMITMENT_ID],
+            withdraw_struct_hash(_COMMITMENT_ID, _NONCE, _DEADLINE),
+        ),
+    ],
+    ids=["FileObjection", "RequestRepair", "RecordCommitment", "Fulfil", "Breach", "Withdraw"],
+)
+def test_instruction_digests_match_eth_account_typed_data(
+    domain_type: type[LedgerDomain | CommitmentDomain],
+    primary: str,
+    fields: list[tuple[str, str]],
+    values: list[object],
+    struct_hash: bytes,
+) -> None:
+    """Each relayed instruction's hand-built digest equals eth-account's generic EIP-712 encoding in its domain."""
+    domain = domain_type(chain_id=31337, verifying_contract=_CONTRACT)
+    types = {primary: [{"name": n, "type": t} for n, t in fields] + _INSTRUCTION_TAIL}
+    message = dict(zip([n for n, _ in fields], values, strict=True)) | {"nonce": _NONCE, "deadline": _DEADLINE}
+    signable = encode_typed_data(domain.as_dict(), types, message)
+    assert domain.digest(struct_hash) == keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def test_the_two_domains_differ_only_by_name() -> None:
+    """LedgerDomain signs as "CreditLedger", CommitmentDomain as "CreditCommitments"; one can't stand for the other."""
+    ledger, commitments = LedgerDomain(31337, _CONTRACT), CommitmentDomain(31337, _CONTRACT)
+    assert (ledger.as_dict()["name"], commitments.as_dict()["name"]) == ("CreditLedger", "CreditCommitments")
+    assert {k: v for k, v in ledger.as_dict().items() if k != "name"} == {
+        k: v for k, v in commitments.as_dict().items() if k != "name"
+    }
+    assert ledger.separator != commitments.separator
+    assert ledger != commitments
 
 
 def test_signatures_recover_to_their_signer_and_nothing_else() -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from web3.types import TxReceipt
 
 from chain_client import (
     BatchKind,
@@ -15,14 +18,22 @@ from chain_client import (
     CreditLedger,
     DisclosedField,
     Disclosure,
+    Instruction,
     ObjectionOutcome,
     RecordProof,
     RecordStatus,
     Stack,
     catalog_id,
+    keccak,
     recover_signer,
 )
-from chain_client._eip712 import revoke_struct_hash
+from chain_client._eip712 import (
+    FILE_OBJECTION_TYPE,
+    REQUEST_REPAIR_TYPE,
+    file_objection_struct_hash,
+    request_repair_struct_hash,
+    revoke_struct_hash,
+)
 from tests.chain_client.conftest import (
     MIN_DAYS_BEFORE_REPAIR,
     AnchoredBatch,
@@ -595,6 +606,142 @@ def test_relay_refusals(
         "InvalidAccountNonce",
         account=provider.address,
         currentNonce=1,
+    )
+
+
+# ------------------------------------------------ member instructions, relayed
+
+
+def test_gateway_relays_a_member_objection(
+    ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """A relayed FileObjection disputes the record and the event names the signing member, not the gateway."""
+    proof = batch.proof(2)
+    receipt = ledger.relay_file_objection(gateway, proof, REASON, ledger.sign_file_objection(auditor, proof, REASON))
+    assert [(e.name, e.args) for e in ledger.events(receipt)] == [
+        (
+            "ObjectionFiled",
+            {
+                "recordId": proof.leaf.record_id,
+                "subjectRef": proof.leaf.subject_ref,
+                "member": auditor.address,
+                "reasonHash": REASON,
+            },
+        )
+    ]
+    assert ledger.state(proof.leaf.record_id).status == RecordStatus.DISPUTED
+    assert (ledger.nonce(auditor.address), ledger.nonce(gateway.address)) == (1, 0)
+
+
+def test_gateway_relays_a_member_repair_request(
+    ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """A relayed RequestRepair marks the repair pending and the event names the signing member, not the gateway."""
+    proof = batch.proof(3)
+    evidence = os.urandom(32)
+    instruction = ledger.sign_request_repair(auditor, proof, evidence)
+    receipt = ledger.relay_request_repair(gateway, proof, evidence, instruction)
+    assert [(e.name, e.args) for e in ledger.events(receipt)] == [
+        (
+            "RepairRequested",
+            {
+                "recordId": proof.leaf.record_id,
+                "subjectRef": proof.leaf.subject_ref,
+                "member": auditor.address,
+                "evidenceHash": evidence,
+            },
+        )
+    ]
+    state = ledger.state(proof.leaf.record_id)
+    assert (state.status, state.repair_pending) == (RecordStatus.ACTIVE, True)
+    assert ledger.nonce(auditor.address) == 1
+
+
+def test_instructions_signed_ahead_carry_consecutive_nonces(
+    ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """A member signs several instructions before any is relayed by naming their nonces; they relay in order."""
+    objection = ledger.sign_file_objection(auditor, batch.proof(0), REASON)
+    repair = ledger.sign_request_repair(auditor, batch.proof(1), REASON, nonce=objection.nonce + 1)
+    ledger.relay_file_objection(gateway, batch.proof(0), REASON, objection)
+    ledger.relay_request_repair(gateway, batch.proof(1), REASON, repair)
+    assert ledger.state(batch.proof(1).leaf.record_id).repair_pending
+    assert ledger.nonce(auditor.address) == 2
+
+
+_MemberSign = Callable[..., Instruction]
+_MemberRelay = Callable[[LocalAccount, RecordProof, bytes, Instruction], TxReceipt]
+
+
+def _member_flow(ledger: CreditLedger, flow: str) -> tuple[_MemberSign, _MemberRelay, Callable[..., bytes]]:
+    """The sign, relay and struct-hash functions of a member flow."""
+    if flow == "objection":
+        return ledger.sign_file_objection, ledger.relay_file_objection, file_objection_struct_hash
+    return ledger.sign_request_repair, ledger.relay_request_repair, request_repair_struct_hash
+
+
+@pytest.mark.parametrize("flow", ["objection", "repair"])
+def test_member_relays_need_an_active_member_signer(
+    stack: Stack,
+    ledger: CreditLedger,
+    governors: list[LocalAccount],
+    auditor: LocalAccount,
+    gateway: LocalAccount,
+    batch: AnchoredBatch,
+    flow: str,
+) -> None:
+    """A signer that is no member, a member suspended since signing, or an altered argument is refused by name."""
+    sign, relay, struct_hash = _member_flow(ledger, flow)
+    proof = batch.proof(0)
+    stranger = Account.create()
+    foreign = sign(stranger, proof, REASON)
+    expect_revert(lambda: relay(gateway, proof, REASON, foreign), "LedgerNotMember", account=stranger.address)
+
+    good = sign(auditor, proof, REASON)
+    altered = b"\x01" * 32  # the gateway relays another hash than the member signed
+    recovered = recover_signer(
+        ledger.domain.digest(struct_hash(proof.leaf.record_id, altered, good.nonce, good.deadline)), good.signature
+    )
+    assert recovered != auditor.address
+    expect_revert(lambda: relay(gateway, proof, altered, good), "LedgerNotMember", account=recovered)
+
+    govern(stack.consortium, governors, stack.consortium.suspend_call(auditor.address))
+    expect_revert(lambda: relay(gateway, proof, REASON, good), "LedgerNotMember", account=auditor.address)
+
+
+@pytest.mark.parametrize("flow", ["objection", "repair"])
+def test_member_relay_refusals(
+    chain: Chain,
+    ledger: CreditLedger,
+    auditor: LocalAccount,
+    provider: LocalAccount,
+    gateway: LocalAccount,
+    batch: AnchoredBatch,
+    flow: str,
+) -> None:
+    """A relay by a non-gateway, an expired instruction and a replayed one are refused by name."""
+    sign, relay, _ = _member_flow(ledger, flow)
+    proof = batch.proof(0)
+    past = chain.latest_timestamp() - 1
+    expired = sign(auditor, proof, REASON, deadline=past)
+    expect_revert(lambda: relay(gateway, proof, REASON, expired), "LedgerInstructionExpired", deadline=past)
+    good = sign(auditor, proof, REASON)
+    expect_revert(lambda: relay(provider, proof, REASON, good), "LedgerNotGateway", account=provider.address)
+    expect_revert(lambda: relay(auditor, proof, REASON, good), "LedgerNotGateway", account=auditor.address)
+    relay(gateway, proof, REASON, good)
+    expect_revert(
+        lambda: relay(gateway, proof, REASON, good), "InvalidAccountNonce", account=auditor.address, currentNonce=1
+    )
+
+
+def test_member_instruction_types_and_domain_are_the_contract_ones(chain: Chain, ledger: CreditLedger) -> None:
+    """FILE_OBJECTION_TYPEHASH, REQUEST_REPAIR_TYPEHASH and the EIP-5267 domain are what the client signs with."""
+    functions = chain.contract("CreditLedger", ledger.address).functions
+    assert bytes(chain.call(functions.FILE_OBJECTION_TYPEHASH())) == keccak(FILE_OBJECTION_TYPE.encode())
+    assert bytes(chain.call(functions.REQUEST_REPAIR_TYPEHASH())) == keccak(REQUEST_REPAIR_TYPE.encode())
+    _, name, version, chain_id, verifying_contract, _, _ = chain.call(functions.eip712Domain())
+    assert {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying_contract} == (
+        ledger.domain.as_dict()
     )
 
 

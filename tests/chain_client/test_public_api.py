@@ -69,6 +69,7 @@ def test_public_names_are_exactly_the_curated_ones() -> None:
         "recover_signer",
         "CommitmentRegistry",
         "Commitment",
+        "CommitmentDomain",
         "CommitmentKind",
         "CommitmentSpec",
         "CommitmentStatus",
