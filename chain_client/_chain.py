@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from eth._utils import headers as py_evm_headers
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_canonical_address
@@ -35,26 +36,39 @@ from chain_client._revert import abi_type, revert_from_exception
 _DEV_BALANCE = 10**25  # ten million ether for each development account
 
 
+# py-evm reads the wall clock (eth._utils.headers.eth_now) whenever it makes a header:
+# pending blocks, and the throwaway block gas estimates run in. An embedded chain whose
+# clock is offset swaps in its own clock while it serves a request; one lock for all
+# embedded chains keeps two chains in one process from seeing each other's clock.
+_PY_EVM_CLOCK_LOCK = threading.RLock()
+
+
 class _SerializedTesterProvider(EthereumTesterProvider):
     """eth-tester's provider, one request at a time: py-evm is not thread-safe, and a
     gateway serves requests and runs its anchoring worker on several threads."""
 
     def __init__(self, tester: Any, *, clock_offset: int = 0) -> None:
         super().__init__(tester)
-        self._lock = threading.RLock()
-        # Seconds the chain's clock runs ahead of (or, from a past start, behind) the wall
-        # clock. py-evm stamps new blocks with the wall clock, so with an offset each
-        # pending block is restamped before any request can mine it.
+        self._lock = _PY_EVM_CLOCK_LOCK
+        # Seconds the chain's clock runs ahead of (or, from a past start, behind) the wall clock.
         self.clock_offset = clock_offset
 
     def make_request(self, method: Any, params: Any) -> Any:
         with self._lock:
-            if self.clock_offset:
-                self._stamp_pending_block()
-            return super().make_request(method, params)
+            offset = self.clock_offset
+            original = py_evm_headers.eth_now
+            py_evm_headers.eth_now = lambda: int(time.time()) + offset
+            try:
+                if offset:
+                    self._stamp_pending_block()
+                return super().make_request(method, params)
+            finally:
+                py_evm_headers.eth_now = original
 
     def _stamp_pending_block(self) -> None:
-        chain = self.ethereum_tester.backend.chain
+        # The pending header was made at the last block, perhaps under another clock.
+        tester: Any = self.ethereum_tester
+        chain = tester.backend.chain
         wanted = max(chain.get_canonical_head().timestamp + 1, int(time.time()) + self.clock_offset)
         if chain.header.timestamp != wanted:
             chain.header = chain.header.copy(timestamp=wanted)

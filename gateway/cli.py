@@ -25,7 +25,9 @@ from chain_client import (
     load_deployment,
     save_deployment,
 )
+from chain_client._records import checksummed
 from chain_client._verify import VerificationReport
+from gateway.commitments import commitment_json, overdue_commitments
 
 EXIT_CHECK_FAILED = 1
 EXIT_ERROR = 2
@@ -324,6 +326,43 @@ def rotate_keys(keyring_file: Path, database_url: str, new_id: str | None) -> No
         click.echo(f"FAIL {record}: its wrapped data key does not open (tampered or unknown key)")
     if report.failed:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+@main.group()
+def commitments() -> None:
+    """Credit commitments on chain."""
+
+
+@commitments.command("overdue")
+@click.option("--rpc", metavar="URL", required=True, help="The consortium chain's JSON-RPC node.")
+@click.option(
+    "--deployments",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder of deployment records (<chainId>.json), e.g. a gateway's <data-dir>/deployments.",
+)
+@click.option("--department", metavar="ADDRESS", default=None, help="Only this department's commitments.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def overdue(rpc: str, deployments: Path, department: str | None, as_json: bool) -> None:
+    """List pending commitments past their deadline (read from the chain alone).
+
+    Exit 0 when none is overdue, 1 when some are (for a scheduled check), 2 on errors.
+    """
+    try:
+        chain = Chain.connect(rpc)
+        stack = attach_stack(chain, load_deployment(deployments, chain.chain_id))
+        found = overdue_commitments(stack, chain.now(), checksummed(department) if department else None)
+    except (ChainClientError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    now = chain.now()
+    rows = [commitment_json(c, now) for c in found]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            click.echo(f"{row['commitmentId']}  {row['kind']:<22} due {row['dueOn']}  department {row['department']}")
+        click.echo(f"{len(rows)} overdue")
+    sys.exit(1 if rows else 0)
 
 
 def _verdict(report: VerificationReport) -> str:

@@ -16,6 +16,7 @@ Errors come back as GatewayClientError with the server's stable code.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -32,10 +33,27 @@ from chain_client import (
     RecordLeaf,
     catalog_id,
 )
-from chain_client._eip712 import record_struct_hash, sign_digest
+from chain_client._eip712 import (
+    CommitmentDomain,
+    Eip712Domain,
+    approve_repair_struct_hash,
+    breach_struct_hash,
+    file_objection_struct_hash,
+    fulfil_struct_hash,
+    record_commitment_struct_hash,
+    record_struct_hash,
+    reject_repair_struct_hash,
+    request_repair_struct_hash,
+    resolve_objection_struct_hash,
+    revoke_struct_hash,
+    sign_digest,
+    withdraw_struct_hash,
+)
 from chain_client._records import checksummed
+from gateway.lifecycle_terms import KINDS, EvidenceKind, KindName, due_by, repair_evidence_hash
 from gateway.request_auth import sign_request
 from gateway.subject_ids import parse_subject, subject_ref
+from gateway.working_days import beijing_date
 
 ZERO32 = bytes(32)
 
@@ -241,6 +259,199 @@ class GatewayClient:
         if requester:
             params.append(("requester", requester))
         return self.call("GET", "/v1/access-log", params=params)
+
+    # ------------------------------------------------------------ lifecycle
+    # Each call fetches the requester's next nonce and the domains (GET /v1/instructions),
+    # signs the EIP-712 instruction with the client's account and sends it to be relayed.
+
+    def file_objection(self, record_id: str, reason_hash: bytes) -> Any:
+        """File an objection on the subject's behalf."""
+        rid = _b32(record_id)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/objections",
+            "ledger",
+            lambda n, d: file_objection_struct_hash(rid, reason_hash, n, d),
+            {"reasonHash": _hex(reason_hash)},
+        )
+
+    def resolve_objection(self, record_id: str, outcome: str, correction_id: str | None = None) -> Any:
+        """Resolve an objection as the provider: rejected, revoked or corrected."""
+        rid, cid = _b32(record_id), _b32(correction_id) if correction_id else ZERO32
+        code = {"rejected": 0, "revoked": 1, "corrected": 2}[outcome]
+        body: dict[str, Any] = {"outcome": outcome}
+        if correction_id:
+            body["correctionId"] = correction_id
+        return self._lifecycle(
+            f"/v1/records/{record_id}/objections/resolution",
+            "ledger",
+            lambda n, d: resolve_objection_struct_hash(rid, code, cid, n, d),
+            body,
+        )
+
+    def revoke(self, record_id: str, reason_hash: bytes) -> Any:
+        """Revoke a record as its provider."""
+        rid = _b32(record_id)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/revocation",
+            "ledger",
+            lambda n, d: revoke_struct_hash(rid, reason_hash, n, d),
+            {"reasonHash": _hex(reason_hash)},
+        )
+
+    def request_repair(self, record_id: str, evidence_kind: str, documents_hash: bytes) -> Any:
+        """Request credit repair on the subject's behalf."""
+        rid, evidence = _b32(record_id), repair_evidence_hash(EvidenceKind(evidence_kind), documents_hash)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/repairs",
+            "ledger",
+            lambda n, d: request_repair_struct_hash(rid, evidence, n, d),
+            {"evidenceKind": evidence_kind, "documentsHash": _hex(documents_hash)},
+        )
+
+    def approve_repair(self, record_id: str) -> Any:
+        """Approve the pending repair as the provider."""
+        rid = _b32(record_id)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/repairs/approval",
+            "ledger",
+            lambda n, d: approve_repair_struct_hash(rid, n, d),
+            {},
+        )
+
+    def reject_repair(self, record_id: str, reason_hash: bytes) -> Any:
+        """Reject the pending repair as the provider."""
+        rid = _b32(record_id)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/repairs/rejection",
+            "ledger",
+            lambda n, d: reject_repair_struct_hash(rid, reason_hash, n, d),
+            {"reasonHash": _hex(reason_hash)},
+        )
+
+    def record_commitment(
+        self,
+        *,
+        subject: str,
+        kind: str,
+        doc_hash: bytes,
+        subject_key: bytes,
+        accepted_on: str | None = None,
+        working_days: int,
+    ) -> Any:
+        """Record a commitment; its deadline counted in Chinese working days from accepted_on."""
+        context = self.call("GET", "/v1/instructions")
+        accepted = dt.date.fromisoformat(accepted_on) if accepted_on else beijing_date(int(context["now"]))
+        due = due_by(accepted, working_days)
+        ref = subject_ref(subject_key, parse_subject(subject))
+        chain_kind = int(KINDS[KindName(kind)])
+        body = {
+            "subject": subject,
+            "kind": kind,
+            "docHash": _hex(doc_hash),
+            "acceptedOn": accepted.isoformat(),
+            "workingDays": working_days,
+            "dueBy": due,
+        }
+        return self._send_instruction(
+            "/v1/commitments",
+            context,
+            "commitments",
+            lambda n, d: record_commitment_struct_hash(ref, chain_kind, doc_hash, due, n, d),
+            body,
+        )
+
+    def commitment(self, commitment_id: str) -> Any:
+        """A commitment as the chain holds it."""
+        return self.call("GET", f"/v1/commitments/{commitment_id}")
+
+    def overdue_commitments(self, department: str | None = None) -> Any:
+        """Pending commitments past their deadline."""
+        params = [("department", department)] if department else []
+        return self.call("GET", "/v1/commitments/overdue", params=params)
+
+    def fulfil_commitment(self, commitment_id: str) -> Any:
+        """Mark a commitment fulfilled as its department."""
+        cid = _b32(commitment_id)
+        return self._lifecycle(
+            f"/v1/commitments/{commitment_id}/fulfilment", "commitments", lambda n, d: fulfil_struct_hash(cid, n, d), {}
+        )
+
+    def withdraw_commitment(self, commitment_id: str) -> Any:
+        """Withdraw a commitment as its department."""
+        cid = _b32(commitment_id)
+        return self._lifecycle(
+            f"/v1/commitments/{commitment_id}/withdrawal",
+            "commitments",
+            lambda n, d: withdraw_struct_hash(cid, n, d),
+            {},
+        )
+
+    def breach_commitment(self, commitment_id: str, record: PreparedRecord, *, violation: bool = False) -> Any:
+        """Record a breach with the dishonesty record it produced (prepared under a breach entry)."""
+        cid, rid = _b32(commitment_id), record.leaf.record_id
+        return self._lifecycle(
+            f"/v1/commitments/{commitment_id}/breach",
+            "commitments",
+            lambda n, d: breach_struct_hash(cid, rid, violation, n, d),
+            {"record": record.submission, "violation": violation},
+        )
+
+    def measures(self, subject: str) -> Any:
+        """The signed answer: lists the subject is on and the measures that apply."""
+        return self.call("GET", f"/v1/subjects/{subject}/measures")
+
+    def measure_proofs(self, subject: str) -> Any:
+        """The answer with the proof bundles behind it (auditors)."""
+        return self.call("GET", f"/v1/subjects/{subject}/measures/proofs")
+
+    def report(self, subject: str, *, purpose: str | None = None) -> Any:
+        """The subject's signed credit report (JSON)."""
+        return self.call("GET", f"/v1/subjects/{subject}/report", params=_purpose(purpose))
+
+    def report_html(self, subject: str, *, purpose: str | None = None) -> str:
+        """The subject's credit report as a readable HTML page (the signed JSON embedded)."""
+        response = self.request(
+            "GET", f"/v1/subjects/{subject}/report", params=[*_purpose(purpose), ("format", "html")]
+        )
+        if response.status_code >= 400:
+            raise _error_of(response)
+        return response.text
+
+    def _lifecycle(
+        self, path: str, contract: str, struct_hash: Callable[[int, int], bytes], body: dict[str, Any]
+    ) -> Any:
+        return self._send_instruction(path, self.call("GET", "/v1/instructions"), contract, struct_hash, body)
+
+    def _send_instruction(
+        self,
+        path: str,
+        context: Mapping[str, Any],
+        contract: str,
+        struct_hash: Callable[[int, int], bytes],
+        body: dict[str, Any],
+    ) -> Any:
+        if self.account is None:
+            raise ValueError("signing an instruction needs the client's account")
+        domain_json = context[contract]["domain"]
+        domain_type: type[Eip712Domain] = CommitmentDomain if contract == "commitments" else LedgerDomain
+        domain = domain_type(
+            chain_id=int(domain_json["chainId"]), verifying_contract=checksummed(domain_json["verifyingContract"])
+        )
+        nonce, deadline = int(context[contract]["nonce"]), int(context["now"]) + INSTRUCTION_LIFETIME_S
+        signature = sign_digest(self.account, domain.digest(struct_hash(nonce, deadline)))
+        instruction = {"nonce": nonce, "deadline": deadline, "signature": _hex(signature)}
+        return self.call("POST", path, body={**body, "instruction": instruction})
+
+
+INSTRUCTION_LIFETIME_S = 3600
+
+
+def _b32(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
 
 
 def _purpose(purpose: str | None) -> list[tuple[str, str]]:

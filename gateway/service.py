@@ -39,6 +39,7 @@ from chain_client import (
 from gateway.anchoring import AnchoringConfig, AnchoringWorker
 from gateway.catalog_schemas import SchemaStore
 from gateway.chain_view import ChainView
+from gateway.credit_policy import CreditPolicy, load_policy
 from gateway.demo_catalog import create_demo_catalog
 from gateway.envelope import Keyring, KeyringError
 from gateway.errors import ConfigurationError
@@ -71,6 +72,7 @@ class Gateway:
     nonces: NonceStore
     worker: AnchoringWorker
     metrics: Metrics
+    policy: CreditPolicy
     trees: BatchTrees = field(default_factory=BatchTrees, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _wake_worker: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -85,6 +87,7 @@ class Gateway:
         subject_key = settings.subject_key_bytes()
         keyring = _keyring(settings, data_dir)
         schemas = SchemaStore.from_dir(settings.schemas_dir)
+        policy = load_policy(settings.policy_file)
         try:
             chain = chain or (Chain.connect(settings.rpc_url) if settings.rpc_url else Chain.embedded())
         except ChainUnavailableError as exc:
@@ -114,6 +117,7 @@ class Gateway:
             nonces=NonceStore(engine, settings.auth_window_s),
             worker=worker,
             metrics=metrics,
+            policy=policy,
         )
         if Role.GATEWAY not in gateway.view.roles(account.address):
             log.warning("gateway account lacks the GATEWAY role", extra={"fields": {"account": account.address}})
@@ -150,9 +154,18 @@ class Gateway:
 
     # ----------------------------------------------------------------- helpers
 
+    def now(self) -> int:
+        """The policy clock in unix seconds: the chain's clock.
+
+        Publicity windows, consents and commitment deadlines are judged on the time the
+        contracts judge repair periods and deadlines by, so the gateway never serves what
+        the chain would already refuse (or the reverse) when a node's clock runs ahead.
+        """
+        return self.stack.chain.now()
+
     @staticmethod
-    def now() -> int:
-        """Unix seconds."""
+    def wall_clock() -> int:
+        """Unix seconds on this machine: request signatures and nonces are judged on it."""
         return int(time.time())
 
     def subject_ref(self, subject: SubjectId) -> bytes:
@@ -203,12 +216,13 @@ class Gateway:
         """Refresh roles and catalog from chain events, and purge old nonces."""
         try:
             self.view.refresh()
+            self.stack.chain.observe_block_time()
             self.metrics.chain_available.set(1)
         except ChainClientError as exc:
             self.metrics.chain_available.set(0)
             log.warning("chain poll failed", extra={"fields": {"error": type(exc).__name__}})
         try:
-            self.nonces.purge(self.now())
+            self.nonces.purge(self.wall_clock())
         except Exception as exc:  # noqa: BLE001 - purging is housekeeping; the next poll retries
             log.warning("nonce purge failed", extra={"fields": {"error": type(exc).__name__}})
 

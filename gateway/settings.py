@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     dev_gateway_label: str = DEV_GATEWAY_LABEL
     subject_key: SecretStr | None = Field(None, description="The consortium's 32-byte subject key, hex.")
     schemas_dir: Path | None = Field(None, description="Catalog JSON Schemas; default the packaged demo schemas.")
+    policy_file: Path | None = Field(
+        None, description="Joint measures per list and breach catalog entries; default the packaged policy."
+    )
     host: str = "127.0.0.1"
     port: int = 8101
     auth_window_s: int = Field(300, ge=5, le=3600)

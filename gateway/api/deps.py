@@ -44,7 +44,7 @@ async def current_member(request: Request, gateway: GatewayDep) -> Requester:
             request.url.path,
             request.query_params.multi_items(),
             body,
-            now=gateway.now(),
+            now=gateway.wall_clock(),
             window_s=gateway.settings.auth_window_s,
         )
     except RequestAuthError as exc:

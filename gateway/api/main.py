@@ -11,7 +11,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chain_client import ChainClientError, ChainUnavailableError
-from gateway.api.routes import access_log, consents, ops, public, records, subjects
+from gateway.api.routes import (
+    access_log,
+    commitments,
+    consents,
+    instructions,
+    lifecycle,
+    ops,
+    public,
+    records,
+    subjects,
+)
 from gateway.api.schemas import ErrorBody
 from gateway.errors import GatewayError
 from gateway.logs import get_logger
@@ -46,7 +56,17 @@ def create_app(gateway: Gateway) -> FastAPI:
         },
     )
     app.state.gateway = gateway
-    for router in (records.router, subjects.router, consents.router, access_log.router, public.router, ops.router):
+    for router in (
+        records.router,
+        lifecycle.router,
+        subjects.router,
+        commitments.router,
+        instructions.router,
+        consents.router,
+        access_log.router,
+        public.router,
+        ops.router,
+    ):
         app.include_router(router)
     _install_error_handlers(app)
     _install_middleware(app, gateway)

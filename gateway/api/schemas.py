@@ -7,9 +7,13 @@ happens to hold.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.lifecycle_terms import EvidenceKind, KindName, Resolution
+from gateway.relaying import SignedInstruction
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
@@ -226,3 +230,65 @@ class Readiness(BaseModel):
     chainId: int | None
     blockNumber: int | None
     gatewayRole: bool
+
+
+# ------------------------------------------------------------ lifecycle requests
+
+
+class InstructionOnly(BaseModel):
+    """A signed instruction with nothing else to say."""
+
+    model_config = ConfigDict(extra="forbid")
+    instruction: SignedInstruction
+
+
+class ObjectionIn(InstructionOnly):
+    """An objection (异议) filed on the subject's behalf: the reason document's hash."""
+
+    reasonHash: str = Field(pattern=HEX32, description="keccak256 or SHA-256 of the objection's reason document.")
+
+
+class ResolutionIn(InstructionOnly):
+    """The provider's answer to an objection."""
+
+    outcome: Resolution
+    correctionId: str | None = Field(
+        None, pattern=HEX32, description="For `corrected`: the anchored record that supersedes this one."
+    )
+
+
+class RevocationIn(InstructionOnly):
+    """A revocation (撤销) by the provider, with the decision's hash."""
+
+    reasonHash: str = Field(pattern=HEX32)
+
+
+class RepairIn(InstructionOnly):
+    """A credit repair request (信用修复申请): the evidence's kind and its documents' hash."""
+
+    evidenceKind: EvidenceKind
+    documentsHash: str = Field(pattern=HEX32)
+
+
+class RepairRejectionIn(InstructionOnly):
+    """The provider's rejection of a repair request, with the decision's hash."""
+
+    reasonHash: str = Field(pattern=HEX32)
+
+
+class CommitmentIn(InstructionOnly):
+    """A commitment letter (信用承诺书) the department records for a subject."""
+
+    subject: str = Field(min_length=1, max_length=64, description="Unified social credit code or resident id.")
+    kind: KindName
+    docHash: str = Field(pattern=HEX32, description="Hash of the signed commitment letter.")
+    acceptedOn: dt.date | None = Field(None, description="Day the department accepted it (Beijing); default today.")
+    workingDays: int | None = Field(None, ge=1, le=250, description="Default: the policy's days for the kind.")
+    dueBy: int = Field(ge=0, lt=2**64, description="The signed deadline: end of the last working day, unix time.")
+
+
+class BreachIn(InstructionOnly):
+    """A breach (违诺失信) with the dishonesty record it produced, signed by the department."""
+
+    record: dict[str, Any] = Field(description="A record submission under a breach catalog entry.")
+    violation: bool = Field(False, description="True for a breach before the deadline (a commitment broken outright).")

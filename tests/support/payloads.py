@@ -43,3 +43,27 @@ def inspection(name: str = "北京示例科技有限公司") -> dict[str, Any]:
 def tax_arrears(name: str = "北京示例科技有限公司") -> dict[str, Any]:
     """Tax arrears, readable with the subject's consent."""
     return {"subjectName": name, "taxKind": "增值税", "amountYuan": 120000.5, "since": "2026-03-31"}
+
+
+BREACH = "BJ-WNSX-001"  # class A, black list, samr-beijing: breached commitments
+TAX_GRADE = "BJ-NSXY-A01"  # class A, red list, tax-beijing
+
+
+def taxpayer_grade(name: str = "北京示例科技有限公司", year: int = 2025) -> dict[str, Any]:
+    """An A-grade taxpayer: puts the subject on the red list."""
+    return {"subjectName": name, "grade": "A", "year": year}
+
+
+def commitment_breach(
+    commitment_id: str, deadline: str, breached_on: str, name: str = "北京示例科技有限公司"
+) -> dict[str, Any]:
+    """The dishonesty record of a breached incomplete-acceptance commitment."""
+    return {
+        "subjectName": name,
+        "commitmentKind": "incomplete-acceptance",
+        "commitmentId": commitment_id,
+        "deadline": deadline,
+        "breachedOn": breached_on,
+        "authority": "北京市市场监督管理局",
+        "missingDocuments": ["消防安全检查合格证明"],
+    }

@@ -52,6 +52,7 @@ class Served:
     def prepare(self, label: str, code: str, subject: str, payload: dict[str, Any], **kwargs: Any) -> PreparedRecord:
         """A record signed by a demo department for this gateway's ledger."""
         version = self.gateway.view.entry(catalog_id(code)).version
+        kwargs.setdefault("issued_at", self.gateway.now())  # the chain's clock, which may run in the past
         return prepare_record(
             self.account(label),
             self.gateway.stack.ledger.domain,

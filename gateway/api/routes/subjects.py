@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from gateway.api.deps import CurrentMember, GatewayDep, SessionDep
+from chain_client import Role
+from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.routes.records import Purpose
 from gateway.api.schemas import ErrorBody, SubjectRecords
 from gateway.errors import AuthError, InputError
 from gateway.reads import rows_of_subject
 from gateway.releases import record_view
+from gateway.report_html import render_report_html
+from gateway.reports import credit_report
+from gateway.service import Gateway
+from gateway.standing import basis_proofs, measures_answer, standing_of
 from gateway.subject_ids import SubjectIdError, parse_subject
 
 router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
@@ -32,10 +38,7 @@ def read_subject_records(
     Records the member is not entitled to (class B without consent, class C without the
     role, class A outside publicity) are left out, not reported.
     """
-    try:
-        subject_ref = gateway.subject_ref(parse_subject(subject))
-    except SubjectIdError as exc:
-        raise InputError(exc.code, str(exc)) from None
+    subject_ref = _subject_ref(gateway, subject)
     views = []
     for row in rows_of_subject(session, subject_ref, limit=limit, offset=offset):
         try:
@@ -43,3 +46,60 @@ def read_subject_records(
         except AuthError:
             continue
     return {"subjectRef": "0x" + subject_ref.hex(), "records": views}
+
+
+@router.get("/{subject}/measures", response_model=dict[str, Any], responses={422: {"model": ErrorBody}})
+def read_subject_measures(subject: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
+    """Which red and black lists the subject is on now and which joint measures apply.
+
+    Booleans and measure codes only, never record contents, signed by the gateway
+    (`credit-ledger/measures@1`: EIP-191 signature over keccak256 of the RFC 8785 answer).
+    """
+    subject_ref = _subject_ref(gateway, subject)
+    standing = standing_of(gateway, session, subject_ref)
+    return measures_answer(gateway, standing, subject_ref, member)
+
+
+@router.get("/{subject}/measures/proofs", response_model=dict[str, Any], responses={403: {"model": ErrorBody}})
+def read_subject_measure_proofs(subject: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
+    """For AUDITORs: the signed answer and the proof bundles of the records behind it."""
+    require_role(member, Role.AUDITOR)
+    subject_ref = _subject_ref(gateway, subject)
+    standing = standing_of(gateway, session, subject_ref)
+    return {
+        **measures_answer(gateway, standing, subject_ref, member),
+        "proofs": [bundle.to_json() for bundle in basis_proofs(gateway, session, standing)],
+    }
+
+
+@router.get(
+    "/{subject}/report",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "text/html": {}}}, 422: {"model": ErrorBody}},
+)
+def read_subject_report(
+    subject: str,
+    gateway: GatewayDep,
+    session: SessionDep,
+    member: CurrentMember,
+    purpose: Purpose = "credit-report",
+    format: Annotated[Literal["json", "html"], Query(description="json, or a readable HTML page")] = "json",
+) -> Any:
+    """A signed credit report (`credit-ledger/report@1`) of the subject's records in force
+    that this member may see, each with its proof bundle; `credit-ledger verify-report`
+    checks it anywhere. The HTML page embeds the same signed JSON."""
+    try:
+        parsed = parse_subject(subject)
+    except SubjectIdError as exc:
+        raise InputError(exc.code, str(exc)) from None
+    document = credit_report(gateway, session, member, parsed, purpose)
+    if format == "html":
+        return HTMLResponse(render_report_html(document))
+    return JSONResponse(document)
+
+
+def _subject_ref(gateway: Gateway, subject: str) -> bytes:
+    try:
+        return gateway.subject_ref(parse_subject(subject))
+    except SubjectIdError as exc:
+        raise InputError(exc.code, str(exc)) from None

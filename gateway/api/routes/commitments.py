@@ -1,0 +1,80 @@
+"""Credit commitments: record with a working-day deadline, fulfil, withdraw, breach, overdue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from chain_client import Role
+from gateway import commitments
+from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
+from gateway.api.schemas import BreachIn, CommitmentIn, ErrorBody, InstructionOnly
+
+router = APIRouter(prefix="/v1/commitments", tags=["commitments"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (403, 404, 409, 422, 503)}
+
+
+@router.post("", response_model=dict[str, Any], responses=_ERRORS)
+def record_commitment(body: CommitmentIn, gateway: GatewayDep, member: CurrentMember) -> Any:
+    """Record a commitment (PROVIDER). `dueBy` must be the end (24:00 Beijing time) of the
+    `workingDays`-th Chinese working day after `acceptedOn`, holidays and adjusted working
+    weekends counted; a year the holiday calendar does not cover is refused with
+    WORKING_DAYS_YEAR_NOT_COVERED."""
+    require_role(member, Role.PROVIDER)
+    return commitments.record_commitment(
+        gateway,
+        member,
+        subject=body.subject,
+        kind=body.kind,
+        doc_hash=bytes.fromhex(body.docHash[2:]),
+        accepted_on=body.acceptedOn,
+        working_days=body.workingDays,
+        signed_due_by=body.dueBy,
+        signed=body.instruction,
+    )
+
+
+@router.get("/overdue", response_model=list[dict[str, Any]])
+def list_overdue(
+    gateway: GatewayDep,
+    member: CurrentMember,
+    department: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")] = None,
+) -> Any:
+    """Pending commitments past their deadline, oldest deadline first (any member)."""
+    found = commitments.overdue_commitments(gateway.stack, gateway.now(), department)
+    return [commitments.commitment_json(c, gateway.now()) for c in found]
+
+
+@router.get("/{commitment_id}", response_model=dict[str, Any], responses=_ERRORS)
+def read_commitment(commitment_id: str, gateway: GatewayDep, member: CurrentMember) -> Any:
+    """A commitment as the chain holds it, with whether it is overdue."""
+    return commitments.commitment_json(commitments.find_commitment(gateway, commitment_id), gateway.now())
+
+
+@router.post("/{commitment_id}/fulfilment", response_model=dict[str, Any], responses=_ERRORS)
+def fulfil(commitment_id: str, body: InstructionOnly, gateway: GatewayDep, member: CurrentMember) -> Any:
+    """The department marks the commitment fulfilled."""
+    return commitments.fulfil(gateway, member, commitment_id, body.instruction)
+
+
+@router.post("/{commitment_id}/withdrawal", response_model=dict[str, Any], responses=_ERRORS)
+def withdraw(commitment_id: str, body: InstructionOnly, gateway: GatewayDep, member: CurrentMember) -> Any:
+    """The department withdraws the commitment."""
+    return commitments.withdraw(gateway, member, commitment_id, body.instruction)
+
+
+@router.post("/{commitment_id}/breach", response_model=dict[str, Any], responses=_ERRORS)
+def breach(commitment_id: str, body: BreachIn, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
+    """The department records the breach after the deadline (or, marked `violation`, before it)
+    with the dishonesty record it signed under a breach catalog entry; the chain links the two."""
+    return commitments.breach(
+        gateway,
+        session,
+        member,
+        commitment_id,
+        record=body.record,
+        violation=body.violation,
+        signed=body.instruction,
+    )
