@@ -59,8 +59,7 @@ class _SerializedTesterProvider(EthereumTesterProvider):
             original = py_evm_headers.eth_now
             py_evm_headers.eth_now = lambda: int(time.time()) + offset
             try:
-                if offset:
-                    self._stamp_pending_block()
+                self._stamp_pending_block()
                 return super().make_request(method, params)
             finally:
                 py_evm_headers.eth_now = original
