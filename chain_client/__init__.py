@@ -87,7 +87,9 @@ from chain_client._records import (
     subject_ref_resident,
     subject_ref_uscc,
 )
+from chain_client._report import REPORT_FORMAT, ReportVerification, build_report_document, verify_report
 from chain_client._roles import Role
+from chain_client._signed_document import document_digest, document_signer, sign_document
 from chain_client._stack import Stack, attach_stack, demo_members, deploy_demo_stack, deploy_stack
 from chain_client._verify import Check, VerificationReport, verify_bundle, verify_bundles
 
@@ -99,6 +101,7 @@ __all__ = [
     "DEVELOPMENT_CHAIN_IDS",
     "LEAF_ENCODING",
     "NO_CONSENT",
+    "REPORT_FORMAT",
     "AccessLogCheck",
     "AccessLogLeaf",
     "Artifact",
@@ -149,6 +152,7 @@ __all__ = [
     "RecordProof",
     "RecordState",
     "RecordStatus",
+    "ReportVerification",
     "Role",
     "SignedRecord",
     "Stack",
@@ -159,6 +163,7 @@ __all__ = [
     "anchor_records",
     "artifact_names",
     "attach_stack",
+    "build_report_document",
     "bundle_schema",
     "canonical_json",
     "catalog_id",
@@ -167,6 +172,8 @@ __all__ = [
     "deploy_demo_stack",
     "deploy_stack",
     "devnet_for",
+    "document_digest",
+    "document_signer",
     "keccak",
     "load_artifact",
     "load_deployment",
@@ -177,6 +184,7 @@ __all__ = [
     "recover_signer",
     "save_deployment",
     "sign_digest",
+    "sign_document",
     "subject_ref_resident",
     "subject_ref_uscc",
     "verify_access_log_entry",
@@ -185,4 +193,5 @@ __all__ = [
     "verify_disclosure",
     "verify_multiproof",
     "verify_proof",
+    "verify_report",
 ]

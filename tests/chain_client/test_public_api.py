@@ -102,6 +102,14 @@ def test_public_names_are_exactly_the_curated_ones() -> None:
         "VerificationReport",
         "verify_bundle",
         "verify_bundles",
+        # credit reports and gateway-signed documents
+        "REPORT_FORMAT",
+        "ReportVerification",
+        "build_report_document",
+        "verify_report",
+        "document_digest",
+        "document_signer",
+        "sign_document",
         # primitives the gateway shares
         "keccak",
         "recover_address",

@@ -107,6 +107,11 @@ def test_a_report_shows_what_the_requester_may_see_and_verifies_on_chain(served:
     for document in (own, public):
         verification = verify_report(document, served.gateway.stack.chain)
         assert verification.valid, verification.failures
+    with served.client(AUDITOR) as auditor:  # the report's full views are registered releases
+        for record in (a, c):
+            (document,) = auditor.access_log(record=record.record_id_hex)["entries"]
+            assert document["entry"]["requester"] == served.account(SAMR).address
+            assert document["entry"]["purpose"] == "licensing review"
 
 
 def test_the_html_report_embeds_the_signed_report(served: Served) -> None:
