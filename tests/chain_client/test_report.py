@@ -7,10 +7,7 @@ embedded chain, with real proof bundles disclosing the fields the report shows.
 from __future__ import annotations
 
 import copy
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from eth_account import Account
@@ -18,20 +15,14 @@ from eth_account.signers.local import LocalAccount
 
 from chain_client import (
     Chain,
-    ContentCommitment,
     Devnet,
     DisclosureClass,
     ObjectionOutcome,
-    ProofBundle,
-    RecordLeaf,
     RecordProof,
     RecordStatus,
     SignedRecord,
     Stack,
     anchor_records,
-    catalog_id,
-    deploy_demo_stack,
-    subject_ref_uscc,
 )
 from chain_client._report import (
     ONLINE_RECORD_CHECKS,
@@ -39,7 +30,6 @@ from chain_client._report import (
     RECORD_CHECKS,
     REPORT_CHECKS,
     REPORT_FORMAT,
-    View,
     build_report_document,
     report_record,
     report_schema,
@@ -48,107 +38,32 @@ from chain_client._report import (
 )
 from chain_client._signed_document import document_digest, document_signer, sign_document
 from tests.chain_client.conftest import PENALTY_CODE, govern, make_leaf
-from tests.support.payloads import penalty
-from tests.support.subjects import new_uscc
+from tests.support.reports import (
+    PENALTY_ID,
+    PUBLIC_FIELDS,
+    SUBJECT_KEY,
+    TAMPERS,
+    Issued,
+    deploy_embedded_stack,
+    issue_report,
+    rolled_back,
+    tampered,
+)
 
-SUBJECT_KEY = b"\x5a" * 32
-PUBLIC_FIELDS = ("authority", "decidedOn", "decisionNumber", "penalty", "subjectName", "violation")
 REASON = b"\x0e" * 32
-PENALTY_ID = catalog_id(PENALTY_CODE)
 
 
 @pytest.fixture(scope="module")
 def embedded_stack() -> Stack:
     """The demo consortium on an embedded chain of this module's own."""
-    return deploy_demo_stack(Chain.embedded())
+    return deploy_embedded_stack()
 
 
 @pytest.fixture
 def stack(embedded_stack: Stack) -> Iterator[Stack]:
     """Reports are built on the embedded chain only; whatever a test changes is rolled back."""
-    snapshot = embedded_stack.chain.snapshot()
-    yield embedded_stack
-    embedded_stack.chain.revert_to(snapshot)
-
-
-@dataclass
-class Issued:
-    """A signed report on one subject, and a record of another subject anchored in the same batch."""
-
-    document: dict[str, Any]
-    bundles: list[ProofBundle]
-    other: ProofBundle
-    signer: LocalAccount
-
-    def proof(self, index: int) -> RecordProof:
-        bundle = self.bundles[index]
-        return RecordProof(bundle.leaf, bundle.batch.root, bundle.batch.proof)
-
-
-def issue_report(
-    stack: Stack,
-    provider: LocalAccount,
-    gateway: LocalAccount,
-    requester: LocalAccount,
-    *,
-    payloads: list[dict[str, Any]] | None = None,
-    signer: LocalAccount | None = None,
-) -> Issued:
-    """Anchor three records of a subject and one of another; report the subject's (public, full, no fields shown)."""
-    subject = new_uscc()
-    subject_ref = subject_ref_uscc(SUBJECT_KEY, subject)
-    payloads = payloads or [penalty(), penalty(violation="无证经营"), penalty()]
-    commitments = [ContentCommitment(payload, os.urandom(32)) for payload in payloads]
-    leaves = [
-        RecordLeaf.create(
-            catalog_id=PENALTY_ID,
-            catalog_version=1,
-            subject_ref=subject_ref,
-            content_hash=commitment.content_hash,
-            provider=provider.address,
-            issued_at=1_760_000_000 + i,
-        )
-        for i, commitment in enumerate(commitments)
-    ]
-    other_commitment = ContentCommitment(penalty(name="天津另一公司"), os.urandom(32))
-    other_leaf = RecordLeaf.create(
-        catalog_id=PENALTY_ID,
-        catalog_version=1,
-        subject_ref=os.urandom(32),
-        content_hash=other_commitment.content_hash,
-        provider=provider.address,
-        issued_at=1_760_000_100,
-    )
-    signed = [SignedRecord(leaf, stack.ledger.sign_record(provider, leaf)) for leaf in [*leaves, other_leaf]]
-    *bundles, other = anchor_records(stack, gateway, signed)
-    views: list[View] = ["public", "full", "public"]
-    shown = [PUBLIC_FIELDS, sorted(payloads[1]), ()]
-    bundles = [
-        bundle.with_disclosure(commitment.disclose(names)) if names else bundle
-        for bundle, commitment, names in zip(bundles, commitments, shown, strict=True)
-    ]
-    other = other.with_disclosure(other_commitment.disclose(PUBLIC_FIELDS))
-    records = [
-        report_record(
-            bundle, catalog_code=PENALTY_CODE, disclosure_class=DisclosureClass.A, status=RecordStatus.ACTIVE, view=view
-        )
-        for bundle, view in zip(bundles, views, strict=True)
-    ]
-    chain = stack.chain
-    body = {
-        "subject": subject,
-        "subjectRef": "0x" + subject_ref.hex(),
-        "chainId": chain.chain_id,
-        "ledger": stack.ledger.address,
-        "gateway": (signer or gateway).address,
-        "requester": requester.address,
-        "generatedAt": chain.latest_timestamp(),
-        "asOfBlock": chain.block_number(),
-        "records": records,
-        "lists": {"red": False, "black": True},
-        "measures": ["M-BJ-XZCF-LIMIT-BID"],
-    }
-    return Issued(build_report_document(body, signer or gateway), bundles, other, signer or gateway)
+    with rolled_back(embedded_stack) as rolled:
+        yield rolled
 
 
 @pytest.fixture
@@ -258,60 +173,6 @@ def test_the_subject_key_ties_the_identifier_to_subject_ref(issued: Issued) -> N
     assert verify_report(issued.document, subject_key=SUBJECT_KEY).check("subject").passed
     result = verify_report(issued.document, subject_key=b"\x01" * 32)
     assert result.failures == ["subject"]
-
-
-def tamper_field_value(issued: Issued, body: dict[str, Any]) -> None:
-    body["records"][0]["fields"]["penalty"] = {"kind": "fine", "amountYuan": 500}
-
-
-def tamper_field_and_disclosure(issued: Issued, body: dict[str, Any]) -> None:
-    tamper_field_value(issued, body)
-    body["records"][0]["proof"]["disclosure"]["fields"]["penalty"]["value"] = {"kind": "fine", "amountYuan": 500}
-
-
-def tamper_hidden_field(issued: Issued, body: dict[str, Any]) -> None:
-    body["records"][0]["fields"]["caseOfficer"] = "某某"
-
-
-def tamper_status(issued: Issued, body: dict[str, Any]) -> None:
-    body["records"][1]["status"] = "Disputed"
-
-
-def tamper_swapped_bundle(issued: Issued, body: dict[str, Any]) -> None:
-    other = issued.other
-    assert other.disclosure is not None
-    body["records"][0]["recordId"] = "0x" + other.leaf.record_id.hex()
-    body["records"][0]["fields"] = {name: f.value for name, f in other.disclosure.fields.items()}
-    body["records"][0]["proof"] = other.to_json()
-
-
-def tamper_catalog_code(issued: Issued, body: dict[str, Any]) -> None:
-    body["records"][2]["catalogCode"] = "BJ-XZXK-001"
-
-
-def tamper_chain_id(issued: Issued, body: dict[str, Any]) -> None:
-    body["chainId"] += 1
-
-
-TAMPERS: dict[str, tuple[Callable[[Issued, dict[str, Any]], None], list[str]]] = {
-    # name: (change to the report body, failures when re-signed by the gateway itself)
-    "fieldValue": (tamper_field_value, ["records[0].fields"]),
-    "fieldAndDisclosure": (tamper_field_and_disclosure, ["records[0].bundle"]),
-    "hiddenField": (tamper_hidden_field, ["records[0].fields"]),
-    "status": (tamper_status, []),
-    "swappedBundle": (tamper_swapped_bundle, ["records[0].subjectRef"]),
-    "catalogCode": (tamper_catalog_code, ["records[2].catalog"]),
-    "chainId": (tamper_chain_id, ["records[0].chain", "records[1].chain", "records[2].chain"]),
-}
-
-
-def tampered(issued: Issued, name: str, *, resign: bool) -> dict[str, Any]:
-    """The report with one change: as a forger would leave it, or re-signed by the (faulty) gateway."""
-    document = copy.deepcopy(issued.document)
-    TAMPERS[name][0](issued, document["report"])
-    if resign:
-        document["signature"] = sign_document(issued.signer, document["report"])
-    return document
 
 
 @pytest.mark.parametrize("name", sorted(TAMPERS))

@@ -18,9 +18,9 @@ from chain_client._report import verify_report
 from gateway.cli import main
 from gateway.report_html import ReportFileError, extract_report, render_report_html
 from tests.chain_client.conftest import govern, penalty_spec
-from tests.chain_client.test_report import TAMPERS, Issued, issue_report, tampered
 from tests.support.hardhat import HardhatNode, free_port
 from tests.support.payloads import penalty
+from tests.support.reports import TAMPERS, Issued, deploy_embedded_stack, issue_report, rolled_back, tampered
 
 MARKUP = "</script><b>x</b>"
 
@@ -28,15 +28,14 @@ MARKUP = "</script><b>x</b>"
 @pytest.fixture(scope="module")
 def embedded_stack() -> Stack:
     """The demo consortium on an embedded chain of this module's own."""
-    return deploy_demo_stack(Chain.embedded())
+    return deploy_embedded_stack()
 
 
 @pytest.fixture
 def stack(embedded_stack: Stack) -> Iterator[Stack]:
     """Reports are built on the embedded chain only; whatever a test changes is rolled back."""
-    snapshot = embedded_stack.chain.snapshot()
-    yield embedded_stack
-    embedded_stack.chain.revert_to(snapshot)
+    with rolled_back(embedded_stack) as rolled:
+        yield rolled
 
 
 @pytest.fixture
