@@ -52,6 +52,12 @@ class Metrics:
         self.pending_records = Gauge(
             "credit_ledger_pending_records", "Accepted records not yet in a batch.", registry=self.registry
         )
+        self.peer_failures = Counter(
+            "credit_ledger_peer_failures",
+            "Reads from another region's gateway that failed: unreachable, or an answer not matching the chain.",
+            ["reason"],
+            registry=self.registry,
+        )
         self.chain_available = Gauge(
             "credit_ledger_chain_available", "1 when the chain answered the last poll.", registry=self.registry
         )

@@ -18,6 +18,7 @@ from gateway.api.routes import (
     instructions,
     lifecycle,
     ops,
+    peer,
     public,
     records,
     subjects,
@@ -65,6 +66,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         consents.router,
         access_log.router,
         public.router,
+        peer.router,
         ops.router,
     ):
         app.include_router(router)

@@ -13,7 +13,8 @@ from chain_client import Role
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.schemas import ErrorBody, RecordResult, RecordView, SubmissionResponse
 from gateway.entitlement import Requester
-from gateway.errors import GatewayError, InputError
+from gateway.errors import GatewayError, InputError, NotFoundError
+from gateway.peers import OriginalRequest, fetch_from_peers
 from gateway.reads import find_record
 from gateway.releases import proof_for, record_view
 from gateway.service import Gateway
@@ -149,10 +150,25 @@ def _summary(gateway: Gateway, outcomes: list[Outcome]) -> SubmissionResponse:
 
 @router.get("/{record_id}", response_model=RecordView, responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
 def read_record(
-    record_id: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember, purpose: Purpose = "unspecified"
+    record_id: str,
+    request: Request,
+    gateway: GatewayDep,
+    session: SessionDep,
+    member: CurrentMember,
+    purpose: Purpose = "unspecified",
 ) -> Any:
-    """A record's metadata, on-chain status and the payload the requester is entitled to."""
-    row = find_record(session, record_id)
+    """A record's metadata, on-chain status and the payload the requester is entitled to.
+
+    A record held by another region's gateway is fetched from it for the requester (its
+    signed request forwarded), checked against the chain and served, never kept.
+    """
+    try:
+        row = find_record(session, record_id)
+    except NotFoundError:
+        if not gateway.settings.peer_reads:
+            raise
+        original = OriginalRequest.of("GET", request.url.path, request.query_params.multi_items(), request.headers)
+        return fetch_from_peers(gateway, record_id, original, purpose)
     return record_view(gateway, session, member, row, purpose)
 
 

@@ -1,0 +1,52 @@
+"""What a region's gateway answers another region's gateway (PEER role only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+
+from chain_client import Role
+from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
+from gateway.api.routes.records import Purpose
+from gateway.api.schemas import ErrorBody
+from gateway.entitlement import View
+from gateway.errors import AuthError
+from gateway.peers import OriginalRequest, department_of
+from gateway.reads import find_record, proof_bundle
+from gateway.releases import grant_for, open_checked, record_view
+
+router = APIRouter(prefix="/peer/v1", tags=["peers"])
+
+
+@router.get(
+    "/records/{record_id}",
+    response_model=dict[str, Any],
+    responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+)
+def read_for_peer(
+    record_id: str,
+    gateway: GatewayDep,
+    session: SessionDep,
+    peer: CurrentMember,
+    on_behalf: Annotated[str, Header(alias="X-CL-On-Behalf", description="The department's forwarded signed request.")],
+    purpose: Purpose = "unspecified",
+) -> Any:
+    """A record for a department of another region, asked by that region's gateway.
+
+    The department's own signed request decides entitlement; the release is logged for
+    the department. Full views only, with the record seed and proof bundle so the asking
+    gateway checks the payload against the chain.
+    """
+    require_role(peer, Role.PEER)
+    department = department_of(gateway, OriginalRequest.decode(on_behalf), record_id)
+    row = find_record(session, record_id)
+    if grant_for(gateway, session, department, row, purpose).view != View.FULL:
+        raise AuthError("ACCESS_NOT_ENTITLED", "the department may see only public fields of this record", status=403)
+    view = record_view(gateway, session, department, row, purpose)
+    opened = open_checked(gateway, row)
+    return {
+        "view": view,
+        "recordSeed": "0x" + opened.record_seed.hex(),
+        "bundle": proof_bundle(session, gateway.stack, row, gateway.trees).to_json(),
+    }
