@@ -39,7 +39,10 @@ class Settings(BaseSettings):
     dev_gateway_label: str = DEV_GATEWAY_LABEL
     subject_key: SecretStr | None = Field(None, description="The consortium's 32-byte subject key, hex.")
     schemas_dir: Path | None = Field(None, description="Catalog JSON Schemas; default the packaged demo schemas.")
-    peer_reads: bool = Field(True, description="Fetch records held by other regions' gateways (registered on chain).")
+    peer_reads: bool = Field(
+        False,
+        description="Fetch records held by other regions' gateways (URLs registered on chain); off for a lone gateway.",
+    )
     policy_file: Path | None = Field(
         None, description="Joint measures per list and breach catalog entries; default the packaged policy."
     )

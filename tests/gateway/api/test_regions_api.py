@@ -53,7 +53,7 @@ def _url_of(served: Served, account: str) -> str | None:
 def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
     chain = Chain.embedded()
     beijing_dir = tmp_path_factory.mktemp("beijing")
-    common: dict[str, Any] = {"batch_interval_s": 0.1, "chain_poll_interval_s": 0.2}
+    common: dict[str, Any] = {"batch_interval_s": 0.1, "chain_poll_interval_s": 0.2, "peer_reads": True}
     with ExitStack() as stack:
         beijing = stack.enter_context(serve_gateway(Settings(data_dir=beijing_dir, **common), chain=chain))
         others = {
