@@ -162,8 +162,10 @@ def publicly_visible(entry: CatalogEntry, row: StoredRecord, state: RecordState,
     return until is not None and now < until and state.status in PUBLIC_STATUSES
 
 
-def rows_of_subject(session: Session, subject_ref: bytes, *, limit: int, offset: int) -> list[StoredRecord]:
-    """A subject's records, newest first."""
+def rows_of_subject(
+    session: Session, subject_ref: bytes, *, limit: int | None = None, offset: int = 0
+) -> list[StoredRecord]:
+    """A subject's records, newest first (all of them without a limit)."""
     query = (
         select(StoredRecord)
         .where(StoredRecord.subject_ref == subject_ref)

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chain_client import DisclosureClass, ListKind
 from chain_client._report import build_report_document, report_record
 from gateway.entitlement import Requester, View
 from gateway.errors import AuthError
-from gateway.reads import DAY_S, anchored_batch, proof_bundle
+from gateway.reads import anchored_batch, proof_bundle, public_until, rows_of_subject
 from gateway.releases import grant_for, log_release, open_checked, public_fields
 from gateway.service import Gateway
-from gateway.standing import IN_FORCE, Standing, standing_of
+from gateway.standing import IN_FORCE, lists_json, measures_of, standing_of
 from gateway.storage import StoredRecord
 from gateway.subject_ids import SubjectId
 
@@ -33,7 +31,7 @@ def credit_report(gw: Gateway, session: Session, member: Requester, subject: Sub
     standing = standing_of(gw, session, subject_ref)
     records = [
         entry
-        for row in _rows(session, subject_ref)
+        for row in rows_of_subject(session, subject_ref)
         if (entry := _report_entry(gw, session, member, row, purpose)) is not None
     ]
     report = {
@@ -46,18 +44,10 @@ def credit_report(gw: Gateway, session: Session, member: Requester, subject: Sub
         "generatedAt": gw.now(),
         "asOfBlock": gw.stack.chain.block_number(),
         "records": records,
-        **_lists(gw, standing),
+        "lists": lists_json(standing),
+        "measures": [m.code for m in measures_of(gw, standing)],
     }
     return build_report_document(report, gw.account)
-
-
-def _rows(session: Session, subject_ref: bytes) -> list[StoredRecord]:
-    query = (
-        select(StoredRecord)
-        .where(StoredRecord.subject_ref == subject_ref)
-        .order_by(StoredRecord.issued_at.desc(), StoredRecord.record_id)
-    )
-    return list(session.scalars(query))
 
 
 def _report_entry(
@@ -69,7 +59,8 @@ def _report_entry(
     state = gw.stack.ledger.state(row.record_id)
     if state.status not in IN_FORCE:
         return None
-    if entry.disclosure_class == DisclosureClass.A and gw.now() >= row.issued_at + entry.publicity_days * DAY_S:
+    until = public_until(entry, row)  # class A only
+    if until is not None and gw.now() >= until:
         return None
     try:
         grant = grant_for(gw, session, member, row, purpose)
@@ -92,11 +83,3 @@ def _report_entry(
         status=state.status,
         view="full" if grant.view == View.FULL else "public",
     )
-
-
-def _lists(gw: Gateway, standing: Standing) -> dict[str, Any]:
-    measures = gw.policy.measures_for(set(standing.lists), set(standing.catalog_codes))
-    return {
-        "lists": {"red": ListKind.RED in standing.lists, "black": ListKind.BLACK in standing.lists},
-        "measures": [m.code for m in measures],
-    }

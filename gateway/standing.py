@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chain_client import ListKind, ProofBundle, RecordStatus
 from chain_client._signed_document import sign_document
+from gateway.credit_policy import Measure
 from gateway.entitlement import Requester
-from gateway.reads import DAY_S, anchored_batch, proof_bundle
+from gateway.reads import DAY_S, anchored_batch, proof_bundle, rows_of_subject
 from gateway.service import Gateway
 from gateway.storage import StoredRecord
 
@@ -43,10 +43,7 @@ def standing_of(gw: Gateway, session: Session, subject_ref: bytes) -> Standing:
     lists: set[ListKind] = set()
     codes: set[str] = set()
     basis: list[StoredRecord] = []
-    rows = session.scalars(
-        select(StoredRecord).where(StoredRecord.subject_ref == subject_ref).order_by(StoredRecord.record_id)
-    )
-    for row in rows:
+    for row in rows_of_subject(session, subject_ref):
         entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
         if entry.list_kind == ListKind.NONE or anchored_batch(session, row) is None:
             continue
@@ -60,9 +57,19 @@ def standing_of(gw: Gateway, session: Session, subject_ref: bytes) -> Standing:
     return Standing(frozenset(lists), frozenset(codes), tuple(basis))
 
 
+def lists_json(standing: Standing) -> dict[str, bool]:
+    """The lists as booleans."""
+    return {"red": ListKind.RED in standing.lists, "black": ListKind.BLACK in standing.lists}
+
+
+def measures_of(gw: Gateway, standing: Standing) -> list[Measure]:
+    """The measures the policy applies to this standing."""
+    return gw.policy.measures_for(set(standing.lists), set(standing.catalog_codes))
+
+
 def measures_answer(gw: Gateway, standing: Standing, subject_ref: bytes, requester: Requester) -> dict[str, Any]:
     """The signed answer: lists as booleans and the measures' codes, nothing of the records."""
-    measures = gw.policy.measures_for(set(standing.lists), set(standing.catalog_codes))
+    measures = measures_of(gw, standing)
     answer = {
         "subjectRef": "0x" + subject_ref.hex(),
         "chainId": gw.stack.chain.chain_id,
@@ -70,7 +77,7 @@ def measures_answer(gw: Gateway, standing: Standing, subject_ref: bytes, request
         "gateway": gw.account.address,
         "requester": requester.address,
         "asOf": gw.now(),
-        "lists": {"red": ListKind.RED in standing.lists, "black": ListKind.BLACK in standing.lists},
+        "lists": lists_json(standing),
         "measures": [{"code": m.code, "kind": m.kind} for m in measures],
         "basisCount": len(standing.basis),
     }
