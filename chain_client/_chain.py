@@ -92,6 +92,8 @@ class Chain:
         self._chain_id: int | None = None
         self._clock_offset = 0  # what increase_time added on a JSON-RPC development node
         self._snapshot_clocks: dict[str, int] = {}
+        self._sender_locks: dict[str, threading.Lock] = {}
+        self._sender_locks_guard = threading.Lock()
 
     # ------------------------------------------------------------ constructors
 
@@ -223,7 +225,23 @@ class Chain:
         Reverts (found while estimating gas, before anything is sent) raise
         ContractRevertError with the contract's named error.
         """
-        return self.send(signer, self.build(signer, function, gas=gas))
+        with self.sending_as(signer.address):
+            tx = self.build(signer, function, gas=gas)
+            tx_hash, raw = self.sign(signer, tx)
+            self.send_raw(raw)
+        return self.wait(tx_hash, tx)
+
+    @contextlib.contextmanager
+    def sending_as(self, address: ChecksumAddress) -> Iterator[None]:
+        """Hold from taking a nonce until the transaction is sent.
+
+        A gateway sends as one account from several threads (the anchoring worker, relayed
+        lifecycle steps); without this two of them can take the same pending nonce.
+        """
+        with self._sender_locks_guard:
+            lock = self._sender_locks.setdefault(address, threading.Lock())
+        with lock:
+            yield
 
     def build(
         self, signer: LocalAccount, function: ContractFunction | ContractConstructor, *, gas: int | None = None

@@ -163,18 +163,20 @@ class AnchoringWorker:
     def _submit(self, session: Session, batch: AnchorBatch) -> None:
         kind = BatchKind.RECORDS if batch.kind == OutboxKind.RECORD else BatchKind.ACCESS_LOG
         function = self.stack.ledger.anchor_batch_function(batch.root, batch.count, kind)
-        try:
-            tx = self.stack.chain.build(self.gateway, function)
-        except ContractRevertError as exc:
-            if exc.name == "LedgerRootAlreadyAnchored":
-                self._adopt(session, batch)
-                return
-            raise
-        tx_hash, raw = self.stack.chain.sign(self.gateway, tx)
-        # Persisted before sending: after a crash the worker looks this hash up again.
-        batch.state, batch.tx_hash = BatchState.SUBMITTED, tx_hash
-        session.commit()
-        self.stack.chain.send_raw(raw)
+        chain = self.stack.chain
+        with chain.sending_as(self.gateway.address):
+            try:
+                tx = chain.build(self.gateway, function)
+            except ContractRevertError as exc:
+                if exc.name == "LedgerRootAlreadyAnchored":
+                    self._adopt(session, batch)
+                    return
+                raise
+            tx_hash, raw = chain.sign(self.gateway, tx)
+            # Persisted before sending: after a crash the worker looks this hash up again.
+            batch.state, batch.tx_hash = BatchState.SUBMITTED, tx_hash
+            session.commit()
+            chain.send_raw(raw)
 
     def _confirm(self, session: Session, batch: AnchorBatch) -> None:
         assert batch.tx_hash is not None

@@ -67,3 +67,12 @@ def commitment_breach(
         "authority": "北京市市场监督管理局",
         "missingDocuments": ["消防安全检查合格证明"],
     }
+
+
+TJ_PENALTY = "TJ-XZCF-001"  # class A, black list, samr-tianjin (schema: administrative-penalty)
+
+
+def tianjin_penalty(name: str = "天津示例商贸有限公司", **changes: Any) -> dict[str, Any]:
+    """An administrative penalty decided in Tianjin, with a private field holding SECRET_MARK."""
+    tianjin = {"decisionNumber": "津市监罚〔2026〕27号", "authority": "天津市市场监督管理局"}
+    return penalty(name, **{**tianjin, **changes})

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chain_client import Chain, catalog_id, devnet_for
-from gateway.api.main import create_app
 from gateway.client import GatewayClient, PreparedRecord, prepare_record
 from gateway.service import Gateway
+from gateway.serving import serve_in_thread
 from gateway.settings import Settings
 from gateway.storage import AnchorBatch, BatchState, StoredRecord
-from tests.support.hardhat import free_port
-
-START_TIMEOUT_S = 30.0
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: str = "condition") -> None:
@@ -93,17 +88,8 @@ def serve_gateway(settings: Settings, *, chain: Chain | None = None) -> Iterator
     """Open and start a gateway, serve it with uvicorn on a free loopback port, stop it after."""
     gateway = Gateway.open(settings, chain=chain)
     gateway.start()
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(gateway), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
     try:
-        wait_until(lambda: server.started, timeout=START_TIMEOUT_S, what="uvicorn to start")
-        yield Served(gateway, f"http://127.0.0.1:{port}")
+        with serve_in_thread(gateway) as server:
+            yield Served(gateway, server.url)
     finally:
-        server.should_exit = True
-        thread.join(timeout=START_TIMEOUT_S)
         gateway.stop()

@@ -1,7 +1,16 @@
-"""Beijing, Tianjin and Hebei gateways on one chain: cross-region reads through PEER requests."""
+"""Beijing, Tianjin and Hebei gateways on one consortium chain, over HTTP.
+
+The module runs twice: on the embedded py-evm chain, and on a Hardhat node of its own
+that each gateway reaches by JSON-RPC. Beijing deploys the demo consortium, Tianjin and
+Hebei attach to Beijing's deployment record, and each registers its URL on chain. A
+department reads another region's record through its own gateway (a PEER request that
+the holder decides and logs); a Hebei auditor verifies both regions' proof bundles and
+Beijing's access-log entry of a release with a chain connection of its own.
+"""
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -12,19 +21,29 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chain_client import Chain, Role, devnet_for
+from chain_client import Chain, Role, devnet_for, verify_access_log_entry, verify_bundle
 from gateway.client import GatewayClient, GatewayClientError
 from gateway.peers import HEADER_ON_BEHALF, OriginalRequest, PeerError, checked_answer
 from gateway.request_auth import sign_request
 from gateway.settings import Settings
 from gateway.storage import StoredRecord
-from tests.support.hardhat import free_port
-from tests.support.payloads import INSPECTION, SAMR, TAX, TAX_ARREARS, inspection, tax_arrears
+from tests.support.hardhat import free_port, start_node
+from tests.support.payloads import (
+    INSPECTION,
+    SAMR,
+    TAX,
+    TAX_ARREARS,
+    TJ_PENALTY,
+    inspection,
+    tax_arrears,
+    tianjin_penalty,
+)
 from tests.support.served import Served, serve_gateway, wait_until
 from tests.support.subjects import new_uscc
 
 TIANJIN_DEPARTMENT = "samr-tianjin"
 AUDITOR = "auditor-hebei"
+WAIT_S = 60.0  # generous: three gateways, and on Hardhat a node, share a small machine
 
 
 @dataclass
@@ -32,6 +51,7 @@ class Regions:
     beijing: Served
     tianjin: Served
     hebei: Served
+    rpc_url: str | None  # the Hardhat node's; None on the embedded chain
 
     def set_url(self, label: str, url: str) -> None:
         """Register a gateway's URL on chain (2-of-3 governors) and wait until every gateway sees it."""
@@ -41,7 +61,12 @@ class Regions:
         governors = [d.account for d in devnet.with_role(Role.GOVERNOR)][:2]
         stack.consortium.govern(governors, stack.consortium.set_gateway_url_call(account, url))
         for served in (self.beijing, self.tianjin, self.hebei):
-            wait_until(lambda s=served: _url_of(s, account) == url, what="gateway URL on chain")  # type: ignore[misc]
+            wait_until(lambda s=served: _url_of(s, account) == url, timeout=WAIT_S, what="gateway URL on chain")  # type: ignore[misc]
+
+    def own_chain(self) -> Chain:
+        """A chain connection of a verifier's own: a new JSON-RPC connection to the node on Hardhat;
+        on the embedded chain, the one in-process chain there is."""
+        return Chain.connect(self.rpc_url) if self.rpc_url else self.beijing.gateway.stack.chain
 
 
 def _url_of(served: Served, account: str) -> str | None:
@@ -49,12 +74,26 @@ def _url_of(served: Served, account: str) -> str | None:
     return member.gateway_url if member else None
 
 
-@pytest.fixture(scope="module")
-def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
-    chain = Chain.embedded()
+@pytest.fixture(scope="module", params=["embedded", pytest.param("hardhat", marks=pytest.mark.hardhat)])
+def regions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
+    """Three gateways on one chain: the embedded chain, or a Hardhat node started (and stopped) for this module."""
+    chain: Chain | None = None
+    rpc_url: str | None = None
     beijing_dir = tmp_path_factory.mktemp("beijing")
-    common: dict[str, Any] = {"batch_interval_s": 0.1, "chain_poll_interval_s": 0.2, "peer_reads": True}
     with ExitStack() as stack:
+        if request.param == "hardhat":
+            node = start_node(tmp_path_factory.mktemp("hardhat-regions") / "node.log")
+            stack.callback(node.stop)  # after the gateways: the stack unwinds in reverse
+            rpc_url = node.url
+        else:
+            chain = Chain.embedded()
+        common: dict[str, Any] = {
+            "rpc_url": rpc_url,
+            "batch_interval_s": 0.1,
+            "chain_poll_interval_s": 0.2,
+            "peer_reads": True,
+        }
+        # Beijing deploys the demo consortium and catalog (a development chain, no deployment record yet).
         beijing = stack.enter_context(serve_gateway(Settings(data_dir=beijing_dir, **common), chain=chain))
         others = {
             label: stack.enter_context(
@@ -70,7 +109,7 @@ def regions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
             )
             for label in ("tianjin", "hebei")
         }
-        running = Regions(beijing, others["tianjin"], others["hebei"])
+        running = Regions(beijing, others["tianjin"], others["hebei"], rpc_url)
         for label, served in (("beijing", beijing), ("tianjin", running.tianjin), ("hebei", running.hebei)):
             running.set_url(f"gateway-{label}", served.url)
         yield running
@@ -84,7 +123,7 @@ def stored_count(served: Served) -> int:
 def test_a_tianjin_department_reads_a_beijing_class_c_record_through_its_own_gateway(regions: Regions) -> None:
     """Beijing decides and logs the release for the Tianjin department; Tianjin checks and keeps nothing."""
     record = regions.beijing.submit(SAMR, INSPECTION, new_uscc(), inspection())
-    regions.beijing.wait_anchored(record)
+    regions.beijing.wait_anchored(record, timeout=WAIT_S)
     kept_before = stored_count(regions.tianjin)
     with regions.tianjin.client(TIANJIN_DEPARTMENT) as department:
         view = department.record(record.record_id_hex, purpose="joint supervision")
@@ -99,7 +138,7 @@ def test_a_tianjin_department_reads_a_beijing_class_c_record_through_its_own_gat
 def test_the_holder_applies_the_department_s_rights(regions: Regions) -> None:
     """A Tianjin governor (no PROVIDER or AUDITOR role) is refused by Beijing, with Beijing's code."""
     record = regions.beijing.submit(SAMR, INSPECTION, new_uscc(), inspection())
-    regions.beijing.wait_anchored(record)
+    regions.beijing.wait_anchored(record, timeout=WAIT_S)
     with regions.tianjin.client("governor-tianjin") as governor, pytest.raises(GatewayClientError) as refused:
         governor.record(record.record_id_hex)
     assert (refused.value.status, refused.value.code) == (403, "ACCESS_ROLE_REQUIRED")
@@ -108,7 +147,7 @@ def test_the_holder_applies_the_department_s_rights(regions: Regions) -> None:
 def test_class_b_needs_the_subject_s_consent_for_that_department(regions: Regions) -> None:
     subject = new_uscc()
     record = regions.beijing.submit(TAX, TAX_ARREARS, subject, tax_arrears())
-    regions.beijing.wait_anchored(record)
+    regions.beijing.wait_anchored(record, timeout=WAIT_S)
     reader = regions.tianjin.account(TIANJIN_DEPARTMENT)
     with regions.tianjin.client(TIANJIN_DEPARTMENT) as department:
         with pytest.raises(GatewayClientError) as refused:
@@ -135,7 +174,7 @@ def test_a_record_no_region_holds_is_not_found(regions: Regions) -> None:
 def test_a_tampered_answer_is_detected_refused_and_counted(regions: Regions) -> None:
     """Tianjin checks a holder's answer against the chain: a changed payload never passes."""
     record = regions.beijing.submit(SAMR, INSPECTION, new_uscc(), inspection())
-    regions.beijing.wait_anchored(record)
+    regions.beijing.wait_anchored(record, timeout=WAIT_S)
     answer = _peer_answer(regions, record.record_id_hex)
     assert checked_answer(regions.tianjin.gateway, record.record_id_hex, answer, holder="beijing")["payload"]
     answer["view"]["payload"]["result"] = "passed"
@@ -148,10 +187,54 @@ def test_a_tampered_answer_is_detected_refused_and_counted(regions: Regions) -> 
     assert failures._value.get() == before + 1
 
 
+def test_a_hebei_auditor_verifies_both_regions_and_the_release_from_the_chain_alone(regions: Regions) -> None:
+    """A Hebei auditor verifies Beijing and Tianjin proof bundles and the Beijing access-log entry for that release,
+    using only the chain."""
+    beijing_record = regions.beijing.submit(SAMR, INSPECTION, new_uscc(), inspection())
+    tianjin_record = regions.tianjin.submit(TIANJIN_DEPARTMENT, TJ_PENALTY, new_uscc(), tianjin_penalty())
+    regions.beijing.wait_anchored(beijing_record, timeout=WAIT_S)
+    regions.tianjin.wait_anchored(tianjin_record, timeout=WAIT_S)
+    with regions.tianjin.client(TIANJIN_DEPARTMENT) as department:
+        department.record(beijing_record.record_id_hex, purpose="joint supervision")
+        tianjin_bundle = department.proof(tianjin_record.record_id_hex, disclose=["violation", "decidedOn"])
+    with regions.beijing.client(SAMR) as provider:
+        beijing_bundle = provider.proof(beijing_record.record_id_hex)  # discloses nothing: class C stays private
+    with regions.beijing.client(AUDITOR) as auditor:
+
+        def logged() -> list[dict[str, Any]]:
+            entries: list[dict[str, Any]] = auditor.access_log(record=beijing_record.record_id_hex)["entries"]
+            return entries
+
+        wait_until(lambda: bool(logged()) and all(e["batch"] for e in logged()), timeout=WAIT_S, what="entry anchored")
+        (document,) = logged()
+
+    chain = regions.own_chain()
+    for bundle in (beijing_bundle, tianjin_bundle):
+        report = verify_bundle(bundle, chain)
+        assert report.valid, [(c.name, c.detail) for c in report.failed]
+    assert beijing_bundle["chain"] == tianjin_bundle["chain"]  # one consortium, one ledger
+    assert tianjin_bundle["record"]["provider"] == regions.tianjin.account(TIANJIN_DEPARTMENT).address
+    check = verify_access_log_entry(document, chain)
+    assert check.valid, check.problems
+    assert document["entry"]["requester"] == regions.tianjin.account(TIANJIN_DEPARTMENT).address
+    assert document["entry"]["recordId"] == beijing_record.record_id_hex
+
+    forged_entry = copy.deepcopy(document)
+    forged_entry["entry"]["requester"] = regions.hebei.account(AUDITOR).address
+    forged_check = verify_access_log_entry(forged_entry, chain)
+    assert not forged_check.valid
+    assert any("entryHash" in p for p in forged_check.problems), forged_check.problems
+    forged_bundle = copy.deepcopy(tianjin_bundle)
+    forged_bundle["disclosure"]["fields"]["violation"]["value"] = "无违法行为"
+    forged_report = verify_bundle(forged_bundle, chain)
+    assert not forged_report.valid
+    assert [c.name for c in forged_report.failed] == ["disclosure"]
+
+
 def test_beijing_down_means_503_never_stale_data(regions: Regions) -> None:
     """Runs last: Beijing's registered URL answers nothing."""
     record = regions.beijing.submit(SAMR, INSPECTION, new_uscc(), inspection())
-    regions.beijing.wait_anchored(record)
+    regions.beijing.wait_anchored(record, timeout=WAIT_S)
     regions.set_url("gateway-beijing", f"http://127.0.0.1:{free_port()}")
     try:
         with regions.tianjin.client(TIANJIN_DEPARTMENT) as department, pytest.raises(GatewayClientError) as refused:
