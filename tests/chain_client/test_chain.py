@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 from chain_client import Chain, ChainUnavailableError, Stack
 from chain_client._devnet import EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID
@@ -54,3 +58,24 @@ def test_embedded_chains_are_distinct() -> None:
     first, second = Chain.embedded(), Chain.embedded()
     assert first.chain_id == second.chain_id == EMBEDDED_CHAIN_ID
     assert first.genesis_hash != second.genesis_hash
+
+
+def test_threads_sending_as_one_account_never_share_a_nonce(stack: Stack, gateway: LocalAccount) -> None:
+    """A gateway's worker and its relayed lifecycle steps send as one account at once."""
+    roots = [os.urandom(32) for _ in range(12)]
+    errors: list[BaseException] = []
+
+    def anchor(mine: list[bytes]) -> None:
+        try:
+            for root in mine:
+                stack.ledger.anchor_batch(gateway, root, 1)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=anchor, args=(roots[i::3],)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert all(stack.ledger.batch(root).count == 1 for root in roots)
