@@ -336,6 +336,39 @@ def demo(hardhat: bool, out: Path | None, keep_running: bool) -> None:
         _fail(str(exc))
 
 
+@main.command("dev-headers")
+@click.option("--as", "label", required=True, help="A demo consortium member, e.g. samr-beijing (development keys).")
+@click.option("--body", type=click.File("rb"), default=None, help="The request body, to sign its SHA-256.")
+@click.argument("method")
+@click.argument("path_and_query")
+def dev_headers(label: str, body: click.utils.LazyFile | None, method: str, path_and_query: str) -> None:
+    """Signature headers for one request, for curl -H @FILE (development keys only).
+
+    Signs METHOD PATH[?QUERY] as a member of the demo consortium, whose keys are public
+    and which production gateways refuse. Valid for the gateway's window (5 minutes)
+    and once (the nonce).
+    """
+    import time
+    from urllib.parse import parse_qsl, urlsplit
+
+    from chain_client import devnet_for
+    from chain_client._devnet import EMBEDDED_CHAIN_ID
+    from gateway.request_auth import sign_request
+
+    try:
+        account = devnet_for(EMBEDDED_CHAIN_ID).by_label(label).account
+    except KeyError:
+        _fail(f"no demo consortium member labelled {label!r}")
+    parts = urlsplit(path_and_query)
+    content = body.read() if body is not None else b""
+    headers = sign_request(
+        account, method.upper(), parts.path, parse_qsl(parts.query), content, timestamp=int(time.time())
+    )
+    click.echo(f"# development key of {label}: never use outside development", err=True)
+    for name, value in headers.items():
+        click.echo(f"{name}: {value}")
+
+
 @main.group()
 def keys() -> None:
     """Key-encryption keys of a gateway's payload store."""

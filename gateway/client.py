@@ -224,6 +224,19 @@ class GatewayClient:
             params.append(("disclose", names))
         return self.call("GET", f"/v1/records/{record_id}/proof", params=params)
 
+    def wait_for_proof(
+        self, record_id: str, *, disclose: Iterable[str] = (), timeout: float = 60.0, interval: float = 0.5
+    ) -> Any:
+        """The proof bundle once the record is anchored (the worker anchors every few seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.proof(record_id, disclose=disclose)
+            except GatewayClientError as exc:
+                if exc.code != "RECORD_NOT_ANCHORED" or time.monotonic() > deadline:
+                    raise
+            time.sleep(interval)
+
     def subject_records(self, subject: str, *, purpose: str | None = None) -> Any:
         """A subject's records this member may see."""
         return self.call("GET", f"/v1/subjects/{subject}/records", params=_purpose(purpose))
