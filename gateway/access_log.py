@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from chain_client import ACCESS_LOG_FORMAT, NO_CONSENT, AccessLogLeaf, Stack, access_log_tree, purpose_hash
 from chain_client._records import checksummed
-from gateway.errors import UnavailableError
+from gateway.errors import GatewayError, UnavailableError
 from gateway.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind
 
 ZERO32 = bytes(32)
@@ -78,6 +78,12 @@ def leaf_of_entry(row: AccessLogEntry) -> AccessLogLeaf:
     )
 
 
+class AccessLogIntegrityError(GatewayError):
+    """Stored access-log entries were altered after their batch was anchored."""
+
+    status = 500
+
+
 def entry_documents(session: Session, stack: Stack, rows: list[AccessLogEntry]) -> list[dict[str, Any]]:
     """Entries in the access-log@1 format, each with its batch proof once anchored."""
     trees: dict[int, Any] = {}
@@ -96,6 +102,12 @@ def entry_documents(session: Session, stack: Stack, rows: list[AccessLogEntry]) 
                     )
                     trees[row.batch_id] = access_log_tree([leaf_of_entry(m) for m in members])
                 tree = trees[row.batch_id]
+                if tree.root != batch.root:
+                    raise AccessLogIntegrityError(
+                        "ACCESS_LOG_INTEGRITY_FAILED",
+                        "the stored access log no longer gives its anchored root; it is not served",
+                        detail={"batch": batch.id},
+                    )
                 assert batch.tx_hash is not None
                 batch_json = {
                     "root": _hex(tree.root),

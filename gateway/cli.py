@@ -10,7 +10,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, NoReturn
 
 import click
 
@@ -28,6 +28,7 @@ from chain_client import (
 )
 from chain_client._records import checksummed
 from chain_client._verify import VerificationReport
+from gateway.audit_cli import audit
 from gateway.commitments import commitment_json, overdue_commitments
 
 EXIT_CHECK_FAILED = 1
@@ -38,6 +39,9 @@ EXIT_ERROR = 2
 @click.version_option(package_name="credit-ledger")
 def main() -> None:
     """credit-ledger: a permissioned ledger for public credit information."""
+
+
+main.add_command(audit)
 
 
 @main.command()
@@ -341,7 +345,7 @@ def demo(hardhat: bool, out: Path | None, keep_running: bool) -> None:
 @click.option("--body", type=click.File("rb"), default=None, help="The request body, to sign its SHA-256.")
 @click.argument("method")
 @click.argument("path_and_query")
-def dev_headers(label: str, body: click.utils.LazyFile | None, method: str, path_and_query: str) -> None:
+def dev_headers(label: str, body: IO[bytes] | None, method: str, path_and_query: str) -> None:
     """Signature headers for one request, for curl -H @FILE (development keys only).
 
     Signs METHOD PATH[?QUERY] as a member of the demo consortium, whose keys are public

@@ -29,7 +29,7 @@ from chain_client import (
 )
 from chain_client._bundle import chain_ref
 from gateway.anchoring import batch_tree, leaf_of
-from gateway.envelope import Keyring, PayloadIntegrityError, SealedPayload, open_sealed
+from gateway.envelope import Keyring, PayloadIntegrityError, SealedPayload, UnknownKeyError, open_sealed
 from gateway.errors import ConflictError, GatewayError, InputError, NotFoundError
 from gateway.storage import AnchorBatch, BatchState, StoredRecord
 
@@ -76,6 +76,9 @@ def open_record(keyring: Keyring, row: StoredRecord) -> OpenedRecord:
         content = json.loads(open_sealed(keyring, row.record_id, sealed))
     except PayloadIntegrityError as exc:
         raise _integrity(str(exc)) from None
+    except UnknownKeyError:
+        # A row naming a KEK the keyring lacks was moved or altered (rotation keeps old KEKs).
+        raise _integrity("the row's data key is wrapped under a key-encryption key this gateway lacks") from None
     seed = bytes.fromhex(content["recordSeed"][2:])
     commitment = ContentCommitment(content["payload"], seed)
     if commitment.content_hash != row.content_hash:
