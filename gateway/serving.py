@@ -9,10 +9,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from chain_client._hardhat_node import free_port
 from gateway.api.main import create_app
@@ -35,13 +36,16 @@ class ThreadedServer:
         self.thread.join(timeout=START_TIMEOUT_S)
 
 
-@contextmanager
-def serve_in_thread(gateway: Gateway, *, port: int | None = None) -> Iterator[ThreadedServer]:
+def serve_in_thread(gateway: Gateway, *, port: int | None = None) -> AbstractContextManager[ThreadedServer]:
     """Serve a started gateway on 127.0.0.1 (a free port unless given) until the block ends."""
+    return serve_app_in_thread(create_app(gateway), port=port)
+
+
+@contextmanager
+def serve_app_in_thread(app: ASGIApp, *, port: int | None = None) -> Iterator[ThreadedServer]:
+    """Serve any ASGI application on 127.0.0.1 from a daemon thread until the block ends."""
     port = port or free_port()
-    config = uvicorn.Config(
-        create_app(gateway), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

@@ -25,6 +25,7 @@ from chain_client import Chain, Role, devnet_for, verify_access_log_entry, verif
 from gateway.client import GatewayClient, GatewayClientError
 from gateway.peers import HEADER_ON_BEHALF, OriginalRequest, PeerError, checked_answer
 from gateway.request_auth import sign_request
+from gateway.serving import serve_app_in_thread
 from gateway.settings import Settings
 from gateway.storage import StoredRecord
 from tests.support.hardhat import free_port, start_node
@@ -40,6 +41,7 @@ from tests.support.payloads import (
 )
 from tests.support.served import Served, serve_gateway, wait_until
 from tests.support.subjects import new_uscc
+from tests.support.tampering import tampering_proxy
 
 TIANJIN_DEPARTMENT = "samr-tianjin"
 AUDITOR = "auditor-hebei"
@@ -229,6 +231,28 @@ def test_a_hebei_auditor_verifies_both_regions_and_the_release_from_the_chain_al
     forged_report = verify_bundle(forged_bundle, chain)
     assert not forged_report.valid
     assert [c.name for c in forged_report.failed] == ["disclosure"]
+
+
+def test_a_holder_answering_a_tampered_payload_over_http_is_refused_and_reported(regions: Regions) -> None:
+    """Beijing's registered URL leads through a proxy that changes payloads: Tianjin answers 502 with a code."""
+    record = regions.beijing.submit(SAMR, INSPECTION, new_uscc(), inspection())
+    regions.beijing.wait_anchored(record, timeout=WAIT_S)
+
+    def passed_inspection(answer: dict[str, Any]) -> None:
+        answer["view"]["payload"]["result"] = "passed"
+
+    failures = regions.tianjin.gateway.metrics.peer_failures.labels("invalid")
+    before = failures._value.get()
+    with serve_app_in_thread(tampering_proxy(regions.beijing.url, passed_inspection)) as proxy:
+        regions.set_url("gateway-beijing", proxy.url)
+        try:
+            with regions.tianjin.client(TIANJIN_DEPARTMENT) as department, pytest.raises(GatewayClientError) as refused:
+                department.record(record.record_id_hex)
+        finally:
+            regions.set_url("gateway-beijing", regions.beijing.url)
+    assert (refused.value.status, refused.value.code) == (502, "PEER_RESPONSE_INVALID")
+    assert refused.value.detail["failed"] == ["contentHash"]
+    assert failures._value.get() == before + 1
 
 
 def test_beijing_down_means_503_never_stale_data(regions: Regions) -> None:
