@@ -61,6 +61,11 @@ class Metrics:
         self.chain_available = Gauge(
             "credit_ledger_chain_available", "1 when the chain answered the last poll.", registry=self.registry
         )
+        self.anchoring_lease_held = Gauge(
+            "credit_ledger_anchoring_lease_held",
+            "1 when this process holds the region's anchoring lease and runs the worker.",
+            registry=self.registry,
+        )
 
     def track_anchoring(self, lag: Callable[[], float], pending: Callable[[], int]) -> None:
         """Compute the anchoring gauges at scrape time."""

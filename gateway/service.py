@@ -51,6 +51,7 @@ from gateway.settings import Settings
 from gateway.storage import connect, migrate
 from gateway.subject_ids import SubjectId, subject_ref
 from gateway.submissions import SubmissionRules
+from gateway.worker_lease import WorkerLease
 
 log = get_logger("service")
 DEV_KEYRING_FILE = "keyring.dev.json"
@@ -185,10 +186,18 @@ class Gateway:
     # ------------------------------------------------------------------- loops
 
     def _worker_loop(self) -> None:
-        while not self._stop.is_set():
-            self._record_round()
-            self._wake_worker.wait(self.settings.batch_interval_s)
-            self._wake_worker.clear()
+        lease = WorkerLease(self.engine)
+        try:
+            while not self._stop.is_set():
+                held = lease.held()
+                self.metrics.anchoring_lease_held.set(int(held))
+                if held:
+                    self._record_round()
+                self._wake_worker.wait(self.settings.batch_interval_s)
+                self._wake_worker.clear()
+        finally:
+            lease.release()
+            self.metrics.anchoring_lease_held.set(0)
 
     def _record_round(self) -> None:
         try:
