@@ -15,6 +15,7 @@ from gateway.settings import Settings
 from tests.support.served import Served, serve_gateway
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+TEST_COMMAND = 'pip install -e ".[test]" && scripts/install-hardhat-local && scripts/lint-contracts --install && pytest'
 
 
 def _blocks(language: str) -> list[str]:
@@ -25,13 +26,13 @@ def test_readme_starts_with_the_run_and_test_commands() -> None:
     """The first code block holds the two commands: install-and-run, install-and-test."""
     first = _blocks("bash")[0]
     assert "pip install . && credit-ledger serve" in first
-    assert 'pip install -e ".[test]" && scripts/install-hardhat-local && pytest' in first
+    assert TEST_COMMAND in first
 
 
 def test_ci_runs_the_readme_test_command() -> None:
     """.ci/run ends with the README's test command."""
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
-    assert 'pip install -e ".[test]" && scripts/install-hardhat-local && pytest' in ci
+    assert TEST_COMMAND in ci
 
 
 def test_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
