@@ -30,6 +30,7 @@ from chain_client._records import checksummed
 from chain_client._verify import VerificationReport
 from gateway.audit_cli import audit
 from gateway.commitments import commitment_json, overdue_commitments
+from gateway.node_cli import node
 
 EXIT_CHECK_FAILED = 1
 EXIT_ERROR = 2
@@ -42,6 +43,7 @@ def main() -> None:
 
 
 main.add_command(audit)
+main.add_command(node)
 
 
 @main.command()
