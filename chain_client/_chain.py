@@ -82,6 +82,30 @@ class Event:
     log_index: int
 
 
+def embedded_genesis(
+    funded: Sequence[str], *, timestamp: int | None, extra_data: bytes
+) -> tuple[dict[str, Any], dict[Any, Any]]:
+    """The embedded chain's genesis parameters and state (also replayed by `credit-ledger node`).
+
+    eth-tester's own accounts stay funded: it uses the first as the default sender of
+    calls. The given development accounts are added to the same genesis.
+    """
+    from eth_tester.backends.pyevm.main import (
+        generate_genesis_state_for_keys,
+        get_default_account_keys,
+        get_default_account_state,
+        get_default_genesis_params,
+    )
+
+    state = generate_genesis_state_for_keys(get_default_account_keys(quantity=2))
+    for address in funded:
+        state[to_canonical_address(address)] = get_default_account_state(overrides={"balance": _DEV_BALANCE})
+    overrides: dict[str, Any] = {"extra_data": extra_data}
+    if timestamp is not None:
+        overrides["timestamp"] = timestamp
+    return get_default_genesis_params(overrides=overrides), state
+
+
 class Chain:
     """A connection to an EVM chain that signs and sends transactions and decodes reverts."""
 
@@ -105,27 +129,12 @@ class Chain:
         can play a past calendar (a holiday, say) with deadlines that lie ahead of the chain.
         """
         from eth_tester import EthereumTester, PyEVMBackend
-        from eth_tester.backends.pyevm.main import (
-            generate_genesis_state_for_keys,
-            get_default_account_keys,
-            get_default_account_state,
-            get_default_genesis_params,
-        )
 
-        # eth-tester's own accounts stay funded: it uses the first as the default sender
-        # of calls. The development accounts are added to the same genesis.
-        state = generate_genesis_state_for_keys(get_default_account_keys(quantity=2))
         addresses = list(funded) or [d.account.address for d in devnet_for(EMBEDDED_CHAIN_ID).accounts]
-        for address in addresses:
-            state[to_canonical_address(address)] = get_default_account_state(overrides={"balance": _DEV_BALANCE})
         # Random extra data gives every embedded chain its own genesis hash, so that a
         # deployment record never matches a chain started later in the same second.
-        overrides: dict[str, Any] = {"extra_data": os.urandom(32)}
-        offset = 0
-        if start_time is not None:
-            overrides["timestamp"] = start_time
-            offset = start_time - int(time.time())
-        genesis = get_default_genesis_params(overrides=overrides)
+        genesis, state = embedded_genesis(addresses, timestamp=start_time, extra_data=os.urandom(32))
+        offset = 0 if start_time is None else start_time - int(time.time())
         tester = EthereumTester(PyEVMBackend(genesis_parameters=genesis, genesis_state=state))
         return cls(Web3(_SerializedTesterProvider(tester, clock_offset=offset)), url=None)
 

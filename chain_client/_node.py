@@ -54,19 +54,13 @@ from typing import IO, Any
 from eth.vm.forks.cancun.state import get_total_blob_gas
 from eth_abi.abi import encode
 from eth_tester import EthereumTester, PyEVMBackend
-from eth_tester.backends.pyevm.main import (
-    generate_genesis_state_for_keys,
-    get_default_account_keys,
-    get_default_account_state,
-    get_default_genesis_params,
-)
 from eth_tester.exceptions import TransactionFailed
 from eth_utils.abi import function_signature_to_4byte_selector
-from eth_utils.address import to_canonical_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.datastructures import NamedElementOnion
 
-from chain_client._chain import _DEV_BALANCE, _SerializedTesterProvider
+from chain_client._chain import _SerializedTesterProvider, embedded_genesis
 from chain_client._devnet import EMBEDDED_CHAIN_ID, devnet_for
 from chain_client._errors import ChainClientError
 
@@ -454,16 +448,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _backend(genesis: dict[str, Any]) -> _JournalingBackend:
     # Chain.embedded's genesis, with the timestamp and extra data the journal names.
-    state = generate_genesis_state_for_keys(get_default_account_keys(quantity=2))
-    for address in genesis["funded"]:
-        state[to_canonical_address(to_checksum_address(address))] = get_default_account_state(
-            overrides={"balance": _DEV_BALANCE}
-        )
-    params = get_default_genesis_params(
-        overrides={
-            "timestamp": int(genesis["timestamp"]),
-            "extra_data": bytes.fromhex(str(genesis["extraData"]).removeprefix("0x")),
-        }
+    params, state = embedded_genesis(
+        [to_checksum_address(address) for address in genesis["funded"]],
+        timestamp=int(genesis["timestamp"]),
+        extra_data=bytes.fromhex(str(genesis["extraData"]).removeprefix("0x")),
     )
     return _JournalingBackend(genesis_parameters=params, genesis_state=state)
 
