@@ -41,7 +41,7 @@ async def current_member(request: Request, gateway: GatewayDep) -> Requester:
         signed = verify_request(
             request.headers,
             request.method,
-            request.url.path,
+            request.scope["path"],  # the path routed, exactly as decoded; url.path re-escapes
             request.query_params.multi_items(),
             body,
             now=gateway.wall_clock(),

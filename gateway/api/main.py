@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chain_client import ChainClientError, ChainUnavailableError
+from gateway.api.body_limit import BodyLimit
 from gateway.api.routes import (
     access_log,
     commitments,
@@ -97,7 +98,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+        codes = {400: "BODY_MALFORMED", 404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE"}
         return _error(exc.status_code, codes.get(exc.status_code, f"HTTP_{exc.status_code}"), str(exc.detail))
 
     @app.exception_handler(Exception)
@@ -108,6 +109,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def _install_middleware(app: FastAPI, gateway: Gateway) -> None:
     limit = gateway.settings.max_body_bytes
+    app.add_middleware(BodyLimit, limit=limit)
 
     @app.middleware("http")
     async def guard_and_observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

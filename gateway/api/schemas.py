@@ -17,6 +17,7 @@ from gateway.relaying import SignedInstruction
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+MAX_SQL_INTEGER = 2**63 - 1  # the largest integer SQLite and PostgreSQL BIGINT columns hold
 
 
 class ErrorBody(BaseModel):

@@ -11,7 +11,7 @@ from chain_client import Role
 from chain_client._records import checksummed
 from gateway.access_log import AccessLogIntegrityError, entry_documents
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
-from gateway.api.schemas import AccessLogPage, ErrorBody
+from gateway.api.schemas import MAX_SQL_INTEGER, AccessLogPage, ErrorBody
 from gateway.errors import InputError
 from gateway.storage import AccessLogEntry
 
@@ -25,7 +25,7 @@ def read_access_log(
     member: CurrentMember,
     record: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$", description="Only this record.")] = None,
     requester: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only this member.")] = None,
-    after: Annotated[int, Query(ge=0, description="Entries with a greater sequence number.")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER, description="Entries with a greater sequence number.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Entries in sequence order, each in credit-ledger/access-log@1 with its batch proof once anchored."""

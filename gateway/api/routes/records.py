@@ -167,7 +167,7 @@ def read_record(
     except NotFoundError:
         if not gateway.settings.peer_reads:
             raise
-        original = OriginalRequest.of("GET", request.url.path, request.query_params.multi_items(), request.headers)
+        original = OriginalRequest.of("GET", request.scope["path"], request.query_params.multi_items(), request.headers)
         return fetch_from_peers(gateway, record_id, original, purpose)
     return record_view(gateway, session, member, row, purpose)
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from chain_client import Role
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.routes.records import Purpose
-from gateway.api.schemas import ErrorBody, SubjectRecords
+from gateway.api.schemas import MAX_SQL_INTEGER, ErrorBody, SubjectRecords
 from gateway.errors import AuthError, InputError
 from gateway.reads import rows_of_subject
 from gateway.releases import record_view
@@ -31,7 +31,7 @@ def read_subject_records(
     member: CurrentMember,
     purpose: Purpose = "unspecified",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
 ) -> Any:
     """The subject's records this member may see, each as `GET /v1/records/{id}` gives it.
 

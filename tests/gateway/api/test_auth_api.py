@@ -54,6 +54,18 @@ def test_a_signature_over_another_path_gets_401_auth_bad_signature(served: Serve
     assert (response.status_code, response.json()["code"]) == (401, "AUTH_BAD_SIGNATURE")
 
 
+@pytest.mark.parametrize("escaped", ["%09", "%0A", "%0D"])
+def test_a_signature_covers_the_exact_path_served(served: Served, escaped: str) -> None:
+    """Characters a URL normaliser drops (tab, newlines) still change the path: the signature fails."""
+    subject = new_uscc()
+    headers = sign_request(
+        served.account(SAMR), "GET", PATH.format(subject=subject), [], b"", timestamp=int(time.time())
+    )
+    sent = PATH.format(subject=subject[:10] + escaped + subject[10:])
+    response = get(served, sent, headers)
+    assert (response.status_code, response.json()["code"]) == (401, "AUTH_BAD_SIGNATURE")
+
+
 def test_a_changed_query_fails_the_signature(served: Served) -> None:
     """The query is signed: changing the purpose after signing is refused."""
     path = PATH.format(subject=new_uscc())
