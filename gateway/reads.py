@@ -96,8 +96,21 @@ def anchored_batch(session: Session, row: StoredRecord) -> AnchorBatch | None:
     """The row's batch once it is anchored, else None."""
     if row.batch_id is None:
         return None
-    batch = session.get_one(AnchorBatch, row.batch_id)
+    batch = checked_batch(session.get_one(AnchorBatch, row.batch_id))
     return batch if batch.state == BatchState.ANCHORED else None
+
+
+def checked_batch(batch: AnchorBatch) -> AnchorBatch:
+    """The batch, when its state agrees with what it records of its anchoring.
+
+    The worker records the block and time exactly when a batch becomes ANCHORED; a batch
+    that says otherwise was altered (a status set back by hand, say).
+    """
+    recorded = batch.block_number is not None or batch.anchored_at is not None
+    complete = batch.block_number is not None and batch.anchored_at is not None and batch.tx_hash is not None
+    if (batch.state == BatchState.ANCHORED and not complete) or (batch.state != BatchState.ANCHORED and recorded):
+        raise _integrity(f"the batch is {batch.state.value} but records {'an' if recorded else 'no'} anchoring")
+    return batch
 
 
 class BatchTrees:
@@ -183,7 +196,7 @@ def anchoring_json(session: Session, row: StoredRecord) -> dict[str, Any]:
     """Where the record stands on its way to the chain."""
     if row.batch_id is None:
         return {"state": "pending"}
-    batch = session.get_one(AnchorBatch, row.batch_id)
+    batch = checked_batch(session.get_one(AnchorBatch, row.batch_id))
     return {
         "state": batch.state.value,
         "root": "0x" + batch.root.hex(),

@@ -46,7 +46,6 @@ def open_checked(gw: Gateway, row: StoredRecord) -> OpenedRecord:
     try:
         return open_record(gw.keyring, row)
     except RecordIntegrityError:
-        gw.metrics.integrity_failures.inc()
         log.error(
             "stored record failed its integrity check", extra={"fields": {"recordId": "0x" + row.record_id.hex()}}
         )

@@ -76,9 +76,14 @@ def create_app(gateway: Gateway) -> FastAPI:
     return app
 
 
+INTEGRITY_CODES = frozenset({"RECORD_INTEGRITY_FAILED", "ACCESS_LOG_INTEGRITY_FAILED"})
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GatewayError)
-    async def gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:
+    async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
+        if exc.code in INTEGRITY_CODES:
+            request.app.state.gateway.metrics.integrity_failures.inc()
         return _error(exc.status, exc.code, exc.message, exc.detail)
 
     @app.exception_handler(ChainUnavailableError)

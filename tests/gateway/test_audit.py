@@ -121,10 +121,13 @@ def flipped(value: bytes, at: int = 0) -> bytes:
 
 
 def read_fails_integrity(audited: Audited, record: PreparedRecord) -> None:
-    """A member's read of the record answers 500 RECORD_INTEGRITY_FAILED."""
+    """A member's read of the record answers 500 RECORD_INTEGRITY_FAILED, and the failure is counted."""
+    failures = audited.served.gateway.metrics.integrity_failures
+    before = failures._value.get()
     with audited.served.client(SAMR) as client, pytest.raises(GatewayClientError) as caught:
         client.record(record.record_id_hex, purpose=PURPOSE)
     assert (caught.value.status, caught.value.code) == (500, "RECORD_INTEGRITY_FAILED")
+    assert failures._value.get() == before + 1
 
 
 def test_a_clean_database_passes_page_by_page(audited: Audited) -> None:
@@ -181,11 +184,12 @@ def test_an_altered_content_hash_is_named_with_its_batch_and_not_served(audited:
         read_fails_integrity(audited, record)
 
 
-def test_an_altered_batch_state_is_named(audited: Audited) -> None:
-    """An anchored batch set back to SUBMITTED while it records its anchoring block is named."""
+def test_an_altered_batch_state_is_named_and_not_served(audited: Audited) -> None:
+    """An anchored batch set back to SUBMITTED while it records its anchoring block is named and refused."""
     batch_id = audited.batch_of(StoredRecord, audited.records[0].leaf.record_id)
     with tampered(audited, AnchorBatch, batch_id, state=BatchState.SUBMITTED):
         code, findings, report = run_audit(audited)
+        read_fails_integrity(audited, audited.records[0])
     assert (code, findings) == (1, {("anchor_batches", str(batch_id), Check.BATCH_STATE)})
     assert report["findings"][0]["reason"] == "SUBMITTED but it records an anchoring block or time"
 
