@@ -9,8 +9,8 @@ the other fields leaks, because each is hidden behind its own salt.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,14 +23,51 @@ from chain_client._merkle import StandardMerkleTree, verify_multiproof
 FIELD_ENCODING = ("string", "bytes32", "bytes")
 
 
+_INT_MAX = 2**53 - 1  # JCS: integers beyond IEEE 754's exact range are refused (rfc8785 raises)
+_plain_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode
+
+
 def canonical_json(value: Any) -> bytes:
-    """RFC 8785 (JCS) canonical JSON of value."""
+    """RFC 8785 (JCS) canonical JSON of value.
+
+    Values made only of dicts with string keys, lists, strings, safe integers, booleans
+    and null are written by the standard library's C encoder, whose output is JCS for
+    them: keys sorted by code point (the same order as JCS's UTF-16 order while no key
+    holds a character beyond U+FFFF), no spaces, UTF-8 kept, the same escapes. Anything
+    else (floats, astral keys, tuples, subclasses, lone surrogates, huge integers) goes
+    to rfc8785, which also raises for what JCS cannot represent. Equal to rfc8785 by test.
+    """
+    if _plain(value):
+        try:
+            return _plain_dumps(value).encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rfc8785 raises its CanonicalizationError
     return rfc8785.dumps(value)
+
+
+def _plain(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-_INT_MAX <= value <= _INT_MAX)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (not key.isascii() and _astral(key)) or not _plain(item):
+                return False
+        return True
+    if kind is list:
+        return all(_plain(item) for item in value)
+    return False
+
+
+def _astral(text: str) -> bool:
+    return any(ord(c) > 0xFFFF for c in text)
 
 
 def field_salt(record_seed: bytes, name: str) -> bytes:
     """The salt of one field: HMAC-SHA256(recordSeed, name)."""
-    return hmac.new(record_seed, name.encode(), hashlib.sha256).digest()
+    return hmac.digest(record_seed, name.encode(), "sha256")
 
 
 def field_leaf_hash(name: str, salt: bytes, value: Any) -> bytes:
@@ -80,10 +117,13 @@ class ContentCommitment:
             raise ValueError("recordSeed must be 32 bytes")
         self.names = tuple(sorted(payload))
         self._payload = dict(payload)
-        self._salts = {name: field_salt(record_seed, name) for name in self.names}
-        self._tree = StandardMerkleTree(
-            [field_leaf_hash(name, self._salts[name], payload[name]) for name in self.names]
-        )
+        self._salts: dict[str, bytes] = {}
+        leaves = []
+        for name in self.names:  # field_salt and field_leaf_hash, inlined: every record's fields pass here
+            raw_name = name.encode()
+            salt = self._salts[name] = hmac.digest(record_seed, raw_name, "sha256")
+            leaves.append(keccak(keccak(encode_field(raw_name, salt, canonical_json(payload[name])))))
+        self._tree = StandardMerkleTree(leaves)
 
     @property
     def content_hash(self) -> bytes:

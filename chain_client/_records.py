@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,12 +45,12 @@ ZERO32 = bytes(32)
 
 def subject_ref_uscc(subject_key: bytes, code: str) -> bytes:
     """subjectRef of an organisation by its 18-character unified social credit code."""
-    return hmac.new(subject_key, ("USCC:" + code).encode(), hashlib.sha256).digest()
+    return hmac.digest(subject_key, ("USCC:" + code).encode(), "sha256")
 
 
 def subject_ref_resident(subject_key: bytes, id_number: str) -> bytes:
     """subjectRef of a natural person by resident identity number."""
-    return hmac.new(subject_key, ("RID:" + id_number).encode(), hashlib.sha256).digest()
+    return hmac.digest(subject_key, ("RID:" + id_number).encode(), "sha256")
 
 
 def catalog_id(code: str) -> bytes:

@@ -29,6 +29,7 @@ from chain_client import (
 from chain_client._records import checksummed
 from chain_client._verify import VerificationReport
 from gateway.audit_cli import audit
+from gateway.bench_cli import bench
 from gateway.commitments import commitment_json, overdue_commitments
 from gateway.node_cli import node
 
@@ -43,6 +44,7 @@ def main() -> None:
 
 
 main.add_command(audit)
+main.add_command(bench)
 main.add_command(node)
 
 

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -116,14 +117,19 @@ class Keyring:
         except KeyError:
             raise UnknownKeyError(f"key-encryption key {kek_id!r} is not in the keyring") from None
 
+    @cached_property
+    def _active_cipher(self) -> AESGCM:
+        # Made once: every record's data key is wrapped with it.
+        return AESGCM(self._key(self.active_id))
+
 
 def seal(keyring: Keyring, record_id: bytes, plaintext: bytes) -> SealedPayload:
     """Encrypt a payload under a fresh data key wrapped by the active KEK."""
-    data_key = AESGCM.generate_key(bit_length=256)
-    nonce, key_nonce = os.urandom(NONCE_BYTES), os.urandom(NONCE_BYTES)
+    fresh = os.urandom(KEY_BYTES + 2 * NONCE_BYTES)  # data key and both nonces, from the OS CSPRNG
+    data_key, nonce, key_nonce = fresh[:KEY_BYTES], fresh[KEY_BYTES:-NONCE_BYTES], fresh[-NONCE_BYTES:]
     ciphertext = AESGCM(data_key).encrypt(nonce, plaintext, _PAYLOAD_AAD + record_id)
     kek_id = keyring.active_id
-    wrapped = AESGCM(keyring._key(kek_id)).encrypt(key_nonce, data_key, _data_key_aad(kek_id, record_id))
+    wrapped = keyring._active_cipher.encrypt(key_nonce, data_key, _data_key_aad(kek_id, record_id))
     return SealedPayload(ciphertext, nonce, wrapped, key_nonce, kek_id)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from chain_client import CatalogEntry, DisclosureClass, ProofBundle, RecordState, RecordStatus
 from gateway.access_log import append_entry
@@ -55,10 +55,16 @@ def open_checked(gw: Gateway, row: StoredRecord) -> OpenedRecord:
 def log_release(gw: Gateway, member: Requester, row: StoredRecord, purpose: str, grant: Grant) -> int:
     """Commit the access-log entry of a full release; its sequence number."""
     consent_id = grant.consent.consent_id if grant.consent is not None else None
+    record_id = row.record_id
+    session = object_session(row)
+    if session is not None and not (session.new or session.dirty or session.deleted):
+        # End the read's transaction so that its connection is back in the pool before the
+        # append takes one: a request holding two at once exhausts the pool under load.
+        session.commit()
     leaf = append_entry(
         gw.engine,
         requester=member.address,
-        record_id=row.record_id,
+        record_id=record_id,
         purpose=purpose,
         consent_id=consent_id,
         now=gw.now(),

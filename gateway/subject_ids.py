@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
+from operator import mul
 
 from chain_client import subject_ref_resident, subject_ref_uscc
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+_USCC_CHARS = frozenset(USCC_ALPHABET)
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 _RID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 
@@ -50,7 +52,9 @@ class SubjectId:
 
 def uscc_check_character(first17: str) -> str:
     """The GB 32100 check character of the first 17 characters of a code."""
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    if len(first17) != len(_USCC_WEIGHTS):
+        raise ValueError("a unified social credit code's check covers exactly 17 characters")
+    total = sum(map(mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -66,8 +70,8 @@ def parse_uscc(text: str) -> SubjectId:
     code = text.strip().upper()
     if len(code) != 18:
         raise SubjectIdError("USCC_LENGTH", f"a unified social credit code has 18 characters, not {len(code)}")
-    bad = sorted({c for c in code if c not in _USCC_VALUE})
-    if bad:
+    if not _USCC_CHARS.issuperset(code):
+        bad = sorted({c for c in code if c not in _USCC_VALUE})
         raise SubjectIdError("USCC_CHARSET", f"characters not allowed in a unified social credit code: {''.join(bad)}")
     if not code[2:8].isdigit():
         raise SubjectIdError("USCC_DIVISION", "characters 3 to 8 must be a six-digit administrative division code")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -128,10 +129,7 @@ def _accept(gateway: Gateway, member: Requester, items: list[object], atomic: bo
 def _summary(gateway: Gateway, outcomes: list[Outcome]) -> SubmissionResponse:
     results = []
     for outcome in outcomes:
-        gateway.metrics.records.labels(outcome.status).inc()
         error: GatewayError | None = outcome.error
-        if error is not None:
-            gateway.metrics.rejections.labels(error.code).inc()
         results.append(
             RecordResult(
                 index=outcome.index,
@@ -143,6 +141,11 @@ def _summary(gateway: Gateway, outcomes: list[Outcome]) -> SubmissionResponse:
             )
         )
     count = {s: sum(1 for o in outcomes if o.status == s) for s in ("accepted", "duplicate", "rejected")}
+    for status, number in count.items():
+        if number:
+            gateway.metrics.records.labels(status).inc(number)
+    for code, number in Counter(o.error.code for o in outcomes if o.error is not None).items():
+        gateway.metrics.rejections.labels(code).inc(number)
     return SubmissionResponse(
         accepted=count["accepted"], duplicates=count["duplicate"], rejected=count["rejected"], results=results
     )
