@@ -133,7 +133,7 @@ class AnchoringWorker:
                 leaves: dict[bytes, RecordLeaf] = {}
                 for start in range(0, len(refs), _IN_CHUNK):
                     chunk = refs[start : start + _IN_CHUNK]
-                    for row in session.execute(select(*_LEAF_COLUMNS).where(StoredRecord.record_id.in_(chunk))):
+                    for row in session.execute(select(*LEAF_COLUMNS).where(StoredRecord.record_id.in_(chunk))):
                         leaves[row[0]] = RecordLeaf(*row)  # type: ignore[arg-type]  # provider is stored checksummed
                 root = record_tree([leaves[ref] for ref in refs]).root
             else:
@@ -228,7 +228,7 @@ class AnchoringWorker:
 
 
 _IN_CHUNK = 5_000  # ids per IN (...), under every database's parameter limit
-_LEAF_COLUMNS = (  # RecordLeaf's fields, in its order
+LEAF_COLUMNS = (  # the stored record's RecordLeaf fields, in RecordLeaf's order
     StoredRecord.record_id,
     StoredRecord.catalog_id,
     StoredRecord.catalog_version,

@@ -48,7 +48,7 @@ from chain_client import (
 from chain_client._eip712 import record_struct_hash
 from chain_client._records import address_bytes
 from gateway.access_log import ZERO32, leaf_of_entry
-from gateway.anchoring import leaf_of
+from gateway.anchoring import LEAF_COLUMNS, leaf_of
 from gateway.envelope import Keyring, PayloadIntegrityError, SealedPayload, UnknownKeyError, open_sealed
 from gateway.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
 from gateway.subject_ids import SubjectIdError, parse_subject, subject_ref
@@ -59,17 +59,7 @@ DEFAULT_PAGE_SIZE = 500
 _MALFORMED = (ValueError, OverflowError)
 
 _Row = TypeVar("_Row", StoredRecord, AnchorBatch, AccessLogEntry, OutboxEntry)
-_LEAF_COLUMNS = (
-    StoredRecord.record_id,
-    StoredRecord.catalog_id,
-    StoredRecord.catalog_version,
-    StoredRecord.subject_ref,
-    StoredRecord.content_hash,
-    StoredRecord.provider,
-    StoredRecord.issued_at,
-    StoredRecord.supersedes,
-    StoredRecord.leaf_index,
-)
+_LEAF_COLUMNS = (*LEAF_COLUMNS, StoredRecord.leaf_index)
 
 
 class Check(StrEnum):
