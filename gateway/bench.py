@@ -43,6 +43,7 @@ from gateway.bench_proofs import proof_growth, proof_sizes, verify_rate
 from gateway.bench_reads import measure_reads
 from gateway.bench_records import PROVIDER_LABEL, RecordSource, preparation_pool, prepare_bodies
 from gateway.bench_rss import measure_rss
+from gateway.gc_tuning import tune_for_serving
 from gateway.service import Gateway
 from gateway.serving import serve_in_thread
 from gateway.settings import Settings
@@ -153,6 +154,7 @@ def chain_run(config: BenchConfig, rpc_url: str | None, echo: Echo) -> dict[str,
         )
         gateway = Gateway.open(settings)
         gateway.start()
+        tune_for_serving()  # this process serves the gateway, as `credit-ledger serve` would
         try:
             return _measure(config, gateway, echo)
         finally:

@@ -144,6 +144,7 @@ def _children(pid: int) -> list[int]:
 
 def _serve(data_dir: Path, rpc_url: str | None) -> None:
     """The child: serve one gateway until standard input closes."""
+    from gateway.gc_tuning import tune_for_serving
     from gateway.service import Gateway
     from gateway.serving import serve_in_thread
     from gateway.settings import Settings
@@ -151,6 +152,7 @@ def _serve(data_dir: Path, rpc_url: str | None) -> None:
 
     gateway = Gateway.open(Settings.model_validate({"data_dir": data_dir, "rpc_url": rpc_url, "batch_interval_s": 0.2}))
     gateway.start()
+    tune_for_serving()  # as `credit-ledger serve` does
     start_check_workers()
     try:
         with serve_in_thread(gateway) as server:

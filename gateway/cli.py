@@ -31,6 +31,7 @@ from chain_client._verify import VerificationReport
 from gateway.audit_cli import audit
 from gateway.bench_cli import bench
 from gateway.commitments import commitment_json, overdue_commitments
+from gateway.gc_tuning import tune_for_serving
 from gateway.node_cli import node
 
 EXIT_CHECK_FAILED = 1
@@ -297,6 +298,7 @@ def serve(**options: object) -> None:
     click.echo(f"  gateway account {gateway.account.address}")
     click.echo(f"  API             {url}/docs   public catalog {url}/public/v1/catalog")
     gateway.start()
+    tune_for_serving()
     # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make
     # that a normal exit, so the worker is stopped in `finally` and the exit status is 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from chain_client import SignedRecord
 from gateway.envelope import Keyring, seal
-from gateway.storage import OutboxEntry, OutboxKind, StoredRecord
+from gateway.storage import OUTBOX, RECORDS, OutboxKind, StoredRecord
 
 _LOOKUP_CHUNK = 500  # ids per IN (...) query, well under every database's parameter limit
 
@@ -25,8 +25,8 @@ def store_records(session: Session, keyring: Keyring, records: Sequence[tuple[Si
     Idempotent on recordId: a record stored already (or twice in `records`) is added
     once. The caller commits, so a record is never stored without its outbox entry.
     Existing ids are found with a few IN queries and the rows are inserted with two
-    multi-row INSERTs (no ORM objects: a bulk is up to 10,000 records), which keeps a
-    bulk's write transaction short.
+    Core executemany INSERTs (no ORM objects: a bulk is up to 10,000 records), which
+    keeps a bulk's write transaction short.
     """
     ids = [record.leaf.record_id for record, _ in records]
     existing: set[bytes] = set()
@@ -60,6 +60,9 @@ def store_records(session: Session, keyring: Keyring, records: Sequence[tuple[Si
         )
         added[leaf.record_id] = None
     if rows:
-        session.execute(insert(StoredRecord), rows)
-        session.execute(insert(OutboxEntry), [{"kind": OutboxKind.RECORD, "ref": ref} for ref in added])
+        # Core inserts on the session's connection (one executemany each): the ORM's bulk
+        # path would build and inspect a mapping per row for nothing it needs here.
+        connection = session.connection()
+        connection.execute(insert(RECORDS), rows)
+        connection.execute(insert(OUTBOX), [{"kind": OutboxKind.RECORD, "ref": ref} for ref in added])
     return set(added)

@@ -2,6 +2,8 @@
 
 from gateway.storage.db import connect, migrate
 from gateway.storage.models import (
+    OUTBOX,
+    RECORDS,
     AccessLogEntry,
     AnchorBatch,
     Base,
@@ -14,6 +16,8 @@ from gateway.storage.models import (
 )
 
 __all__ = [
+    "OUTBOX",
+    "RECORDS",
     "AccessLogEntry",
     "AnchorBatch",
     "Base",

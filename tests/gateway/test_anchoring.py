@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from web3 import Web3
 
 from chain_client import (
+    BatchKind,
     Chain,
     ContentCommitment,
     ProofBundle,
@@ -20,7 +21,7 @@ from chain_client import (
     Stack,
     verify_bundle,
 )
-from gateway.anchoring import AnchoringConfig, AnchoringWorker
+from gateway.anchoring import ANCHOR_BATCH_GAS, AnchoringConfig, AnchoringWorker
 from gateway.envelope import Keyring
 from gateway.intake import store_record
 from gateway.reads import proof_bundle
@@ -182,3 +183,13 @@ def _contracts_on(chain: Chain, stack: Stack) -> tuple[object, ...]:
         CommitmentRegistry(chain, stack.commitments.address),
         stack.record,
     )
+
+
+@pytest.mark.parametrize("kind", [BatchKind.RECORDS, BatchKind.ACCESS_LOG])
+def test_the_fixed_anchoring_gas_limit_covers_an_anchoring_with_room_to_spare(
+    stack: Stack, gateway: LocalAccount, kind: BatchKind
+) -> None:
+    """The worker sends anchorBatch with ANCHOR_BATCH_GAS instead of an estimate: at least twice what one uses."""
+    first = stack.ledger.anchor_batch(gateway, os.urandom(32), 100_000, kind)
+    later = stack.ledger.anchor_batch(gateway, os.urandom(32), 1, kind)
+    assert max(int(first["gasUsed"]), int(later["gasUsed"])) * 2 <= ANCHOR_BATCH_GAS
