@@ -51,6 +51,7 @@ class AnchoringConfig:
 
     batch_size: int = 1000
     confirmations: int = 1
+    max_in_flight: int = 16  # batches sent and not yet confirmed
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,21 @@ class AnchoringWorker:
         anchored: list[AnchorBatch] = []
         available = True
         try:
+            in_flight = 0
             for unfinished in self._unfinished():
                 if (done := self._advance(unfinished)) is not None:
                     anchored.append(done)
+                else:
+                    in_flight += 1
+            # Batches are sent without waiting for the ones before them to be mined (each
+            # waits for its own receipt in a later round), so on a chain with real block
+            # times a backlog goes out in a few blocks, not one batch per round.
             for kind in (OutboxKind.RECORD, OutboxKind.ACCESS_LOG):
-                while (cut := self._cut_batch(kind)) is not None:
+                while in_flight < self.config.max_in_flight and (cut := self._cut_batch(kind)) is not None:
                     if (done := self._advance(cut)) is None:
-                        break  # waiting for confirmations: the next round goes on
-                    anchored.append(done)
+                        in_flight += 1  # sent, waiting for its receipt and confirmations
+                    else:
+                        anchored.append(done)
         except ChainUnavailableError:
             available = False  # nothing is lost: every step so far is in the database
         return RoundReport(

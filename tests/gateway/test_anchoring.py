@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from chain_client import (
     BatchKind,
@@ -193,3 +196,42 @@ def test_the_fixed_anchoring_gas_limit_covers_an_anchoring_with_room_to_spare(
     first = stack.ledger.anchor_batch(gateway, os.urandom(32), 100_000, kind)
     later = stack.ledger.anchor_batch(gateway, os.urandom(32), 1, kind)
     assert max(int(first["gasUsed"]), int(later["gasUsed"])) * 2 <= ANCHOR_BATCH_GAS
+
+
+@contextlib.contextmanager
+def mining_paused(chain: Chain) -> Iterator[None]:
+    """Transactions wait in the node's pool until the block exits, as they do on a chain with block times."""
+    if chain.is_embedded:
+        tester = chain.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        tester.disable_auto_mine_transactions()
+        try:
+            yield
+        finally:
+            tester.enable_auto_mine_transactions()  # mines what waits
+        return
+    chain.w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [False])
+    try:
+        yield
+    finally:
+        chain.w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [True])
+        chain.mine()
+
+
+def test_a_backlog_is_sent_without_waiting_for_each_batch_to_be_mined(
+    stack: Stack, engine: Engine, keyring: Keyring, provider: LocalAccount, gateway: LocalAccount, penalty_entry: bytes
+) -> None:
+    """Up to max_in_flight batches go out in one round while none is mined yet; each is anchored once."""
+    accept(stack, engine, keyring, provider, penalty_entry, 12)
+    worker = AnchoringWorker(engine, stack, gateway, AnchoringConfig(batch_size=3, max_in_flight=3))
+    with mining_paused(stack.chain):
+        report = worker.run_once()
+        assert (report.anchored_records, report.pending_records) == (0, 3)
+        with Session(engine) as session:
+            states = [b.state for b in session.scalars(select(AnchorBatch).order_by(AnchorBatch.id))]
+        assert states == [BatchState.SUBMITTED] * 3
+    assert worker.run_once().anchored_records == 12  # three mined in the meantime, the fourth sent now
+    with Session(engine) as session:
+        batches = list(session.scalars(select(AnchorBatch)))
+    assert [b.state for b in batches] == [BatchState.ANCHORED] * 4
+    assert len({b.tx_hash for b in batches}) == 4
+    assert all(anchor_events(stack, b.root) == 1 for b in batches)

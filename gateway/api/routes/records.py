@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Annotated, Any
 
@@ -10,7 +11,6 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from chain_client import Role
-from gateway import json_codec
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.schemas import ErrorBody, RecordView, SubmissionResponse
 from gateway.entitlement import Requester
@@ -90,12 +90,13 @@ async def create_records(
     single, outcomes = await run_in_threadpool(_accept_body, gateway, member, body, atomic)
     if single and outcomes[0].error is not None:
         raise outcomes[0].error
-    return Response(json_codec.dumps(_summary(gateway, outcomes)), media_type="application/json")
+    summary = json.dumps(_summary(gateway, outcomes), ensure_ascii=False, separators=(",", ":"))
+    return Response(summary.encode(), media_type="application/json")
 
 
 def _records_of(body: bytes, max_bulk: int) -> tuple[list[object], bool]:
     try:
-        document = json_codec.loads(body)
+        document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InputError("BODY_NOT_JSON", "the body is not JSON", status=400) from None
     if not isinstance(document, dict):
