@@ -52,15 +52,21 @@ class _SerializedTesterProvider(EthereumTesterProvider):
         self._lock = _PY_EVM_CLOCK_LOCK
         # Seconds the chain's clock runs ahead of (or, from a past start, behind) the wall clock.
         self.clock_offset = clock_offset
+        self._chain_id_response: Any = None
 
     def make_request(self, method: Any, params: Any) -> Any:
+        if method == "eth_chainId" and self._chain_id_response is not None:
+            return dict(self._chain_id_response)  # asked before every call by web3's validation
         with self._lock:
             offset = self.clock_offset
             original = py_evm_headers.eth_now
             py_evm_headers.eth_now = lambda: int(time.time()) + offset
             try:
                 self._stamp_pending_block()
-                return super().make_request(method, params)
+                response = super().make_request(method, params)
+                if method == "eth_chainId" and "result" in response:
+                    self._chain_id_response = response
+                return response
             finally:
                 py_evm_headers.eth_now = original
 
@@ -114,6 +120,7 @@ class Chain:
         self.url = url
         self.receipt_timeout = receipt_timeout
         self._chain_id: int | None = None
+        self._view_caller: ChecksumAddress | None = None
         self._clock_offset = 0  # what increase_time added on a JSON-RPC development node
         self._snapshot_clocks: dict[str, int] = {}
         self._sender_locks: dict[str, threading.Lock] = {}
@@ -184,6 +191,11 @@ class Chain:
         """Number of the latest block."""
         with self._node_errors():
             return int(self.w3.eth.block_number)
+
+    def block_timestamp(self, number: int) -> int:
+        """Timestamp of a block by number."""
+        with self._node_errors():
+            return int(self.w3.eth.get_block(number)["timestamp"])
 
     def latest_timestamp(self) -> int:
         """Timestamp of the latest block."""
@@ -329,7 +341,7 @@ class Chain:
     def call(self, function: ContractFunction, *, block: int | None = None) -> Any:
         """Run a view function, at the latest block or an older one; reverts raise ContractRevertError."""
         with self._reverts():
-            return function.call(block_identifier=block if block is not None else "latest")
+            return function.call(self._view_params(), block_identifier=block if block is not None else "latest")
 
     def decode_events(self, contract: Contract, receipt: TxReceipt) -> list[Event]:
         """Events that contract emitted in receipt, in log order."""
@@ -402,6 +414,20 @@ class Chain:
             self._clock_offset = offset
 
     # ----------------------------------------------------------------- internal
+
+    def _view_params(self) -> TxParams:
+        """Call parameters for a view: eth-tester's sender named once, not looked up per call.
+
+        Without a sender, eth-tester's middleware lists the chain's accounts twice per call
+        to pick the first, which was most of the time of a record read on the embedded
+        chain; the same account is named here. JSON-RPC nodes need no sender.
+        """
+        if not self.is_embedded:
+            return {}
+        if self._view_caller is None:
+            with self._node_errors():
+                self._view_caller = self.w3.eth.accounts[0]
+        return {"from": self._view_caller}
 
     def _offset(self) -> int:
         provider = self.w3.provider

@@ -80,7 +80,7 @@ class BenchConfig:
     records: int = 60_000  # per chain, through the gateway
     bulk: int = 10_000  # records per POST
     connections: int = 2  # concurrent sender connections
-    batch_size: int = 1_000  # the gateway's anchoring batch size (its default)
+    batch_size: int = Settings.model_fields["batch_size"].default  # the gateway's anchoring batch size
     baseline_records: int = 200
     gas_batch_sizes: tuple[int, ...] = (1, 100, 10_000)
     proof_batch_sizes: tuple[int, ...] = (1, 10, 100, 1_000, 10_000, 100_000)

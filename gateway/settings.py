@@ -49,7 +49,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8101
     auth_window_s: int = Field(300, ge=5, le=3600)
-    batch_size: int = Field(1000, ge=1, le=2**24 - 1)
+    batch_size: int = Field(
+        5000,
+        ge=1,
+        le=2**24 - 1,
+        description=(
+            "Most records (or access-log entries) per anchored root. Each root costs one transaction's work "
+            "on the node and in the worker whatever its size, and a proof grows by one hash per doubling."
+        ),
+    )
     batch_interval_s: float = Field(2.0, gt=0)
     confirmations: int = Field(1, ge=1)
     chain_poll_interval_s: float = Field(2.0, gt=0)
