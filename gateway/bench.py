@@ -172,7 +172,7 @@ def _measure(config: BenchConfig, gateway: Gateway, echo: Echo) -> dict[str, Any
     with serve_in_thread(gateway) as server:
         load = _load()
         ingest = run_ingest(
-            gateway.engine, server.url, provider, bodies, config.records, connections=config.connections
+            gateway.engine, server.url, chain.chain_id, bodies, config.records, connections=config.connections
         )
         del bodies
         echo(f"  ingest {ingest.records:,} records: {ingest.records_per_s:,.0f}/s (load {load[0]:.1f})")
