@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from chain_client import SignedRecord
@@ -25,8 +25,8 @@ def store_records(session: Session, keyring: Keyring, records: Sequence[tuple[Si
     Idempotent on recordId: a record stored already (or twice in `records`) is added
     once. The caller commits, so a record is never stored without its outbox entry.
     Existing ids are found with a few IN queries and the rows are inserted with two
-    Core executemany INSERTs (no ORM objects: a bulk is up to 10,000 records), which
-    keeps a bulk's write transaction short.
+    executemany INSERTs (no ORM objects: a bulk is up to 10,000 records), which keeps a
+    bulk's write transaction short.
     """
     ids = [record.leaf.record_id for record, _ in records]
     existing: set[bytes] = set()
@@ -34,35 +34,65 @@ def store_records(session: Session, keyring: Keyring, records: Sequence[tuple[Si
         chunk = ids[start : start + _LOOKUP_CHUNK]
         existing.update(session.scalars(select(StoredRecord.record_id).where(StoredRecord.record_id.in_(chunk))))
     added: dict[bytes, None] = {}  # insertion order: outbox ids follow the bulk's order
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
     for record, plaintext in records:
         leaf = record.leaf
         if leaf.record_id in existing or leaf.record_id in added:
             continue
         sealed = seal(keyring, leaf.record_id, plaintext)
         rows.append(
-            {
-                "record_id": leaf.record_id,
-                "catalog_id": leaf.catalog_id,
-                "catalog_version": leaf.catalog_version,
-                "subject_ref": leaf.subject_ref,
-                "content_hash": leaf.content_hash,
-                "provider": leaf.provider,
-                "issued_at": leaf.issued_at,
-                "supersedes": leaf.supersedes,
-                "signature": record.signature,
-                "ciphertext": sealed.ciphertext,
-                "nonce": sealed.nonce,
-                "wrapped_key": sealed.wrapped_key,
-                "key_nonce": sealed.key_nonce,
-                "kek_id": sealed.kek_id,
-            }
+            (
+                leaf.record_id,
+                leaf.catalog_id,
+                leaf.catalog_version,
+                leaf.subject_ref,
+                leaf.content_hash,
+                leaf.provider,
+                leaf.issued_at,
+                leaf.supersedes,
+                record.signature,
+                sealed.ciphertext,
+                sealed.nonce,
+                sealed.wrapped_key,
+                sealed.key_nonce,
+                sealed.kek_id,
+            )
         )
         added[leaf.record_id] = None
     if rows:
-        # Core inserts on the session's connection (one executemany each): the ORM's bulk
-        # path would build and inspect a mapping per row for nothing it needs here.
         connection = session.connection()
-        connection.execute(insert(RECORDS), rows)
+        _insert_records(connection, rows)
         connection.execute(insert(OUTBOX), [{"kind": OutboxKind.RECORD, "ref": ref} for ref in added])
     return set(added)
+
+
+_RECORD_COLUMNS = (  # in the order store_records builds its row tuples
+    "record_id",
+    "catalog_id",
+    "catalog_version",
+    "subject_ref",
+    "content_hash",
+    "provider",
+    "issued_at",
+    "supersedes",
+    "signature",
+    "ciphertext",
+    "nonce",
+    "wrapped_key",
+    "key_nonce",
+    "kek_id",
+)
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_records(connection: Connection, rows: list[tuple[object, ...]]) -> None:
+    """One executemany of plain tuples straight to the driver (sqlite3 and psycopg take
+    bytes, ints and strings as they are): SQLAlchemy's per-row parameter processing was
+    a third of the cost of storing a bulk. Other drivers take the Core statement."""
+    mark = _PLACEHOLDERS.get(connection.dialect.paramstyle)
+    if mark is None:
+        connection.execute(insert(RECORDS), [dict(zip(_RECORD_COLUMNS, row, strict=True)) for row in rows])
+        return
+    columns = ", ".join(_RECORD_COLUMNS)  # constants: nothing of the request reaches the SQL text
+    marks = ", ".join([mark] * len(_RECORD_COLUMNS))
+    connection.exec_driver_sql(f"INSERT INTO {RECORDS.name} ({columns}) VALUES ({marks})", rows)

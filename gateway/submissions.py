@@ -57,6 +57,7 @@ from gateway.catalog_schemas import CatalogSchema, SchemaStore
 from gateway.chain_view import ChainView
 from gateway.envelope import Keyring
 from gateway.errors import GatewayError, InputError
+from gateway.gc_tuning import tune_for_serving
 from gateway.intake import store_records
 from gateway.storage import StoredRecord
 from gateway.subject_ids import SubjectIdError, parse_subject, subject_ref
@@ -457,7 +458,9 @@ class _PoolHolder:
         with self._lock:
             if self._pool is None:
                 # spawn, not fork: the gateway runs threads, and children must not inherit their locks
-                self._pool = ProcessPoolExecutor(pool_size(), mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(
+                    pool_size(), mp_context=multiprocessing.get_context("spawn"), initializer=tune_for_serving
+                )
             return self._pool
 
     def discard(self, pool: ProcessPoolExecutor) -> None:

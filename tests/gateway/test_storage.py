@@ -12,7 +12,21 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.storage import AnchorBatch, Base, BatchState, OutboxEntry, OutboxKind, StoredRecord, connect, migrate
+from chain_client import RecordLeaf, SignedRecord
+from gateway.anchoring import leaf_of
+from gateway.envelope import Keyring, SealedPayload, open_sealed
+from gateway.intake import _RECORD_COLUMNS, store_records
+from gateway.storage import (
+    RECORDS,
+    AnchorBatch,
+    Base,
+    BatchState,
+    OutboxEntry,
+    OutboxKind,
+    StoredRecord,
+    connect,
+    migrate,
+)
 
 
 def _record(**changes: object) -> StoredRecord:
@@ -93,3 +107,33 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
         session.add(OutboxEntry(kind=OutboxKind.RECORD, ref=os.urandom(32), batch_id=999))
     engine.dispose()
+
+
+def test_bulk_intake_writes_every_column_and_reads_back_as_given(engine: Engine) -> None:
+    """store_records' driver-level insert fills every column it owns; rows, payloads and outbox order read back."""
+    assert set(_RECORD_COLUMNS) == {c.name for c in RECORDS.columns} - {"received_at", "batch_id", "leaf_index"}
+    keyring = Keyring.generate()
+    given = []
+    for i in range(3):
+        leaf = RecordLeaf.create(
+            catalog_id=os.urandom(32),
+            catalog_version=2,
+            subject_ref=os.urandom(32),
+            content_hash=os.urandom(32),
+            provider="0x917A6C517e2940FA51575f7E7BE9B3445cc69492",
+            issued_at=1_760_000_000 + i,
+            supersedes=os.urandom(32),
+        )
+        given.append((SignedRecord(leaf, os.urandom(65)), f'{{"n": {i}}}'.encode()))
+    with Session(engine) as session, session.begin():
+        assert store_records(session, keyring, given + given[:1]) == {r.leaf.record_id for r, _ in given}
+    with Session(engine) as session:
+        for record, plaintext in given:
+            row = session.get_one(StoredRecord, record.leaf.record_id)
+            assert leaf_of(row) == record.leaf
+            assert row.signature == record.signature
+            assert row.received_at is not None
+            sealed = SealedPayload(row.ciphertext, row.nonce, row.wrapped_key, row.key_nonce, row.kek_id)
+            assert open_sealed(keyring, row.record_id, sealed) == plaintext
+        refs = list(session.scalars(select(OutboxEntry.ref).order_by(OutboxEntry.id)))
+    assert refs == [r.leaf.record_id for r, _ in given]
