@@ -260,7 +260,7 @@ def verify_report_file(file: Path, rpc: str | None, as_json: bool) -> None:
 )
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8101).")
-@click.option("--batch-size", type=int, default=None, help="Records per anchored batch at most (default 1000).")
+@click.option("--batch-size", type=int, default=None, help="Records per anchored batch at most (default 5000).")
 @click.option("--batch-interval", type=float, default=None, help="Seconds between anchoring rounds (default 2).")
 @click.option("--confirmations", type=int, default=None, help="Blocks to wait before a batch counts as anchored.")
 def serve(**options: object) -> None:
