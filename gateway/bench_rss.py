@@ -150,7 +150,7 @@ def _serve(data_dir: Path, rpc_url: str | None) -> None:
     from gateway.settings import Settings
     from gateway.submissions import start_check_workers
 
-    gateway = Gateway.open(Settings.model_validate({"data_dir": data_dir, "rpc_url": rpc_url, "batch_interval_s": 0.2}))
+    gateway = Gateway.open(Settings.model_validate({"data_dir": data_dir, "rpc_url": rpc_url}))
     gateway.start()
     tune_for_serving()  # as `credit-ledger serve` does
     start_check_workers()
