@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import ColumnElement, Engine, func, select, update
@@ -34,6 +35,7 @@ from chain_client import (
 )
 from gateway.access_log import leaf_of_entry
 from gateway.storage import (
+    ACCESS_LOG,
     OUTBOX,
     RECORDS,
     AccessLogEntry,
@@ -132,68 +134,57 @@ class AnchoringWorker:
     def _cut_batch(self, kind: OutboxKind) -> int | None:
         """Fix the next pending entries of a kind into a BUILDING batch, in one transaction.
 
-        Reads the pending entries with their leaf columns in one joined query and writes
-        batch_id/leaf_index with set-based Core statements (an IN update for the outbox,
-        one UPDATE ... FROM for the members): no ORM object and no statement per record,
-        so a 10,000-record batch holds the database's write lock for a fraction of a second.
+        Reads the pending entries with what their leaves need in one joined query, and
+        writes the membership with set-based Core statements (an IN update for the outbox,
+        one UPDATE ... FROM for the records or log entries): no ORM object and no statement
+        per member, so a 10,000-record batch holds the database's write lock briefly.
         """
         with Session(self.engine) as session, session.begin():
-            if kind == OutboxKind.RECORD:
-                rows = session.execute(
-                    select(OutboxEntry.id, *LEAF_COLUMNS)
-                    .join(StoredRecord, StoredRecord.record_id == OutboxEntry.ref)
-                    .where(_pending(kind))
-                    .order_by(OutboxEntry.id)
-                    .limit(self.config.batch_size)
-                ).all()
-                if not rows:
-                    return None
-                outbox_ids = [row[0] for row in rows]
-                refs = [row[1] for row in rows]
-                root = record_tree([RecordLeaf(*row[1:]) for row in rows]).root  # type: ignore[arg-type]
-            else:
-                entries = session.execute(
-                    select(OutboxEntry.id, OutboxEntry.ref)
-                    .where(_pending(kind))
-                    .order_by(OutboxEntry.id)
-                    .limit(self.config.batch_size)
-                ).all()
-                if not entries:
-                    return None
-                outbox_ids = [e.id for e in entries]
-                refs = [e.ref for e in entries]
-                logged = {
-                    e.entry_hash: e
-                    for e in session.scalars(select(AccessLogEntry).where(AccessLogEntry.entry_hash.in_(refs)))
-                }
-                root = access_log_tree([leaf_of_entry(logged[ref]) for ref in refs]).root
-            batch = AnchorBatch(kind=kind, state=BatchState.BUILDING, root=root, count=len(refs))
+            taken = self._take_pending(session, kind)
+            if taken is None:
+                return None
+            outbox_ids, root = taken
+            batch = AnchorBatch(kind=kind, state=BatchState.BUILDING, root=root, count=len(outbox_ids))
             session.add(batch)
             session.flush()
             connection = session.connection()
             for start in range(0, len(outbox_ids), _IN_CHUNK):
                 chunk = outbox_ids[start : start + _IN_CHUNK]
                 connection.execute(update(OUTBOX).where(OUTBOX.c.id.in_(chunk)).values(batch_id=batch.id))
-            if kind == OutboxKind.RECORD:
-                # Each member's leaf index is its place in outbox order, which is the order
-                # the tree was built in: one UPDATE ... FROM, computed by the database.
-                positions = (
-                    select(OUTBOX.c.ref, (func.row_number().over(order_by=OUTBOX.c.id) - 1).label("position"))
-                    .where(OUTBOX.c.batch_id == batch.id)
-                    .subquery()
-                )
-                connection.execute(
-                    update(RECORDS)
-                    .where(RECORDS.c.record_id == positions.c.ref)
-                    .values(batch_id=batch.id, leaf_index=positions.c.position)
-                )
-            else:
-                members = [
-                    {"sequence": logged[ref].sequence, "batch_id": batch.id, "leaf_index": i}
-                    for i, ref in enumerate(refs)
-                ]
-                session.execute(update(AccessLogEntry), members)
+            # Each member's leaf index is its place in outbox order, the order the tree was
+            # built in: computed by the database in the same statement that marks it.
+            positions = (
+                select(OUTBOX.c.ref, (func.row_number().over(order_by=OUTBOX.c.id) - 1).label("position"))
+                .where(OUTBOX.c.batch_id == batch.id)
+                .subquery()
+            )
+            members, key = _MEMBERS[kind]
+            connection.execute(
+                update(members).where(key == positions.c.ref).values(batch_id=batch.id, leaf_index=positions.c.position)
+            )
             return batch.id
+
+    def _take_pending(self, session: Session, kind: OutboxKind) -> tuple[list[int], bytes] | None:
+        """The next pending outbox ids of a kind (at most a batch, in order) and their tree's root."""
+
+        def next_pending(query: Any) -> list[Any]:  # a select of the outbox id and what the leaves need
+            return list(
+                session.execute(query.where(_pending(kind)).order_by(OutboxEntry.id).limit(self.config.batch_size))
+            )
+
+        if kind == OutboxKind.RECORD:
+            rows = next_pending(
+                select(OutboxEntry.id, *LEAF_COLUMNS).join(StoredRecord, StoredRecord.record_id == OutboxEntry.ref)
+            )
+            tree = record_tree([RecordLeaf(*row[1:]) for row in rows]) if rows else None
+        else:
+            rows = next_pending(
+                select(OutboxEntry.id, AccessLogEntry).join(
+                    AccessLogEntry, AccessLogEntry.entry_hash == OutboxEntry.ref
+                )
+            )
+            tree = access_log_tree([leaf_of_entry(row[1]) for row in rows]) if rows else None
+        return ([row[0] for row in rows], tree.root) if tree is not None else None
 
     def _advance(self, batch_id: int) -> AnchorBatch | None:
         """Move a batch as far as it can go now; the batch when it became ANCHORED."""
@@ -273,6 +264,10 @@ class AnchoringWorker:
 # snapshot): a fixed limit with headroom, checked by one preflight call, spares the
 # binary search of a gas estimate (a dozen executions on the embedded chain) per batch.
 ANCHOR_BATCH_GAS = 150_000
+_MEMBERS = {  # the table each kind's batch members live in, and the column the outbox refers to
+    OutboxKind.RECORD: (RECORDS, RECORDS.c.record_id),
+    OutboxKind.ACCESS_LOG: (ACCESS_LOG, ACCESS_LOG.c.entry_hash),
+}
 _IN_CHUNK = 5_000  # ids per IN (...), under every database's parameter limit
 LEAF_COLUMNS = (  # the stored record's RecordLeaf fields, in RecordLeaf's order
     StoredRecord.record_id,

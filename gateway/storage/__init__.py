@@ -2,6 +2,7 @@
 
 from gateway.storage.db import connect, migrate
 from gateway.storage.models import (
+    ACCESS_LOG,
     OUTBOX,
     RECORDS,
     AccessLogEntry,
@@ -16,6 +17,7 @@ from gateway.storage.models import (
 )
 
 __all__ = [
+    "ACCESS_LOG",
     "OUTBOX",
     "RECORDS",
     "AccessLogEntry",

@@ -165,3 +165,4 @@ class AccessLogEntry(Base):
 # The tables themselves, for Core statements on the hot paths (bulk intake, batch cutting).
 RECORDS = cast(Table, StoredRecord.__table__)
 OUTBOX = cast(Table, OutboxEntry.__table__)
+ACCESS_LOG = cast(Table, AccessLogEntry.__table__)
