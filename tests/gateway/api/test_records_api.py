@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chain_client import BatchKind
+from gateway.api.schemas import SubmissionResponse
 from gateway.client import GatewayClientError
 from gateway.request_auth import sign_request
 from gateway.storage import AnchorBatch, OutboxEntry, StoredRecord
@@ -96,6 +97,7 @@ def test_a_bulk_stores_the_good_records_and_reports_each_bad_one(served: Served)
     with served.client(SAMR) as client:
         result = client.submit_records(items)
     assert (result["accepted"], result["duplicates"], result["rejected"]) == (3, 1, 2)
+    assert SubmissionResponse.model_validate(result).model_dump() == result  # the documented shape, nothing more
     statuses = [(r["index"], r["status"], r["code"]) for r in result["results"]]
     assert statuses == [
         (0, "accepted", None),
