@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
-from chain_client import BatchKind, RecordLeaf, Stack, catalog_id, record_tree
+from chain_client import BatchKind, Stack, record_tree
+from gateway.bench_records import random_leaves
 
 BASELINE_CALL = "anchorBatch(leafHash, 1, RECORDS) per record, sent and awaited one at a time"
 
@@ -29,24 +30,9 @@ class Baseline:
     gas_per_record: int
 
 
-def _leaves(count: int, provider: str) -> list[RecordLeaf]:
-    entry = catalog_id("BJ-XZCF-001")
-    return [
-        RecordLeaf.create(
-            catalog_id=entry,
-            catalog_version=1,
-            subject_ref=os.urandom(32),
-            content_hash=os.urandom(32),
-            provider=provider,
-            issued_at=1_790_000_000,
-        )
-        for _ in range(count)
-    ]
-
-
 def per_record_baseline(stack: Stack, gateway: LocalAccount, provider: str, count: int) -> Baseline:
     """Anchor `count` record leaves with one anchorBatch transaction each."""
-    leaves = [leaf.leaf_hash() for leaf in _leaves(count, provider)]
+    leaves = [leaf.leaf_hash() for leaf in random_leaves(count, provider)]
     stack.ledger.anchor_batch(gateway, os.urandom(32), 1, BatchKind.RECORDS)  # warm: nonce, first-use storage
     start = time.perf_counter()
     receipts = [stack.ledger.anchor_batch(gateway, leaf, 1, BatchKind.RECORDS) for leaf in leaves]
@@ -58,7 +44,7 @@ def gas_per_record(stack: Stack, gateway: LocalAccount, provider: str, batch_siz
     """Gas of anchoring one batch of each size (a real record tree's root), per record."""
     gas: dict[str, float] = {}
     for size in batch_sizes:
-        root = record_tree(_leaves(size, provider)).root
+        root = record_tree(random_leaves(size, provider)).root
         receipt = stack.ledger.anchor_batch(gateway, root, size, BatchKind.RECORDS)
         gas[str(size)] = round(int(receipt["gasUsed"]) / size, 2)
     return gas

@@ -19,11 +19,12 @@ from typing import Any
 
 from eth_account import Account
 
-from chain_client import ProofBundle, RecordLeaf, StandardMerkleTree, catalog_id, verify_bundles
+from chain_client import ProofBundle, StandardMerkleTree, verify_bundles
 from chain_client._build import find_repo_root
 from chain_client._bundle import BatchRef, ChainRef
 from chain_client._eip712 import LedgerDomain, record_struct_hash, sign_digest
 from chain_client._errors import BuildError
+from gateway.bench_records import random_leaves
 
 _CONTRACT = "0x22ee72F6722869a84B53FbD970FDD56E29623D83"
 _PROOF_SAMPLE = 2_000  # leaves whose proofs are measured in a large tree (all of them in a small one)
@@ -32,14 +33,7 @@ _PROOF_SAMPLE = 2_000  # leaves whose proofs are measured in a large tree (all o
 def proof_sizes(batch_sizes: list[int]) -> dict[str, dict[str, int]]:
     """Per batch size: the longest and shortest proof (hashes, bytes) and a bundle's JSON bytes."""
     provider = Account.create()
-    leaf = RecordLeaf.create(
-        catalog_id=catalog_id("BJ-XZCF-001"),
-        catalog_version=1,
-        subject_ref=os.urandom(32),
-        content_hash=os.urandom(32),
-        provider=provider.address,
-        issued_at=1_790_000_000,
-    )
+    (leaf,) = random_leaves(1, provider.address)
     domain = LedgerDomain(31337, _CONTRACT)  # type: ignore[arg-type]
     signature = sign_digest(provider, domain.digest(record_struct_hash(leaf)))
     chain = ChainRef(31337, _CONTRACT, _CONTRACT, _CONTRACT)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
-from chain_client import LedgerDomain, devnet_for
+from chain_client import LedgerDomain, RecordLeaf, catalog_id, devnet_for
 from chain_client._records import checksummed
 from gateway.client import prepare_record
 from gateway.settings import DEV_SUBJECT_KEY
@@ -60,6 +60,23 @@ def penalty_payload(index: int) -> dict[str, object]:
         "authority": "北京市市场监督管理局",
         "caseOfficer": "not public",
     }
+
+
+def random_leaves(count: int, provider: str) -> list[RecordLeaf]:
+    """Leaves of the penalty entry with random subjects and contents: for the figures that
+    need a leaf but no payload (gas, proof sizes)."""
+    entry = catalog_id(CATALOG_CODE)
+    return [
+        RecordLeaf.create(
+            catalog_id=entry,
+            catalog_version=1,
+            subject_ref=os.urandom(32),
+            content_hash=os.urandom(32),
+            provider=provider,
+            issued_at=1_790_000_000,
+        )
+        for _ in range(count)
+    ]
 
 
 def prepare_body(source: RecordSource, start: int, count: int) -> bytes:

@@ -82,17 +82,13 @@ _RECORD_COLUMNS = (  # in the order store_records builds its row tuples
     "key_nonce",
     "kek_id",
 )
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def _insert_records(connection: Connection, rows: list[tuple[object, ...]]) -> None:
     """One executemany of plain tuples straight to the driver (sqlite3 and psycopg take
     bytes, ints and strings as they are): SQLAlchemy's per-row parameter processing was
-    a third of the cost of storing a bulk. Other drivers take the Core statement."""
-    mark = _PLACEHOLDERS.get(connection.dialect.paramstyle)
-    if mark is None:
-        connection.execute(insert(RECORDS), [dict(zip(_RECORD_COLUMNS, row, strict=True)) for row in rows])
-        return
+    a third of the cost of storing a bulk."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"  # sqlite3; psycopg
     columns = ", ".join(_RECORD_COLUMNS)  # constants: nothing of the request reaches the SQL text
     marks = ", ".join([mark] * len(_RECORD_COLUMNS))
     connection.exec_driver_sql(f"INSERT INTO {RECORDS.name} ({columns}) VALUES ({marks})", rows)
