@@ -159,6 +159,11 @@ class Chain:
         w3 = Web3(provider)
         chain = cls(w3, url=url)
         chain.chain_id  # noqa: B018 - fail now, not at first use, if nothing answers
+        if chain.is_development:
+            # A development node may run at another date than this machine (started at a
+            # fixed date for a demo, or moved by evm_increaseTime): follow it from the start,
+            # behind the wall clock as well as ahead; observe_block_time() then only catches up.
+            chain._clock_offset = chain.latest_timestamp() - int(time.time())
         return chain
 
     # -------------------------------------------------------------- properties

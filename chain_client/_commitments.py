@@ -18,9 +18,11 @@ from chain_client._eip712 import (
     record_commitment_struct_hash,
     withdraw_struct_hash,
 )
+from chain_client._errors import ChainClientError
 from chain_client._keccak import keccak
 from chain_client._ledger import INSTRUCTION_LIFETIME, Instruction, sign_instruction
 from chain_client._records import ZERO32
+from chain_client._terms import CommitmentTerm
 
 CONTRACT_NAME = "CommitmentRegistry"
 
@@ -51,10 +53,11 @@ class CommitmentSpec:
     kind: CommitmentKind
     doc_hash: bytes
     deadline: int
+    term: CommitmentTerm
 
     def as_abi(self) -> tuple[object, ...]:
         """The CommitmentInput tuple."""
-        return (self.subject_ref, int(self.kind), self.doc_hash, self.deadline)
+        return (self.subject_ref, int(self.kind), self.doc_hash, self.deadline, self.term.as_abi())
 
     def commitment_id(self, department: ChecksumAddress) -> bytes:
         """keccak256(abi.encode(department, subjectRef, kind, docHash)), as the contract computes it."""
@@ -133,7 +136,7 @@ class CommitmentRegistry:
         return self._instruction(
             department,
             lambda n, until: record_commitment_struct_hash(
-                spec.subject_ref, int(spec.kind), spec.doc_hash, spec.deadline, n, until
+                spec.subject_ref, int(spec.kind), spec.doc_hash, spec.term, spec.deadline, n, until
             ),
             nonce,
             deadline,
@@ -223,6 +226,16 @@ class CommitmentRegistry:
             doc_hash=bytes(doc_hash),
             breach_record_id=breach if breach != ZERO32 else None,
         )
+
+    def recorded_term(self, commitment_id: bytes) -> tuple[CommitmentTerm, int, int]:
+        """How a commitment's deadline was counted, from its CommitmentRecorded event: the term,
+        the deadline the event states and the event's block; ChainClientError when there is none."""
+        created = self._contract.events.CommitmentRecorded()
+        logs = created.get_logs(argument_filters={"commitmentId": commitment_id}, from_block=0)
+        if not logs:
+            raise ChainClientError(f"no CommitmentRecorded event for 0x{commitment_id.hex()}")
+        args = logs[0]["args"]
+        return CommitmentTerm.from_abi(args["term"]), int(args["deadline"]), int(logs[0]["blockNumber"])
 
     def nonce(self, signer: ChecksumAddress) -> int:
         """The nonce the department's next relayed instruction must carry."""

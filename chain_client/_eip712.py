@@ -2,10 +2,10 @@
 
 Two domains, each {name, version: "1", chainId, verifyingContract}: "CreditLedger" for
 records and the record lifecycle (`LedgerDomain`), "CreditCommitments" for relayed
-commitment instructions (`CommitmentDomain`). Every type here has only static fields, so
-struct hashes are computed directly from the 32-byte words, which is fast enough to sign
-and check records in bulk; the tests check them against eth-account's generic encoder
-and the contracts' own digests.
+commitment instructions (`CommitmentDomain`). Struct hashes are computed directly from the
+32-byte words (RecordCommitment's one array, its calendars, as the hash of its members'
+struct hashes), which is fast enough to sign and check records in bulk; the tests check
+them against eth-account's generic encoder and the contracts' own digests.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from eth_utils.address import to_canonical_address, to_checksum_address
 
 from chain_client._keccak import keccak
 from chain_client._records import RecordLeaf
+from chain_client._terms import CALENDAR_REF_TYPE, CommitmentTerm
 
 DOMAIN_NAME = "CreditLedger"
 COMMITMENT_DOMAIN_NAME = "CreditCommitments"
@@ -40,7 +41,8 @@ REQUEST_REPAIR_TYPE = "RequestRepair(bytes32 recordId,bytes32 evidenceHash,uint2
 APPROVE_REPAIR_TYPE = "ApproveRepair(bytes32 recordId,uint256 nonce,uint64 deadline)"
 REJECT_REPAIR_TYPE = "RejectRepair(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
 RECORD_COMMITMENT_TYPE = (
-    "RecordCommitment(bytes32 subjectRef,uint8 kind,bytes32 docHash,uint64 dueBy,uint256 nonce,uint64 deadline)"
+    "RecordCommitment(bytes32 subjectRef,uint8 kind,bytes32 docHash,uint32 acceptedOn,uint8 termUnit,"
+    "uint16 termLength,CalendarRef[] calendars,uint64 dueBy,uint256 nonce,uint64 deadline)" + CALENDAR_REF_TYPE
 )
 FULFIL_TYPE = "Fulfil(bytes32 commitmentId,uint256 nonce,uint64 deadline)"
 BREACH_TYPE = "Breach(bytes32 commitmentId,bytes32 breachRecordId,bool violation,uint256 nonce,uint64 deadline)"
@@ -149,18 +151,22 @@ def reject_repair_struct_hash(record_id: bytes, reason_hash: bytes, nonce: int, 
 
 
 def record_commitment_struct_hash(
-    subject_ref: bytes, kind: int, doc_hash: bytes, due_by: int, nonce: int, deadline: int
+    subject_ref: bytes, kind: int, doc_hash: bytes, term: CommitmentTerm, due_by: int, nonce: int, deadline: int
 ) -> bytes:
     """hashStruct of a department's RecordCommitment instruction.
 
-    due_by is the commitment's own deadline (CommitmentInput.deadline); deadline is the
-    instruction's.
+    due_by is the commitment's own deadline (CommitmentInput.deadline), counted as `term`
+    says; deadline is the instruction's.
     """
     return keccak(
         keccak(RECORD_COMMITMENT_TYPE.encode())
         + subject_ref
         + _word(kind)
         + doc_hash
+        + _word(term.accepted_on_number)
+        + _word(int(term.term.unit))
+        + _word(term.term.length)
+        + term.calendars_hash()
         + _word(due_by)
         + _word(nonce)
         + _word(deadline)

@@ -7,13 +7,15 @@ for 100,000 records, `approveRepair_depth17` proves a record 17 levels deep in a
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 
 from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
+from chain_client._calendar import Term, TermUnit, shipped_calendars
 from chain_client._catalog import CatalogEntrySpec, DisclosureClass, ListKind
 from chain_client._chain import Chain
 from chain_client._commitments import CommitmentKind, CommitmentSpec
@@ -24,6 +26,7 @@ from chain_client._merkle import StandardMerkleTree
 from chain_client._records import RecordLeaf, catalog_id, record_tree
 from chain_client._roles import Role
 from chain_client._stack import Stack, deploy_demo_stack
+from chain_client._terms import CalendarRef, CommitmentTerm
 
 LARGE_BATCH = 100_000
 DEEP = 17
@@ -52,6 +55,7 @@ def measure_gas(chain: Chain) -> dict[str, int]:
     gas.update(_consortium_gas(stack, actors))
     gas.update(_catalog_gas(stack, actors))
     gas.update(_ledger_gas(stack, actors))
+    gas.update(_calendar_gas(stack, actors))
     gas.update(_commitment_gas(stack, actors))
     return gas
 
@@ -179,12 +183,27 @@ def _ledger_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
     return gas
 
 
+def _calendar_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
+    # A corrected notice for a year the demo consortium adopted: the same size as a real one.
+    (calendar, *_) = shipped_calendars()
+    corrected = replace(calendar, title=calendar.title + "（更正）")
+    return _govern(stack, actors, "adoptCalendar", stack.calendars.adopt_call(corrected))
+
+
 def _commitment_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
     registry, chain = stack.commitments, stack.chain
+    # A 7-working-day term counted in one adopted year; the chain checks the calendar is
+    # the latest adopted, not the count, so any date of that year measures the same.
+    (calendar, *_) = shipped_calendars()
+    term = CommitmentTerm(
+        dt.date(calendar.year, 3, 2),
+        Term(TermUnit.WORKING_DAYS, 7),
+        (CalendarRef(calendar.year, stack.calendars.latest_version(calendar.year)),),
+    )
 
     def spec() -> CommitmentSpec:
         deadline = chain.latest_timestamp() + 7 * _DAY
-        return CommitmentSpec(os.urandom(32), CommitmentKind.INCOMPLETE_ACCEPTANCE, os.urandom(32), deadline)
+        return CommitmentSpec(os.urandom(32), CommitmentKind.INCOMPLETE_ACCEPTANCE, os.urandom(32), deadline, term)
 
     p, g = actors.provider, actors.gateway
     first, receipt = registry.record(p, spec())

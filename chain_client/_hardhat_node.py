@@ -6,6 +6,7 @@ chain_client/devnet.json). `credit-ledger demo --hardhat` and the tests use it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import socket
@@ -31,7 +32,8 @@ def free_port() -> int:
 class HardhatNode:
     """A `hardhat node` process on 127.0.0.1, started from `root/hardhat-local`."""
 
-    def __init__(self, root: Path, log_path: Path) -> None:
+    def __init__(self, root: Path, log_path: Path, *, start_time: int | None = None) -> None:
+        """Start the node; start_time (unix seconds) starts its clock there instead of now."""
         self.hardhat_local = root / "hardhat-local"
         bin_dir = self.hardhat_local / "node_modules" / ".bin"
         if not (bin_dir / "hardhat").exists() or not (bin_dir / "node").exists():
@@ -40,6 +42,9 @@ class HardhatNode:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        env.pop("CREDIT_LEDGER_HARDHAT_START", None)
+        if start_time is not None:
+            env["CREDIT_LEDGER_HARDHAT_START"] = dt.datetime.fromtimestamp(start_time, dt.UTC).isoformat()
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [str(bin_dir / "hardhat"), "node", "--hostname", "127.0.0.1", "--port", str(self.port)],

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
+from chain_client._calendar import shipped_calendars
+from chain_client._calendar_registry import CalendarRegistry
 from chain_client._catalog import CreditCatalog
 from chain_client._chain import Chain
 from chain_client._commitments import CommitmentRegistry
@@ -14,6 +16,7 @@ from chain_client._consortium import DEFAULT_PROPOSAL_LIFETIME, Consortium, Memb
 from chain_client._deployment import DeploymentRecord, check_deployment, new_record, record_contract
 from chain_client._devnet import Devnet, devnet_for
 from chain_client._ledger import CreditLedger
+from chain_client._roles import Role
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class Stack:
     consortium: Consortium
     catalog: CreditCatalog
     ledger: CreditLedger
+    calendars: CalendarRegistry
     commitments: CommitmentRegistry
     record: DeploymentRecord
 
@@ -45,7 +49,9 @@ def deploy_stack(
     contracts["CreditCatalog"] = record_contract(chain, catalog_address, receipt)
     ledger_address, receipt = chain.deploy(deployer, "CreditLedger", consortium.address, catalog_address)
     contracts["CreditLedger"] = record_contract(chain, ledger_address, receipt)
-    registry_address, receipt = chain.deploy(deployer, "CommitmentRegistry", consortium.address)
+    calendars_address, receipt = chain.deploy(deployer, "CalendarRegistry", consortium.address)
+    contracts["CalendarRegistry"] = record_contract(chain, calendars_address, receipt)
+    registry_address, receipt = chain.deploy(deployer, "CommitmentRegistry", consortium.address, calendars_address)
     contracts["CommitmentRegistry"] = record_contract(chain, registry_address, receipt)
     return _stack(chain, new_record(chain, contracts))
 
@@ -65,10 +71,18 @@ def demo_members(devnet: Devnet) -> list[MemberSpec]:
 
 
 def deploy_demo_stack(chain: Chain) -> Stack:
-    """Deploy the demo consortium on a development chain (DevKeyRefusedError elsewhere)."""
+    """Deploy the demo consortium on a development chain (DevKeyRefusedError elsewhere).
+
+    Its governors adopt the shipped working calendars (one proposal each), so that
+    commitments in those years can be counted from the start.
+    """
     devnet = devnet_for(chain.chain_id)
     deployer = devnet.accounts[0].account
-    return deploy_stack(chain, deployer, demo_members(devnet), threshold=devnet.threshold)
+    stack = deploy_stack(chain, deployer, demo_members(devnet), threshold=devnet.threshold)
+    governors = [d.account for d in devnet.with_role(Role.GOVERNOR)][: devnet.threshold]
+    for calendar in shipped_calendars():
+        stack.consortium.govern(governors, stack.calendars.adopt_call(calendar))
+    return stack
 
 
 def _stack(chain: Chain, record: DeploymentRecord) -> Stack:
@@ -77,6 +91,7 @@ def _stack(chain: Chain, record: DeploymentRecord) -> Stack:
         consortium=Consortium(chain, record.address("Consortium")),
         catalog=CreditCatalog(chain, record.address("CreditCatalog")),
         ledger=CreditLedger(chain, record.address("CreditLedger")),
+        calendars=CalendarRegistry(chain, record.address("CalendarRegistry")),
         commitments=CommitmentRegistry(chain, record.address("CommitmentRegistry")),
         record=record,
     )

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {ICalendarRegistry} from "./interfaces/ICalendarRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {ICommitmentRegistry} from "./interfaces/ICommitmentRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
@@ -11,10 +12,21 @@ import {Roles} from "./libraries/Roles.sol";
 /// @title CommitmentRegistry
 /// @notice Credit commitment letters, their deadlines, fulfilment and breach.
 contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
-    /// @notice EIP-712 type of a relayed recording; `dueBy` is the commitment's own deadline.
+    /// @notice EIP-712 type of a relayed recording; `dueBy` is the commitment's own deadline,
+    /// counted from `acceptedOn` in `termLength` units of `termUnit` with `calendars`.
     bytes32 public constant RECORD_COMMITMENT_TYPEHASH = keccak256(
-        "RecordCommitment(bytes32 subjectRef,uint8 kind,bytes32 docHash,uint64 dueBy,uint256 nonce,uint64 deadline)"
+        "RecordCommitment(bytes32 subjectRef,uint8 kind,bytes32 docHash,uint32 acceptedOn,uint8 termUnit,"
+        "uint16 termLength,CalendarRef[] calendars,uint64 dueBy,uint256 nonce,uint64 deadline)"
+        "CalendarRef(uint16 year,uint16 version)"
     );
+    /// @notice EIP-712 type of one calendar a deadline was counted with.
+    bytes32 public constant CALENDAR_REF_TYPEHASH = keccak256("CalendarRef(uint16 year,uint16 version)");
+    /// @notice The longest working-day term (about a year).
+    uint16 public constant MAX_WORKING_DAYS = 250;
+    /// @notice The longest term in months.
+    uint16 public constant MAX_MONTHS = 60;
+    /// @notice The most calendar years a working-day term can span.
+    uint256 public constant MAX_CALENDARS = 3;
     /// @notice EIP-712 type of a relayed fulfilment.
     bytes32 public constant FULFIL_TYPEHASH = keccak256("Fulfil(bytes32 commitmentId,uint256 nonce,uint64 deadline)");
     /// @notice EIP-712 type of a relayed breach.
@@ -26,13 +38,16 @@ contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
         keccak256("Withdraw(bytes32 commitmentId,uint256 nonce,uint64 deadline)");
 
     IConsortium private immutable _consortium;
+    ICalendarRegistry private immutable _calendars;
 
     mapping(bytes32 commitmentId => Commitment) private _commitments;
 
     /// @notice Creates a registry whose departments are the consortium's PROVIDER members.
     /// @param consortium_ The Consortium.
-    constructor(IConsortium consortium_) EIP712("CreditCommitments", "1") {
+    /// @param calendars_ The CalendarRegistry whose adopted calendars working-day terms name.
+    constructor(IConsortium consortium_, ICalendarRegistry calendars_) EIP712("CreditCommitments", "1") {
         _consortium = consortium_;
+        _calendars = calendars_;
     }
 
     // ----------------------------------------------------------------- recording
@@ -54,6 +69,10 @@ contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
                 input.subjectRef,
                 input.kind,
                 input.docHash,
+                input.term.acceptedOn,
+                input.term.unit,
+                input.term.length,
+                _calendarsHash(input.term.calendars),
                 input.deadline,
                 instruction.nonce,
                 instruction.deadline
@@ -129,6 +148,11 @@ contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc ICommitmentRegistry
+    function calendars() external view returns (address) {
+        return address(_calendars);
+    }
+
+    /// @inheritdoc ICommitmentRegistry
     function consortium() external view returns (address) {
         return address(_consortium);
     }
@@ -138,6 +162,7 @@ contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
     /// @dev Records for `department`, whose PROVIDER role the caller has checked.
     function _record(address department, CommitmentInput calldata input) private returns (bytes32 commitmentId) {
         if (input.deadline <= block.timestamp) revert CommitmentInvalidDeadline(input.deadline);
+        _checkTerm(input.term);
         commitmentId = keccak256(abi.encode(department, input.subjectRef, input.kind, input.docHash));
         Commitment storage c = _commitments[commitmentId];
         if (c.status != CommitmentStatus.None) revert CommitmentExists(commitmentId);
@@ -148,7 +173,43 @@ contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
         c.deadline = input.deadline;
         c.subjectRef = input.subjectRef;
         c.docHash = input.docHash;
-        emit CommitmentRecorded(commitmentId, input.subjectRef, department, input.kind, input.docHash, input.deadline);
+        emit CommitmentRecorded(
+            commitmentId, input.subjectRef, department, input.kind, input.docHash, input.deadline, input.term
+        );
+    }
+
+    /// @dev A term the chain can vouch for without counting days: bounded, and for working
+    /// days naming the latest adopted calendar of consecutive years starting in the year of
+    /// the acceptance day or the next (the count starts the day after acceptance).
+    function _checkTerm(Term calldata term) private view {
+        CalendarRef[] calldata refs = term.calendars;
+        if (term.unit == TermUnit.Months) {
+            if (term.length == 0 || term.length > MAX_MONTHS || refs.length != 0) _invalidTerm(term);
+            return;
+        }
+        if (term.length == 0 || term.length > MAX_WORKING_DAYS) _invalidTerm(term);
+        if (refs.length == 0 || refs.length > MAX_CALENDARS) _invalidTerm(term);
+        uint32 acceptedYear = term.acceptedOn / 10000;
+        if (refs[0].year < acceptedYear || refs[0].year > acceptedYear + 1) _invalidTerm(term);
+        for (uint256 i = 0; i < refs.length; ++i) {
+            CalendarRef calldata ref = refs[i];
+            if (i > 0 && ref.year != refs[i - 1].year + 1) _invalidTerm(term);
+            uint16 latest = _calendars.latestVersion(ref.year);
+            if (latest == 0 || ref.version != latest) revert CommitmentCalendarNotCurrent(ref.year, ref.version, latest);
+        }
+    }
+
+    function _invalidTerm(Term calldata term) private pure {
+        revert CommitmentInvalidTerm(term.acceptedOn, term.unit, term.length);
+    }
+
+    /// @dev EIP-712 encoding of a CalendarRef[]: keccak256 of the concatenated struct hashes.
+    function _calendarsHash(CalendarRef[] calldata refs) private pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](refs.length);
+        for (uint256 i = 0; i < refs.length; ++i) {
+            hashes[i] = keccak256(abi.encode(CALENDAR_REF_TYPEHASH, refs[i].year, refs[i].version));
+        }
+        return keccak256(abi.encodePacked(hashes));
     }
 
     function _fulfil(address department, bytes32 commitmentId) private {

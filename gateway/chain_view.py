@@ -1,8 +1,9 @@
-"""What the gateway knows of the chain: members' roles and catalog entries, kept fresh.
+"""What the gateway knows of the chain: members' roles, catalog entries and adopted calendars, kept fresh.
 
-Roles and the latest catalog entries are cached and refreshed from events: every poll
-asks the node whether the Consortium or the CreditCatalog emitted anything since the
-last block seen, and reloads what changed. A suspension on chain therefore takes effect
+Roles, the latest catalog entries and the latest calendar versions are cached and
+refreshed from events: every poll asks the node whether the Consortium, the
+CreditCatalog or the CalendarRegistry emitted anything since the last block seen, and
+reloads what changed. A suspension on chain therefore takes effect
 at the next poll, within one poll interval. Catalog entries at a given version never
 change and are cached for good.
 """
@@ -23,6 +24,7 @@ from chain_client import (
     Stack,
 )
 from chain_client._records import checksummed
+from gateway.calendars import CalendarBook
 from gateway.errors import InputError
 
 
@@ -35,6 +37,7 @@ class ChainView:
         self._members: dict[ChecksumAddress, Member] = {}
         self._latest_entries: dict[bytes, CatalogEntry] = {}
         self._entries_at: dict[tuple[bytes, int], CatalogEntry] = {}
+        self.calendars = CalendarBook(stack.calendars)
         self._last_block = -1
         self.last_refresh: float = 0.0
         self.chain_available = True
@@ -56,6 +59,8 @@ class ChainView:
             if first or self.stack.catalog.address in changed:
                 with self._lock:
                     self._latest_entries.clear()
+            if first or self.stack.calendars.address in changed:
+                self.calendars.forget_latest()
             with self._lock:
                 self._last_block = latest
         except ChainUnavailableError:
@@ -65,7 +70,7 @@ class ChainView:
         self.last_refresh = time.time()
 
     def _changed_since(self, from_block: int, to_block: int) -> set[ChecksumAddress]:
-        watched = [self.stack.consortium.address, self.stack.catalog.address]
+        watched = [self.stack.consortium.address, self.stack.catalog.address, self.stack.calendars.address]
         return self.stack.chain.emitters(watched, from_block, to_block)
 
     # ------------------------------------------------------------------ members

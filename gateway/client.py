@@ -28,9 +28,14 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from chain_client import (
+    CalendarRef,
+    CommitmentTerm,
     ContentCommitment,
     LedgerDomain,
     RecordLeaf,
+    Term,
+    TermUnit,
+    beijing_date,
     catalog_id,
 )
 from chain_client._eip712 import (
@@ -50,10 +55,9 @@ from chain_client._eip712 import (
     withdraw_struct_hash,
 )
 from chain_client._records import checksummed
-from gateway.lifecycle_terms import KINDS, EvidenceKind, KindName, due_by, repair_evidence_hash
+from gateway.lifecycle_terms import KINDS, EvidenceKind, KindName, repair_evidence_hash
 from gateway.request_auth import sign_request
 from gateway.subject_ids import parse_subject, subject_ref
-from gateway.working_days import beijing_date
 
 ZERO32 = bytes(32)
 
@@ -349,29 +353,67 @@ class GatewayClient:
         doc_hash: bytes,
         subject_key: bytes,
         accepted_on: str | None = None,
-        working_days: int,
+        working_days: int | None = None,
+        months: int | None = None,
     ) -> Any:
-        """Record a commitment; its deadline counted in Chinese working days from accepted_on."""
+        """Record a commitment; its deadline counted from accepted_on in working days or months.
+
+        The deadline and the calendars it is counted with come from the gateway's public
+        preview (the consortium's adopted calendars), and are signed with the term."""
         context = self.call("GET", "/v1/instructions")
-        accepted = dt.date.fromisoformat(accepted_on) if accepted_on else beijing_date(int(context["now"]))
-        due = due_by(accepted, working_days)
+        accepted = accepted_on or beijing_date(int(context["now"])).isoformat()
+        preview = self.deadline_preview(accepted_on=accepted, working_days=working_days, months=months, kind=kind)
+        term = CommitmentTerm(
+            dt.date.fromisoformat(preview["acceptedOn"]),
+            Term(TermUnit.WORKING_DAYS if preview["unit"] == "working-days" else TermUnit.MONTHS, preview["length"]),
+            tuple(CalendarRef(c["year"], c["version"]) for c in preview["calendars"]),
+        )
+        due = int(preview["dueBy"])
         ref = subject_ref(subject_key, parse_subject(subject))
         chain_kind = int(KINDS[KindName(kind)])
+        length_field = "workingDays" if term.term.unit == TermUnit.WORKING_DAYS else "months"
         body = {
             "subject": subject,
             "kind": kind,
             "docHash": _hex(doc_hash),
-            "acceptedOn": accepted.isoformat(),
-            "workingDays": working_days,
+            "acceptedOn": term.accepted_on.isoformat(),
+            length_field: term.term.length,
             "dueBy": due,
+            "calendars": [ref.to_json() for ref in term.calendars],
         }
         return self._send_instruction(
             "/v1/commitments",
             context,
             "commitments",
-            lambda n, d: record_commitment_struct_hash(ref, chain_kind, doc_hash, due, n, d),
+            lambda n, d: record_commitment_struct_hash(ref, chain_kind, doc_hash, term, due, n, d),
             body,
         )
+
+    def deadline_preview(
+        self,
+        *,
+        accepted_on: str | None = None,
+        working_days: int | None = None,
+        months: int | None = None,
+        kind: str | None = None,
+    ) -> Any:
+        """The deadline the gateway counts for a new commitment, with the calendars used (public)."""
+        params = [
+            (name, str(value))
+            for name, value in (
+                ("acceptedOn", accepted_on),
+                ("workingDays", working_days),
+                ("months", months),
+                ("kind", kind),
+            )
+            if value is not None
+        ]
+        return self.call("GET", "/public/v1/deadlines", params=params, signed=False)
+
+    def calendar(self, year: int, version: int | None = None) -> Any:
+        """A year's adopted working calendar (public)."""
+        params = [("version", str(version))] if version else []
+        return self.call("GET", f"/public/v1/calendars/{year}", params=params, signed=False)
 
     def commitment(self, commitment_id: str) -> Any:
         """A commitment as the chain holds it."""

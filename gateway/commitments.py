@@ -1,8 +1,11 @@
 """Credit commitments (信用承诺) through the gateway: record, fulfil, withdraw, breach.
 
-A commitment's deadline is counted in Chinese working days from the day the department
-accepted it (gateway.working_days); the department signs the deadline, and the gateway
-recomputes it, so both sides agree on the calendar before anything reaches the chain.
+A commitment's deadline is counted from the day the department accepted it, in Chinese
+working days over the consortium's adopted calendars (gateway.calendars) or in calendar
+months. The department signs the deadline together with the term and the calendar
+versions it was counted with, and the gateway counts it again with the latest adopted
+calendars, so both sides agree on the calendar before anything reaches the chain; the
+chain records the term, so anyone can count it once more.
 A breach after the deadline (违诺失信) comes with the dishonesty record the department
 signed under a breach catalog entry of the policy; the chain links the commitment to the
 record, and the record names the commitment in its payload, so each leads to the other.
@@ -17,22 +20,30 @@ from typing import Any, cast
 from eth_typing import ChecksumAddress
 from sqlalchemy.orm import Session
 
-from chain_client import Commitment, CommitmentSpec, CommitmentStatus, ContractRevertError, Stack
+from chain_client import (
+    CalendarRef,
+    Commitment,
+    CommitmentSpec,
+    CommitmentStatus,
+    ContractRevertError,
+    Stack,
+    beijing_date,
+)
 from chain_client._eip712 import (
     breach_struct_hash,
     fulfil_struct_hash,
     record_commitment_struct_hash,
     withdraw_struct_hash,
 )
+from gateway.calendars import parse_term
 from gateway.entitlement import Requester
 from gateway.errors import AuthError, ConflictError, InputError, NotFoundError
 from gateway.intake import store_record
-from gateway.lifecycle_terms import KIND_NAMES, KINDS, KindName, due_by
+from gateway.lifecycle_terms import KIND_NAMES, KINDS, KindName
 from gateway.relaying import SignedInstruction, check_instruction, relay
 from gateway.service import Gateway
 from gateway.subject_ids import SubjectIdError, parse_subject
 from gateway.submissions import check_record
-from gateway.working_days import beijing_date
 
 
 def record_commitment(
@@ -44,10 +55,12 @@ def record_commitment(
     doc_hash: bytes,
     accepted_on: dt.date | None,
     working_days: int | None,
+    months: int | None,
     signed_due_by: int,
+    signed_calendars: tuple[CalendarRef, ...],
     signed: SignedInstruction,
 ) -> dict[str, Any]:
-    """Record a department's commitment letter with its working-day deadline."""
+    """Record a department's commitment letter with its deadline and how it was counted."""
     try:
         subject_id = parse_subject(subject)
     except SubjectIdError as exc:
@@ -57,30 +70,33 @@ def record_commitment(
     accepted = accepted_on or today
     if accepted > today:
         raise InputError("COMMITMENT_ACCEPTED_IN_FUTURE", "acceptedOn lies after today (Beijing time)")
-    days = working_days or gw.policy.commitment_working_days[chain_kind]
-    expected = due_by(accepted, days)
-    if signed_due_by != expected:
+    term = parse_term(working_days=working_days, months=months, default=gw.policy.commitment_terms[chain_kind])
+    deadline, counted = gw.view.calendars.count(accepted, term)
+    expected = deadline.due_by
+    if signed_due_by != expected or signed_calendars != counted.calendars:
         raise InputError(
             "COMMITMENT_DUE_MISMATCH",
-            "dueBy is not the end of the last working day",
-            detail={"expected": expected, "acceptedOn": accepted.isoformat(), "workingDays": days},
+            "dueBy or the calendars are not those of the term counted with the latest adopted calendars",
+            detail={"expected": {"dueBy": expected, **counted.to_json()}},
         )
     if expected <= gw.now():
         raise InputError("COMMITMENT_ALREADY_DUE", "the commitment's deadline has passed already")
-    spec = CommitmentSpec(subject_ref=gw.subject_ref(subject_id), kind=chain_kind, doc_hash=doc_hash, deadline=expected)
+    spec = CommitmentSpec(
+        subject_ref=gw.subject_ref(subject_id), kind=chain_kind, doc_hash=doc_hash, deadline=expected, term=counted
+    )
     registry = gw.stack.commitments
     instruction = _checked(
         gw,
         member,
         signed,
         record_commitment_struct_hash(
-            spec.subject_ref, int(chain_kind), doc_hash, expected, signed.nonce, signed.deadline
+            spec.subject_ref, int(chain_kind), doc_hash, counted, expected, signed.nonce, signed.deadline
         ),
     )
     commitment_id = spec.commitment_id(cast(ChecksumAddress, member.address))
     tx = relay(lambda: registry.relay_record(gw.account, spec, instruction)[1])
     result = commitment_json(registry.commitment(commitment_id), gw.now())
-    result.update(acceptedOn=accepted.isoformat(), workingDays=days, **tx)
+    result.update(term=counted.to_json(), **tx)
     return result
 
 

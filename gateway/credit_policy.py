@@ -14,10 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from chain_client import CommitmentKind, ListKind
+from chain_client import CommitmentKind, ListKind, Term, TermError, TermUnit
 from gateway.errors import ConfigurationError
 
-POLICY_FORMAT = "credit-ledger/policy@1"
+POLICY_FORMAT = "credit-ledger/policy@2"
 MEASURE_KINDS = ("mandatory", "recommended")
 
 
@@ -36,12 +36,12 @@ class Measure:
 
 @dataclass(frozen=True)
 class CreditPolicy:
-    """Measures by list and by catalog code, breach entries and commitment periods."""
+    """Measures by list and by catalog code, breach entries and each commitment kind's default term."""
 
     by_list: dict[ListKind, tuple[Measure, ...]]
     by_catalog: dict[str, tuple[Measure, ...]]
     breach_entries: frozenset[str]
-    commitment_working_days: dict[CommitmentKind, int]
+    commitment_terms: dict[CommitmentKind, Term]
 
     def measures_for(self, lists: set[ListKind], catalog_codes: set[str]) -> list[Measure]:
         """The measures that apply to a subject on these lists through these catalog entries."""
@@ -63,7 +63,7 @@ def load_policy(path: Path | None = None) -> CreditPolicy:
         else:
             text = path.read_text(encoding="utf-8")
         return _parse(json.loads(text))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, TermError) as exc:
         raise ConfigurationError(
             "CONFIG_POLICY_INVALID", "the credit policy file cannot be read", detail=f"{type(exc).__name__}: {exc}"
         ) from None
@@ -76,10 +76,15 @@ def _parse(document: dict[str, Any]) -> CreditPolicy:
         by_list={ListKind[name]: _measures(items) for name, items in document["lists"].items()},
         by_catalog={code: _measures(items) for code, items in document.get("catalogMeasures", {}).items()},
         breach_entries=frozenset(document["breachEntries"]),
-        commitment_working_days={
-            CommitmentKind[name]: int(days) for name, days in document["commitmentWorkingDays"].items()
-        },
+        commitment_terms={CommitmentKind[name]: _term(term) for name, term in document["commitmentTerms"].items()},
     )
+
+
+def _term(term: dict[str, int]) -> Term:
+    (unit, length), *rest = term.items()
+    if rest or unit not in ("workingDays", "months"):
+        raise ValueError('a commitment term is {"workingDays": N} or {"months": N}')
+    return Term(TermUnit.WORKING_DAYS if unit == "workingDays" else TermUnit.MONTHS, int(length))
 
 
 def _measures(items: list[dict[str, str]]) -> tuple[Measure, ...]:

@@ -28,14 +28,22 @@ from typing import Any, TypeVar
 
 import click
 
-from chain_client import Chain, catalog_id, devnet_for, verify_access_log_entry, verify_bundle, verify_report
+from chain_client import (
+    BEIJING,
+    Chain,
+    beijing_date,
+    catalog_id,
+    devnet_for,
+    verify_access_log_entry,
+    verify_bundle,
+    verify_report,
+)
 from chain_client._hardhat_node import HardhatNode
 from gateway.client import GatewayClient, GatewayClientError, PreparedRecord, prepare_record
 from gateway.peers import HEADER_ON_BEHALF, OriginalRequest, PeerError, checked_answer
 from gateway.regions import Region, Regions, run_regions
 from gateway.request_auth import sign_request
 from gateway.subject_ids import uscc_check_character
-from gateway.working_days import BEIJING, beijing_date
 
 START = dt.datetime(2026, 11, 2, 9, 30, tzinfo=BEIJING)
 DAY = 86_400
@@ -332,7 +340,7 @@ class Story:
             )
         cid = commitment["commitmentId"]
         self.n.say(
-            f"容缺受理 accepted on {commitment['acceptedOn']}: documents due in 7 working days, "
+            f"容缺受理 accepted on {commitment['term']['acceptedOn']}: documents due in 7 working days, "
             f"by the end of {commitment['dueOn']} (Beijing time)."
         )
         self._travel_to(int(commitment["dueBy"]) + 9 * 3600)
@@ -539,11 +547,15 @@ def _summary(n: Narrator) -> None:
 
 @contextmanager
 def _chain(hardhat_root: Path | None, scratch: Path) -> Iterator[tuple[Chain, str | None]]:
-    """The embedded chain from the story's start, or a Hardhat node started for the demo."""
+    """The embedded chain, or a Hardhat node started for the demo, both from the story's start.
+
+    A fixed start keeps every deadline of the story inside the shipped calendars (2024 to 2026)
+    whatever today's date is; the gateways' clocks follow the chain's.
+    """
     if hardhat_root is None:
         yield Chain.embedded(start_time=int(START.timestamp())), None
         return
-    node = HardhatNode(hardhat_root, scratch / "hardhat-node.log")
+    node = HardhatNode(hardhat_root, scratch / "hardhat-node.log", start_time=int(START.timestamp()))
     try:
         yield Chain.connect(node.url), node.url
     finally:

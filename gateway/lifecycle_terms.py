@@ -1,16 +1,14 @@
 """The lifecycle's vocabulary, shared by the gateway and its client: evidence kinds,
-objection outcomes, commitment kinds, and how evidence and deadlines are computed."""
+objection outcomes, commitment kinds, and how repair evidence is hashed."""
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 
 import rfc8785
 from eth_utils.crypto import keccak
 
 from chain_client import CommitmentKind, ObjectionOutcome
-from gateway.working_days import deadline_after
 
 
 class EvidenceKind(StrEnum):
@@ -58,8 +56,3 @@ KIND_NAMES = {kind: name for name, kind in KINDS.items()}
 def repair_evidence_hash(kind: EvidenceKind, documents_hash: bytes) -> bytes:
     """The evidenceHash put on chain: keccak256 of the RFC 8785 form of the kind and the documents' hash."""
     return keccak(rfc8785.dumps({"documentsHash": "0x" + documents_hash.hex(), "evidenceKind": kind.value}))
-
-
-def due_by(accepted_on: dt.date, working_days: int) -> int:
-    """The deadline a department signs: end of the Nth working day after acceptance (Beijing time)."""
-    return deadline_after(accepted_on, working_days)

@@ -67,6 +67,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.calendar_next_year_missing = Gauge(
+            "credit_ledger_calendar_next_year_missing",
+            "1 from 1 November while next year's working calendar is not adopted on chain.",
+            registry=self.registry,
+        )
+
     def track_anchoring(self, lag: Callable[[], float], pending: Callable[[], int]) -> None:
         """Compute the anchoring gauges at scrape time."""
         self.anchoring_lag.set_function(lag)

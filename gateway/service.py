@@ -222,11 +222,13 @@ class Gateway:
             self.poll_chain()
 
     def poll_chain(self) -> None:
-        """Refresh roles and catalog from chain events, and purge old nonces."""
+        """Refresh roles, catalog and calendars from chain events, and purge old nonces."""
         try:
             self.view.refresh()
             self.stack.chain.observe_block_time()
             self.metrics.chain_available.set(1)
+            missing = self.view.calendars.next_year_missing(self.now())
+            self.metrics.calendar_next_year_missing.set(int(missing is not None))
         except ChainClientError as exc:
             self.metrics.chain_available.set(0)
             log.warning("chain poll failed", extra={"fields": {"error": type(exc).__name__}})

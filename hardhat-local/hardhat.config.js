@@ -12,6 +12,10 @@ const devnet = JSON.parse(
   readFileSync(new URL("../chain_client/devnet.json", import.meta.url), "utf8"),
 );
 const TEN_MILLION_ETH = "10000000000000000000000000";
+// Development only: CREDIT_LEDGER_HARDHAT_START (an ISO date-time) starts the chain's
+// clock there instead of now, so that a demo's deadlines fall in adopted calendar years
+// whatever the date; the clock runs on from there.
+const START = process.env.CREDIT_LEDGER_HARDHAT_START;
 
 export default {
   solidity: {
@@ -26,6 +30,7 @@ export default {
       chainType: "l1",
       chainId: 31337,
       blockGasLimit: 30_000_000,
+      ...(START ? { initialDate: START } : {}),
       accounts: devnet.accounts.map((account) => ({
         privateKey: account.privateKey,
         balance: TEN_MILLION_ETH,

@@ -25,6 +25,32 @@ interface ICommitmentRegistry {
         Withdrawn
     }
 
+    /// @notice How a commitment's term is counted. WorkingDays: Chinese working days under
+    /// the adopted calendars; Months: calendar months, which need no calendar.
+    enum TermUnit {
+        WorkingDays,
+        Months
+    }
+
+    /// @notice One adopted calendar a deadline was counted with.
+    struct CalendarRef {
+        uint16 year;
+        uint16 version;
+    }
+
+    /// @notice How a deadline was counted, so that anyone can count it again from the chain.
+    /// @param acceptedOn The acceptance day (Beijing), as the number YYYYMMDD.
+    /// @param unit Working days or months.
+    /// @param length How many of them.
+    /// @param calendars For working days: the calendar of each year counted in, consecutive
+    /// years ascending, each the latest version adopted when recorded; for months: none.
+    struct Term {
+        uint32 acceptedOn;
+        TermUnit unit;
+        uint16 length;
+        CalendarRef[] calendars;
+    }
+
     /// @notice A commitment as stored.
     /// @param department The PROVIDER member that recorded it.
     /// @param kind Its kind.
@@ -46,11 +72,14 @@ interface ICommitmentRegistry {
     }
 
     /// @notice What a department records.
+    /// @param deadline The end of the term (23:59:59 Beijing of its last day), counted off chain.
+    /// @param term How the deadline was counted.
     struct CommitmentInput {
         bytes32 subjectRef;
         Kind kind;
         bytes32 docHash;
         uint64 deadline;
+        Term term;
     }
 
     /// @notice A department's EIP-712 instruction, relayed by a gateway: the signer acts.
@@ -63,14 +92,15 @@ interface ICommitmentRegistry {
         bytes signature;
     }
 
-    /// @notice Emitted when a commitment is recorded.
+    /// @notice Emitted when a commitment is recorded, with how its deadline was counted.
     event CommitmentRecorded(
         bytes32 indexed commitmentId,
         bytes32 indexed subjectRef,
         address indexed department,
         Kind kind,
         bytes32 docHash,
-        uint64 deadline
+        uint64 deadline,
+        Term term
     );
     /// @notice Emitted when a commitment is fulfilled.
     event CommitmentFulfilled(bytes32 indexed commitmentId, address indexed department);
@@ -101,15 +131,23 @@ interface ICommitmentRegistry {
     error CommitmentNotDue(bytes32 commitmentId, uint64 deadline);
     /// @notice A breach must name the dishonesty record it produced.
     error CommitmentMissingBreachRecord(bytes32 commitmentId);
+    /// @notice A term's length is out of bounds, or its calendars do not fit its unit and acceptance day.
+    error CommitmentInvalidTerm(uint32 acceptedOn, TermUnit unit, uint16 length);
+    /// @notice A deadline must be counted with the latest adopted calendar of each year (0: none adopted).
+    error CommitmentCalendarNotCurrent(uint16 year, uint16 version, uint16 latestVersion);
 
     /// @notice Records a commitment.
-    /// @dev Only an active PROVIDER member, which becomes its department.
+    /// @dev Only an active PROVIDER member, which becomes its department. A working-day
+    /// term must name, for each consecutive year counted in, that year's latest adopted
+    /// calendar; the chain cannot count days, so auditors recount the deadline from the
+    /// adopted documents and the term (credit-ledger commitments check-deadline).
     /// @param input Subject, kind, letter hash and deadline.
     /// @return commitmentId keccak256(abi.encode(department, subjectRef, kind, docHash)).
     function record(CommitmentInput calldata input) external returns (bytes32 commitmentId);
 
     /// @notice record on a department's EIP-712 instruction (type RecordCommitment, whose
-    /// `dueBy` is `input.deadline`), relayed by a gateway; the signer becomes the department.
+    /// `dueBy` is `input.deadline` and whose term fields are `input.term`), relayed by a
+    /// gateway; the signer becomes the department.
     /// @dev Only an active GATEWAY relays; the signer must be an active PROVIDER.
     /// @param input Subject, kind, letter hash and deadline.
     /// @param instruction The department's nonce, deadline and signature.
@@ -171,6 +209,10 @@ interface ICommitmentRegistry {
     /// @param signer The department.
     /// @return The nonce its next relayed instruction must carry.
     function nonces(address signer) external view returns (uint256);
+
+    /// @notice The calendar registry whose adopted calendars working-day terms name.
+    /// @return Its address.
+    function calendars() external view returns (address);
 
     /// @notice The consortium whose roles this registry checks.
     /// @return Its address.

@@ -14,6 +14,7 @@ from chain_client import ChainClientError, ChainUnavailableError
 from gateway.api.body_limit import BodyLimit
 from gateway.api.routes import (
     access_log,
+    calendars,
     commitments,
     consents,
     instructions,
@@ -67,6 +68,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         consents.router,
         access_log.router,
         public.router,
+        calendars.router,
         peer.router,
         ops.router,
     ):
@@ -76,7 +78,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     return app
 
 
-INTEGRITY_CODES = frozenset({"RECORD_INTEGRITY_FAILED", "ACCESS_LOG_INTEGRITY_FAILED"})
+INTEGRITY_CODES = frozenset({"RECORD_INTEGRITY_FAILED", "ACCESS_LOG_INTEGRITY_FAILED", "CALENDAR_INTEGRITY_FAILED"})
 
 
 def _install_error_handlers(app: FastAPI) -> None:

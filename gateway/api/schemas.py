@@ -231,6 +231,32 @@ class Readiness(BaseModel):
     chainId: int | None
     blockNumber: int | None
     gatewayRole: bool
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list, description="What needs an operator soon without making the gateway unready."
+    )
+
+
+class CalendarView(BaseModel):
+    """An adopted working calendar: the document and its adoption on chain."""
+
+    year: int
+    version: int
+    latestVersion: int
+    documentHash: str
+    adoptedAt: int
+    blockNumber: int
+    document: dict[str, Any]
+
+
+class DeadlinePreview(BaseModel):
+    """A deadline counted as the gateway would count it for a new commitment."""
+
+    acceptedOn: dt.date
+    unit: Literal["working-days", "months"]
+    length: int
+    dueBy: int
+    dueOn: dt.date
+    calendars: list[dict[str, Any]] = Field(description="year, version and documentHash of each calendar used.")
 
 
 # ------------------------------------------------------------ lifecycle requests
@@ -277,6 +303,15 @@ class RepairRejectionIn(InstructionOnly):
     reasonHash: str = Field(pattern=HEX32)
 
 
+class CalendarRefIn(BaseModel):
+    """One adopted calendar a deadline was counted with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=9999)
+    version: int = Field(ge=1, le=65535)
+
+
 class CommitmentIn(InstructionOnly):
     """A commitment letter (信用承诺书) the department records for a subject."""
 
@@ -284,8 +319,16 @@ class CommitmentIn(InstructionOnly):
     kind: KindName
     docHash: str = Field(pattern=HEX32, description="Hash of the signed commitment letter.")
     acceptedOn: dt.date | None = Field(None, description="Day the department accepted it (Beijing); default today.")
-    workingDays: int | None = Field(None, ge=1, le=250, description="Default: the policy's days for the kind.")
-    dueBy: int = Field(ge=0, lt=2**64, description="The signed deadline: end of the last working day, unix time.")
+    workingDays: int | None = Field(
+        None, ge=1, le=250, description="A term in working days; with neither this nor months, the policy's term."
+    )
+    months: int | None = Field(None, ge=1, le=60, description="A term in calendar months (not with workingDays).")
+    dueBy: int = Field(ge=0, lt=2**64, description="The signed deadline: 23:59:59 Beijing of the term's last day.")
+    calendars: list[CalendarRefIn] = Field(
+        default_factory=list,
+        max_length=3,
+        description="The signed calendars the deadline was counted with (GET /public/v1/deadlines gives them).",
+    )
 
 
 class BreachIn(InstructionOnly):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import replace
 
@@ -9,17 +10,22 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from chain_client import (
+    CalendarRef,
     Chain,
     CommitmentKind,
     CommitmentRegistry,
     CommitmentSpec,
     CommitmentStatus,
+    CommitmentTerm,
     Stack,
+    Term,
+    TermUnit,
     keccak,
     recover_signer,
 )
 from chain_client._eip712 import (
     BREACH_TYPE,
+    CALENDAR_REF_TYPE,
     FULFIL_TYPE,
     RECORD_COMMITMENT_TYPE,
     WITHDRAW_TYPE,
@@ -38,11 +44,24 @@ def registry(stack: Stack) -> CommitmentRegistry:
     return stack.commitments
 
 
+# A 7-working-day term counted in 2026 with its adopted calendar: the chain checks the
+# calendar is the latest adopted version, not the count, so any chain date can record it.
+TERM_2026 = CommitmentTerm(dt.date(2026, 3, 2), Term(TermUnit.WORKING_DAYS, 7), (CalendarRef(2026, 1),))
+
+
 def _spec(
-    chain: Chain, *, days: int = 7, kind: CommitmentKind = CommitmentKind.INCOMPLETE_ACCEPTANCE
+    chain: Chain,
+    *,
+    days: int = 7,
+    kind: CommitmentKind = CommitmentKind.INCOMPLETE_ACCEPTANCE,
+    term: CommitmentTerm = TERM_2026,
 ) -> CommitmentSpec:
     return CommitmentSpec(
-        subject_ref=os.urandom(32), kind=kind, doc_hash=os.urandom(32), deadline=chain.latest_timestamp() + days * DAY
+        subject_ref=os.urandom(32),
+        kind=kind,
+        doc_hash=os.urandom(32),
+        deadline=chain.latest_timestamp() + days * DAY,
+        term=term,
     )
 
 
@@ -90,7 +109,7 @@ def test_recording_refusals(
     expect_revert(
         lambda: registry.record(provider, spec), "CommitmentExists", commitmentId=spec.commitment_id(provider.address)
     )
-    past = CommitmentSpec(os.urandom(32), CommitmentKind.SELF_DISCIPLINE, os.urandom(32), chain.latest_timestamp() - 1)
+    past = replace(_spec(chain, kind=CommitmentKind.SELF_DISCIPLINE), deadline=chain.latest_timestamp() - 1)
     expect_revert(lambda: registry.record(provider, past), "CommitmentInvalidDeadline", deadline=past.deadline)
     govern(stack.consortium, governors, stack.consortium.suspend_call(provider.address))
     expect_revert(
@@ -199,9 +218,16 @@ def test_gateway_relays_a_department_recording(
                 "kind": int(spec.kind),
                 "docHash": spec.doc_hash,
                 "deadline": spec.deadline,
+                "term": {
+                    "acceptedOn": 20260302,
+                    "unit": int(TermUnit.WORKING_DAYS),
+                    "length": 7,
+                    "calendars": [{"year": 2026, "version": 1}],
+                },
             },
         )
     ]
+    assert registry.recorded_term(commitment_id)[:2] == (TERM_2026, spec.deadline)
     stored = registry.commitment(commitment_id)
     assert (stored.department, stored.status, stored.deadline) == (
         provider.address,
@@ -273,7 +299,7 @@ def test_relayed_recording_needs_an_active_provider_signer(
     good = registry.sign_record(provider, spec)
     later = replace(spec, deadline=spec.deadline + DAY)  # the gateway relays another due date than signed
     struct_hash = record_commitment_struct_hash(
-        later.subject_ref, int(later.kind), later.doc_hash, later.deadline, good.nonce, good.deadline
+        later.subject_ref, int(later.kind), later.doc_hash, later.term, later.deadline, good.nonce, good.deadline
     )
     recovered = recover_signer(registry.domain.digest(struct_hash), good.signature)
     assert recovered != provider.address
@@ -358,6 +384,7 @@ def test_commitment_instruction_types_and_domain_are_the_contract_ones(
     functions = chain.contract("CommitmentRegistry", registry.address).functions
     for constant, type_string in [
         (functions.RECORD_COMMITMENT_TYPEHASH(), RECORD_COMMITMENT_TYPE),
+        (functions.CALENDAR_REF_TYPEHASH(), CALENDAR_REF_TYPE),
         (functions.FULFIL_TYPEHASH(), FULFIL_TYPE),
         (functions.BREACH_TYPEHASH(), BREACH_TYPE),
         (functions.WITHDRAW_TYPEHASH(), WITHDRAW_TYPE),
@@ -368,3 +395,96 @@ def test_commitment_instruction_types_and_domain_are_the_contract_ones(
         registry.domain.as_dict()
     )
     assert name == "CreditCommitments"
+
+
+# ------------------------------------------------------------------ terms and calendars
+
+
+def test_a_months_term_names_no_calendar(chain: Chain, registry: CommitmentRegistry, provider: LocalAccount) -> None:
+    """A self-discipline commitment counted in months records without any calendar."""
+    term = CommitmentTerm(dt.date(2031, 5, 6), Term(TermUnit.MONTHS, 12))
+    commitment_id, _ = registry.record(provider, _spec(chain, kind=CommitmentKind.SELF_DISCIPLINE, term=term))
+    assert registry.recorded_term(commitment_id)[0] == term
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        CommitmentTerm(dt.date(2031, 5, 6), Term(TermUnit.MONTHS, 12), (CalendarRef(2031, 1),)),
+        CommitmentTerm(dt.date(2026, 3, 2), Term(TermUnit.WORKING_DAYS, 7)),
+        CommitmentTerm(dt.date(2024, 3, 2), Term(TermUnit.WORKING_DAYS, 7), (CalendarRef(2026, 1),)),
+        CommitmentTerm(dt.date(2025, 12, 30), Term(TermUnit.WORKING_DAYS, 7), (CalendarRef(2026, 1),) * 2),
+    ],
+    ids=["months-with-calendar", "working-days-without", "calendar-of-another-year", "years-not-consecutive"],
+)
+def test_terms_that_do_not_fit_their_calendars_are_refused(
+    chain: Chain, registry: CommitmentRegistry, provider: LocalAccount, term: CommitmentTerm
+) -> None:
+    """A term whose calendars do not fit its unit and acceptance day is refused with its fields."""
+    expect_revert(
+        lambda: registry.record(provider, _spec(chain, term=term)),
+        "CommitmentInvalidTerm",
+        acceptedOn=term.accepted_on_number,
+        unit=int(term.term.unit),
+        length=term.term.length,
+    )
+
+
+def test_a_term_must_name_the_latest_adopted_calendars(
+    chain: Chain,
+    stack: Stack,
+    registry: CommitmentRegistry,
+    provider: LocalAccount,
+    governors: list[LocalAccount],
+) -> None:
+    """A year nobody adopted, a version never adopted, and a version since corrected are refused by name."""
+    unadopted = CommitmentTerm(dt.date(2031, 12, 24), Term(TermUnit.WORKING_DAYS, 7), (CalendarRef(2031, 1),))
+    expect_revert(
+        lambda: registry.record(provider, _spec(chain, term=unadopted)),
+        "CommitmentCalendarNotCurrent",
+        year=2031,
+        version=1,
+        latestVersion=0,
+    )
+    future = replace(TERM_2026, calendars=(CalendarRef(2026, 2),))
+    expect_revert(
+        lambda: registry.record(provider, _spec(chain, term=future)),
+        "CommitmentCalendarNotCurrent",
+        year=2026,
+        version=2,
+        latestVersion=1,
+    )
+    calendar = stack.calendars.read(2026).calendar
+    govern(
+        stack.consortium,
+        governors,
+        stack.calendars.adopt_call(replace(calendar, title=calendar.title + " (corrected)")),
+    )
+    expect_revert(
+        lambda: registry.record(provider, _spec(chain)),
+        "CommitmentCalendarNotCurrent",
+        year=2026,
+        version=1,
+        latestVersion=2,
+    )
+    registry.record(provider, _spec(chain, term=future))
+
+
+def test_the_signed_term_is_the_relayed_term(
+    chain: Chain, registry: CommitmentRegistry, provider: LocalAccount, gateway: LocalAccount
+) -> None:
+    """A gateway relaying another acceptance day or term length than signed acts for nobody the chain knows."""
+    spec = _spec(chain)
+    good = registry.sign_record(provider, spec)
+    for changed in (
+        replace(spec.term, accepted_on=dt.date(2026, 3, 3)),
+        replace(spec.term, term=Term(TermUnit.WORKING_DAYS, 8)),
+    ):
+        relayed = replace(spec, term=changed)
+        struct_hash = record_commitment_struct_hash(
+            spec.subject_ref, int(spec.kind), spec.doc_hash, changed, spec.deadline, good.nonce, good.deadline
+        )
+        recovered = recover_signer(registry.domain.digest(struct_hash), good.signature)
+        expect_revert(
+            lambda r=relayed: registry.relay_record(gateway, r, good), "CommitmentNotProvider", account=recovered
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -15,12 +16,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chain_client import (
+    CalendarRef,
     CommitmentDomain,
+    CommitmentTerm,
     ContentCommitment,
     DisclosedField,
     Disclosure,
     LedgerDomain,
     RecordLeaf,
+    Term,
+    TermUnit,
     canonical_json,
     catalog_id,
     record_id,
@@ -171,13 +176,6 @@ _NONCE, _DEADLINE = 7, 1_760_003_600
         ),
         (
             CommitmentDomain,
-            "RecordCommitment",
-            [("subjectRef", "bytes32"), ("kind", "uint8"), ("docHash", "bytes32"), ("dueBy", "uint64")],
-            [_RECORD_ID, 1, _HASH, 1_760_604_800],
-            record_commitment_struct_hash(_RECORD_ID, 1, _HASH, 1_760_604_800, _NONCE, _DEADLINE),
-        ),
-        (
-            CommitmentDomain,
             "Fulfil",
             [("commitmentId", "bytes32")],
             [_COMMITMENT_ID],
@@ -198,7 +196,7 @@ _NONCE, _DEADLINE = 7, 1_760_003_600
             withdraw_struct_hash(_COMMITMENT_ID, _NONCE, _DEADLINE),
         ),
     ],
-    ids=["FileObjection", "RequestRepair", "RecordCommitment", "Fulfil", "Breach", "Withdraw"],
+    ids=["FileObjection", "RequestRepair", "Fulfil", "Breach", "Withdraw"],
 )
 def test_instruction_digests_match_eth_account_typed_data(
     domain_type: type[LedgerDomain | CommitmentDomain],
@@ -258,3 +256,47 @@ def test_disclosure_verifies_whatever_the_field_order() -> None:
 def test_field_encoding_equals_eth_abi(name: str, salt: bytes, value: bytes) -> None:
     """The hand-written field encoding is abi.encode(string, bytes32, bytes) byte for byte."""
     assert encode_field(name.encode(), salt, value) == encode(["string", "bytes32", "bytes"], [name, salt, value])
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        CommitmentTerm(
+            dt.date(2026, 12, 24), Term(TermUnit.WORKING_DAYS, 7), (CalendarRef(2026, 1), CalendarRef(2027, 2))
+        ),
+        CommitmentTerm(dt.date(2026, 12, 24), Term(TermUnit.MONTHS, 12)),
+    ],
+    ids=["working-days-two-calendars", "months-no-calendar"],
+)
+def test_record_commitment_digest_matches_eth_account_typed_data(term: CommitmentTerm) -> None:
+    """RecordCommitment, with its CalendarRef[] member, hashes as eth-account's generic EIP-712 encoder does."""
+    domain = CommitmentDomain(chain_id=31337, verifying_contract=_CONTRACT)
+    fields = [
+        ("subjectRef", "bytes32"),
+        ("kind", "uint8"),
+        ("docHash", "bytes32"),
+        ("acceptedOn", "uint32"),
+        ("termUnit", "uint8"),
+        ("termLength", "uint16"),
+        ("calendars", "CalendarRef[]"),
+        ("dueBy", "uint64"),
+    ]
+    types = {
+        "RecordCommitment": [{"name": n, "type": t} for n, t in fields] + _INSTRUCTION_TAIL,
+        "CalendarRef": [{"name": "year", "type": "uint16"}, {"name": "version", "type": "uint16"}],
+    }
+    message = {
+        "subjectRef": _RECORD_ID,
+        "kind": 1,
+        "docHash": _HASH,
+        "acceptedOn": term.accepted_on_number,
+        "termUnit": int(term.term.unit),
+        "termLength": term.term.length,
+        "calendars": [ref.to_json() for ref in term.calendars],
+        "dueBy": 1_760_604_800,
+        "nonce": _NONCE,
+        "deadline": _DEADLINE,
+    }
+    signable = encode_typed_data(domain.as_dict(), types, message)
+    struct_hash = record_commitment_struct_hash(_RECORD_ID, 1, _HASH, term, 1_760_604_800, _NONCE, _DEADLINE)
+    assert domain.digest(struct_hash) == keccak(b"\x19" + signable.version + signable.header + signable.body)

@@ -70,9 +70,11 @@ def test_gas_json_measures_every_consortium_operation() -> None:
     result = CliRunner().invoke(main, ["gas", "--json"])
     assert result.exit_code == 0, result.output
     gas = json.loads(result.output)
-    for action in ["admit", "suspend", "reinstate", "grantRole", "revokeRole", "setGatewayUrl", "setThreshold"]:
+    actions = ["admit", "suspend", "reinstate", "grantRole", "revokeRole", "setGatewayUrl", "setThreshold"]
+    for action in [*actions, "adoptCalendar"]:
         for step in ["propose", "approve", "execute"]:
             assert 21_000 < gas[f"{step}_{action}"] < 500_000
     assert gas["deployConsortium_11members"] > 1_000_000
+    assert gas["deployCalendarRegistry"] > 100_000
     for key in ["anchorBatch_1", "anchorBatch_100000", "approveRepair_depth17", "recordCommitment"]:
         assert gas[key] > 21_000

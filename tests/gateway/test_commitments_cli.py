@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -9,7 +10,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from chain_client import Chain, CommitmentKind, CommitmentSpec, attach_stack, devnet_for, load_deployment
+from chain_client import (
+    Chain,
+    CommitmentKind,
+    CommitmentSpec,
+    CommitmentTerm,
+    Term,
+    TermUnit,
+    attach_stack,
+    devnet_for,
+    load_deployment,
+)
 from gateway.cli import main
 from tests.support.hardhat import HardhatNode
 
@@ -23,8 +34,11 @@ def test_overdue_lists_pending_commitments_past_their_deadline(hardhat_node: Har
     try:
         stack = attach_stack(chain, load_deployment(tmp_path, chain.chain_id))
         department = devnet_for(chain.chain_id).by_label("samr-beijing").account
+        term = CommitmentTerm(dt.date(2031, 1, 2), Term(TermUnit.MONTHS, 1))  # the registry does not count it
         soon, later = (
-            CommitmentSpec(os.urandom(32), CommitmentKind.INCOMPLETE_ACCEPTANCE, os.urandom(32), chain.now() + 3600 * h)
+            CommitmentSpec(
+                os.urandom(32), CommitmentKind.INCOMPLETE_ACCEPTANCE, os.urandom(32), chain.now() + 3600 * h, term
+            )
             for h in (1, 48)
         )
         soon_id, _ = stack.commitments.record(department, soon)

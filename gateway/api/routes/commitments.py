@@ -1,4 +1,4 @@
-"""Credit commitments: record with a working-day deadline, fulfil, withdraw, breach, overdue."""
+"""Credit commitments: record with a counted deadline, fulfil, withdraw, breach, overdue."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from chain_client import Role
+from chain_client import CalendarRef, Role
 from gateway import commitments
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.schemas import BreachIn, CommitmentIn, ErrorBody, InstructionOnly
@@ -18,9 +18,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for sta
 
 @router.post("", response_model=dict[str, Any], responses=_ERRORS)
 def record_commitment(body: CommitmentIn, gateway: GatewayDep, member: CurrentMember) -> Any:
-    """Record a commitment (PROVIDER). `dueBy` must be the end (24:00 Beijing time) of the
-    `workingDays`-th Chinese working day after `acceptedOn`, holidays and adjusted working
-    weekends counted; a year the holiday calendar does not cover is refused with
+    """Record a commitment (PROVIDER). `dueBy` and `calendars` must be those
+    GET /public/v1/deadlines gives: the end (23:59:59 Beijing) of the `workingDays`-th
+    working day after `acceptedOn` under the latest adopted calendars, or of the day
+    `months` later; a year with no adopted calendar is refused with
     WORKING_DAYS_YEAR_NOT_COVERED."""
     require_role(member, Role.PROVIDER)
     return commitments.record_commitment(
@@ -31,7 +32,9 @@ def record_commitment(body: CommitmentIn, gateway: GatewayDep, member: CurrentMe
         doc_hash=bytes.fromhex(body.docHash[2:]),
         accepted_on=body.acceptedOn,
         working_days=body.workingDays,
+        months=body.months,
         signed_due_by=body.dueBy,
+        signed_calendars=tuple(CalendarRef(ref.year, ref.version) for ref in body.calendars),
         signed=body.instruction,
     )
 
@@ -49,8 +52,10 @@ def list_overdue(
 
 @router.get("/{commitment_id}", response_model=dict[str, Any], responses=_ERRORS)
 def read_commitment(commitment_id: str, gateway: GatewayDep, member: CurrentMember) -> Any:
-    """A commitment as the chain holds it, with whether it is overdue."""
-    return commitments.commitment_json(commitments.find_commitment(gateway, commitment_id), gateway.now())
+    """A commitment as the chain holds it, with whether it is overdue and how its deadline was counted."""
+    found = commitments.find_commitment(gateway, commitment_id)
+    term, _, _ = gateway.stack.commitments.recorded_term(found.commitment_id)
+    return {**commitments.commitment_json(found, gateway.now()), "term": term.to_json()}
 
 
 @router.post("/{commitment_id}/fulfilment", response_model=dict[str, Any], responses=_ERRORS)

@@ -39,6 +39,21 @@ def read_readiness(gateway: GatewayDep) -> Any:
         chain = found == gateway.stack.record.contracts["CreditLedger"].code_hash
     except ChainClientError:
         chain = False
+    warnings = []
+    try:
+        missing = gateway.view.calendars.next_year_missing(gateway.now()) if chain else None
+    except ChainClientError:
+        missing = None
+    gateway.metrics.calendar_next_year_missing.set(int(missing is not None))
+    if missing is not None:
+        warnings.append(
+            {
+                "code": "CALENDAR_NEXT_YEAR_NOT_ADOPTED",
+                "year": missing,
+                "message": f"no working calendar is adopted for {missing}: commitments whose deadline falls in "
+                f"{missing} are refused until the governors adopt the State Council's notice",
+            }
+        )
     body = {
         "status": "ready" if database and chain else "not-ready",
         "database": database,
@@ -46,6 +61,7 @@ def read_readiness(gateway: GatewayDep) -> Any:
         "chainId": gateway.stack.chain.chain_id,
         "blockNumber": block,
         "gatewayRole": Role.GATEWAY in gateway.view.roles(gateway.account.address),
+        "warnings": warnings,
     }
     return JSONResponse(body, status_code=200 if database and chain else 503)
 

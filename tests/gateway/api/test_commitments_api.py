@@ -1,7 +1,7 @@
 """Commitments over HTTP: working-day deadlines, fulfil, withdraw, breach with its record, refusals.
 
 The module's gateway runs on an embedded chain whose clock starts on Monday 2 November
-2026, so deadlines fall on days the holiday calendar covers whatever day the suite runs.
+2026, so deadlines fall on days the adopted calendars cover whatever day the suite runs.
 """
 
 from __future__ import annotations
@@ -12,18 +12,32 @@ from collections.abc import Iterator
 
 import pytest
 
-from chain_client import Chain, CommitmentKind, CommitmentStatus
+from chain_client import (
+    BEIJING,
+    Chain,
+    CommitmentKind,
+    CommitmentStatus,
+    Term,
+    TermUnit,
+    beijing_date,
+    count_deadline,
+    shipped_calendars,
+)
 from gateway.client import GatewayClientError
-from gateway.lifecycle_terms import due_by
 from gateway.settings import Settings
 from gateway.subject_ids import parse_subject
-from gateway.working_days import BEIJING, beijing_date
 from tests.support.payloads import BREACH, PENALTY, SAMR, commitment_breach, penalty
 from tests.support.served import Served, serve_gateway
 from tests.support.subjects import new_uscc
 
 GOVERNOR = "governor-tianjin"
 START = int(dt.datetime(2026, 11, 2, 10, 0, tzinfo=BEIJING).timestamp())
+SHIPPED = {calendar.year: calendar for calendar in shipped_calendars()}
+
+
+def due_by(accepted: dt.date, working_days: int) -> int:
+    """The deadline counted over the shipped calendars, which the demo consortium adopted."""
+    return count_deadline(accepted, Term(TermUnit.WORKING_DAYS, working_days), SHIPPED.__getitem__).due_by
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +63,12 @@ def test_a_commitment_is_recorded_with_its_working_day_deadline(served: Served) 
     subject = new_uscc()
     result = commit(served, subject)
     today = beijing_date(served.gateway.now())
-    assert result["acceptedOn"] == today.isoformat()
+    assert result["term"] == {
+        "acceptedOn": today.isoformat(),
+        "unit": "working-days",
+        "length": 7,
+        "calendars": [{"year": 2026, "version": 1}],
+    }
     assert result["dueBy"] == due_by(today, 7)
     assert (result["status"], result["kind"], result["overdue"]) == ("PENDING", "incomplete-acceptance", False)
     on_chain = served.gateway.stack.commitments.commitment(bytes.fromhex(str(result["commitmentId"])[2:]))
@@ -61,7 +80,7 @@ def test_a_commitment_is_recorded_with_its_working_day_deadline(served: Served) 
 
 def test_fulfil_and_withdraw(served: Served) -> None:
     fulfilled = commit(served, new_uscc())
-    withdrawn = commit(served, new_uscc(), kind="self-discipline", days=20)
+    withdrawn = commit(served, new_uscc(), kind="notification", days=20)
     with served.client(SAMR) as department:
         assert department.fulfil_commitment(str(fulfilled["commitmentId"]))["status"] == "FULFILLED"
         assert department.withdraw_commitment(str(withdrawn["commitmentId"]))["status"] == "WITHDRAWN"
@@ -123,16 +142,24 @@ def test_a_deadline_that_is_not_the_calendar_s_is_refused(served: Served) -> Non
         "acceptedOn": today.isoformat(),
         "workingDays": 7,
         "dueBy": due_by(today, 7) + 86_400,  # counted in calendar days, say
+        "calendars": [{"year": 2026, "version": 1}],
         "instruction": {"nonce": 0, "deadline": 2**40, "signature": "0x" + "00" * 65},
     }
     with served.client(SAMR) as department, pytest.raises(GatewayClientError) as refused:
         department.call("POST", "/v1/commitments", body=body)
     assert refused.value.code == "COMMITMENT_DUE_MISMATCH"
-    assert refused.value.detail["expected"] == due_by(today, 7)
+    assert refused.value.detail["expected"]["dueBy"] == due_by(today, 7)
+    body["dueBy"] = due_by(today, 7)
+    body["calendars"] = [{"year": 2026, "version": 1}, {"year": 2027, "version": 1}]  # not the calendars counted with
+    with served.client(SAMR) as department, pytest.raises(GatewayClientError) as refused:
+        department.call("POST", "/v1/commitments", body=body)
+    assert refused.value.code == "COMMITMENT_DUE_MISMATCH"
+    assert refused.value.detail["expected"]["calendars"] == [{"year": 2026, "version": 1}]
 
 
 def test_a_deadline_in_a_year_the_calendar_does_not_cover_fails_loudly(served: Served) -> None:
-    """60 working days from 2 November 2026 reach into 2027, whose holidays the library does not know yet."""
+    """60 working days from 2 November 2026 reach into 2027, whose calendar nobody adopted: the message says
+    how governors adopt it."""
     body = {
         "subject": new_uscc(),
         "kind": "notification",
@@ -146,3 +173,5 @@ def test_a_deadline_in_a_year_the_calendar_does_not_cover_fails_loudly(served: S
         department.call("POST", "/v1/commitments", body=body)
     assert (refused.value.status, refused.value.code) == (422, "WORKING_DAYS_YEAR_NOT_COVERED")
     assert refused.value.detail["year"] == 2027
+    assert "2027" in refused.value.message
+    assert "credit-ledger calendar propose" in refused.value.message

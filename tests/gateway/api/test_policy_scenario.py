@@ -12,11 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from chain_client import Chain, CommitmentStatus, RecordStatus
+from chain_client import BEIJING, Chain, CommitmentStatus, RecordStatus
 from chain_client._report import verify_report
 from gateway.client import GatewayClientError
 from gateway.settings import Settings
-from gateway.working_days import BEIJING
 from tests.support.payloads import BREACH, PENALTY, SAMR, TAX, TAX_GRADE, commitment_breach, penalty, taxpayer_grade
 from tests.support.served import Served, serve_gateway
 from tests.support.subjects import new_uscc
@@ -118,7 +117,7 @@ def test_an_incomplete_acceptance_commitment_across_national_day_is_breached(bei
             working_days=7,
         )
     cid = commitment["commitmentId"]
-    assert (commitment["acceptedOn"], commitment["dueOn"]) == ("2026-09-29", "2026-10-14")
+    assert (commitment["term"]["acceptedOn"], commitment["dueOn"]) == ("2026-09-29", "2026-10-14")
     assert commitment["dueBy"] == int(dt.datetime(2026, 10, 14, 23, 59, 59, tzinfo=BEIJING).timestamp())
 
     # The last evening of the period: not overdue, and a breach is refused.
