@@ -73,7 +73,9 @@ def check_commitment_deadline(
     for ref in term.calendars:
         try:
             named[ref.year] = calendars.read(ref.year, ref.version).calendar
-        except (CalendarError, ContractRevertError) as exc:
+        except CalendarError as exc:
+            problems.append(f"calendar {ref.year} version {ref.version}: {exc.code}: {exc}")
+        except ContractRevertError as exc:
             problems.append(f"calendar {ref.year} version {ref.version}: {exc}")
     if problems:
         return DeadlineCheck(commitment_id, term, commitment.deadline, None, tuple(problems))

@@ -30,9 +30,11 @@ from chain_client._records import checksummed
 from chain_client._verify import VerificationReport
 from gateway.audit_cli import audit
 from gateway.bench_cli import bench
+from gateway.calendar_cli import calendar, check_deadline
 from gateway.commitments import commitment_json, overdue_commitments
 from gateway.gc_tuning import tune_for_serving
 from gateway.node_cli import node
+from gateway.proposals_cli import proposals
 
 EXIT_CHECK_FAILED = 1
 EXIT_ERROR = 2
@@ -47,6 +49,8 @@ def main() -> None:
 main.add_command(audit)
 main.add_command(bench)
 main.add_command(node)
+main.add_command(calendar)
+main.add_command(proposals)
 
 
 @main.command()
@@ -413,6 +417,9 @@ def rotate_keys(keyring_file: Path, database_url: str, new_id: str | None) -> No
 @main.group()
 def commitments() -> None:
     """Credit commitments on chain."""
+
+
+commitments.add_command(check_deadline)
 
 
 @commitments.command("overdue")

@@ -28,6 +28,7 @@ from gateway.request_auth import sign_request
 from gateway.serving import serve_app_in_thread
 from gateway.settings import Settings
 from gateway.storage import StoredRecord
+from tests.support.calendars import labelled_test_calendar
 from tests.support.hardhat import free_port, start_node
 from tests.support.payloads import (
     INSPECTION,
@@ -282,3 +283,34 @@ def _peer_answer(regions: Regions, record_id: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
     return answer
+
+
+def test_three_regions_count_the_same_deadline(regions: Regions) -> None:
+    """Beijing, Tianjin and Hebei previews give one deadline and one set of calendars for the same commitment,
+    before and after the consortium adopts a (test-only) year."""
+    gateways = (regions.beijing, regions.tianjin, regions.hebei)
+
+    def previews(accepted_on: str) -> list[Any]:
+        answers = []
+        for served in gateways:
+            with served.client() as public:
+                answers.append(public.deadline_preview(accepted_on=accepted_on, working_days=7))
+        return answers
+
+    national_day = previews("2026-09-30")
+    assert [p["dueOn"] for p in national_day] == ["2026-10-15"] * 3
+    assert national_day[0] == national_day[1] == national_day[2]
+
+    stack = regions.beijing.gateway.stack
+    devnet = devnet_for(stack.chain.chain_id)
+    governors = [d.account for d in devnet.with_role(Role.GOVERNOR)][:2]
+    stack.consortium.govern(governors, stack.calendars.adopt_call(labelled_test_calendar(2031)))
+    for served in gateways:
+        wait_until(
+            lambda s=served: s.gateway.view.calendars.latest_version(2031) == 1,  # type: ignore[misc]
+            timeout=WAIT_S,
+            what="2031 adopted, seen",
+        )
+    new_year = previews("2030-12-31")
+    assert new_year[0] == new_year[1] == new_year[2]
+    assert (new_year[0]["dueOn"], new_year[0]["calendars"][0]["year"]) == ("2031-01-10", 2031)
