@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from chain_client import Chain, ChainUnavailableError, Stack
+from chain_client import BEIJING, Chain, ChainUnavailableError, Stack
 from chain_client._devnet import EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID
-from tests.support.hardhat import free_port
+from tests.support.hardhat import free_port, start_node
 
 
 def test_chain_reports_its_identity(chain: Chain) -> None:
@@ -79,3 +82,21 @@ def test_threads_sending_as_one_account_never_share_a_nonce(stack: Stack, gatewa
         thread.join(timeout=120)
     assert errors == []
     assert all(stack.ledger.batch(root).count == 1 for root in roots)
+
+
+@pytest.mark.hardhat
+def test_a_node_started_in_the_past_sets_the_clock_of_whoever_connects(tmp_path: Path) -> None:
+    """A Hardhat node started at a fixed past date (as the demo starts it) runs there, and a Chain connecting
+    to it follows its clock behind the wall clock, before and after blocks are mined."""
+    start = int(dt.datetime(2026, 11, 2, 9, 30, tzinfo=BEIJING).timestamp())
+    node = start_node(tmp_path / "node.log", start_time=start)
+    try:
+        chain = Chain.connect(node.url)
+        assert abs(chain.now() - start) < 60
+        assert abs(chain.latest_timestamp() - start) < 60
+        chain.mine()
+        chain.observe_block_time()
+        assert abs(chain.now() - chain.latest_timestamp()) < 60
+        assert chain.now() < time.time() - 86_400  # behind the wall clock, whatever today is
+    finally:
+        node.stop()

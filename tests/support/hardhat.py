@@ -18,8 +18,8 @@ __all__ = ["BIN", "HARDHAT_LOCAL", "REPO", "HardhatNode", "HardhatUnavailableErr
 class HardhatNode(_Node):
     """A node of this checkout's hardhat-local."""
 
-    def __init__(self, log_path: Path) -> None:
-        super().__init__(REPO, log_path)
+    def __init__(self, log_path: Path, *, start_time: int | None = None) -> None:
+        super().__init__(REPO, log_path, start_time=start_time)
 
 
 def in_ci() -> bool:
@@ -27,12 +27,13 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def start_node(log_path: Path) -> HardhatNode:
-    """A started node; under CI a failure to start fails the test, elsewhere it skips."""
+def start_node(log_path: Path, *, start_time: int | None = None) -> HardhatNode:
+    """A started node (its clock from start_time, if given); under CI a failure to start fails the test,
+    elsewhere it skips."""
     import pytest
 
     try:
-        return HardhatNode(log_path)
+        return HardhatNode(log_path, start_time=start_time)
     except HardhatUnavailableError as exc:
         if in_ci():
             pytest.fail(f"Hardhat node could not start under CI: {exc}")
