@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -21,9 +19,13 @@ from eth_typing import ChecksumAddress
 from chain_client._content import DisclosedField, Disclosure
 from chain_client._ledger import BatchKind
 from chain_client._records import LEAF_ENCODING, RecordLeaf, checksummed, record_tree
+from chain_client._schemas import load_schema
+from chain_client._schemas import schema_problems as problems_under
 from chain_client._stack import Stack
 
 BUNDLE_FORMAT = "credit-ledger/proof@1"
+
+SCHEMA_FILE = "proof-bundle.schema.json"
 
 
 @dataclass(frozen=True)
@@ -169,25 +171,12 @@ class ProofBundle:
 
 def schema_problems(document: object) -> list[str]:
     """What the committed JSON Schema finds wrong with a document (empty when valid)."""
-    validator = _validator()
-    return [
-        f"{'/'.join(str(p) for p in error.absolute_path) or '(document)'}: {error.message}"
-        for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-    ]
+    return problems_under(SCHEMA_FILE, document)
 
 
 def bundle_schema() -> dict[str, Any]:
     """The committed JSON Schema of credit-ledger/proof@1."""
-    text = resources.files("chain_client").joinpath("schemas", "proof-bundle.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(bundle_schema())
+    return load_schema(SCHEMA_FILE)
 
 
 def anchor_records(stack: Stack, gateway: LocalAccount, records: Sequence[SignedRecord]) -> list[ProofBundle]:

@@ -32,7 +32,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import cache
 from importlib import resources
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -41,6 +40,7 @@ import rfc8785
 from eth_utils.crypto import keccak
 
 from chain_client._errors import ChainClientError
+from chain_client._schemas import load_schema, schema_problems
 
 CALENDAR_FORMAT = "credit-ledger/working-calendar@1"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -49,6 +49,8 @@ MAX_MONTHS = 60
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _SATURDAY = 5
+
+SCHEMA_FILE = "working-calendar.schema.json"
 
 
 class CalendarError(ChainClientError):
@@ -126,16 +128,7 @@ class WorkingCalendar:
 
 def calendar_schema() -> dict[str, Any]:
     """The committed JSON Schema of credit-ledger/working-calendar@1."""
-    text = resources.files("chain_client").joinpath("schemas", "working-calendar.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(calendar_schema())
+    return load_schema(SCHEMA_FILE)
 
 
 def parse_calendar(document: bytes | str | Mapping[str, Any]) -> WorkingCalendar:
@@ -145,11 +138,9 @@ def parse_calendar(document: bytes | str | Mapping[str, Any]) -> WorkingCalendar
     an unsorted list; otherwise the code of the first offending date in ascending order.
     """
     data = _decode(document) if isinstance(document, bytes | str) else dict(document)
-    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    if errors:
-        error = errors[0]
-        path = "/".join(str(p) for p in error.absolute_path) or "(document)"
-        _malformed(f"{path}: {error.message}")
+    problems = schema_problems(SCHEMA_FILE, data)
+    if problems:
+        _malformed(problems[0])
     year = data["year"]
     if type(year) is not int:  # the schema's integer admits 2026.0
         _malformed(f"year: {year!r} is not an integer")

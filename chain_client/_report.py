@@ -18,11 +18,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
 from eth_account.signers.local import LocalAccount
@@ -37,6 +34,7 @@ from chain_client._content import canonical_json
 from chain_client._ledger import CreditLedger, RecordStatus
 from chain_client._records import catalog_id, checksummed
 from chain_client._roles import Role
+from chain_client._schemas import load_schema, schema_problems
 from chain_client._signed_document import document_signer, sign_document
 from chain_client._verify import CURRENT_STATUSES, Check, VerificationReport, verify_bundles
 
@@ -47,6 +45,8 @@ RECORD_CHECKS = ("bundle", "recordId", "subjectRef", "chain", "catalog", "fields
 ONLINE_RECORD_CHECKS = ("status",)
 
 View = Literal["full", "public"]
+
+SCHEMA_FILE = "report.schema.json"
 
 
 @dataclass(frozen=True)
@@ -207,24 +207,12 @@ def report_record(
 
 def report_schema_problems(document: object) -> list[str]:
     """What the committed JSON Schema finds wrong with a report document (empty when valid)."""
-    return [
-        f"{'/'.join(str(p) for p in error.absolute_path) or '(document)'}: {error.message}"
-        for error in sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    ]
+    return schema_problems(SCHEMA_FILE, document)
 
 
 def report_schema() -> dict[str, Any]:
     """The committed JSON Schema of credit-ledger/report@1."""
-    text = resources.files("chain_client").joinpath("schemas", "report.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(report_schema())
+    return load_schema(SCHEMA_FILE)
 
 
 # --------------------------------------------------------------- report checks
