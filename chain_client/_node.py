@@ -63,6 +63,7 @@ from web3.datastructures import NamedElementOnion
 from chain_client._chain import _SerializedTesterProvider, embedded_genesis
 from chain_client._devnet import EMBEDDED_CHAIN_ID, devnet_for
 from chain_client._errors import ChainClientError
+from chain_client._revert import revert_from_exception
 
 JOURNAL_FORMAT = "credit-ledger-node-journal@1"
 JOURNAL_FILE = "journal.jsonl"
@@ -504,6 +505,10 @@ def _revert_data(exc: TransactionFailed) -> bytes:
         reason = reason.args[0] if reason.args else b""
     if isinstance(reason, bytes):
         return reason
+    # A reverting eth_call comes back with the raw bytes only as their repr in the message.
+    decoded = revert_from_exception(original)
+    if decoded is not None and decoded.data:
+        return decoded.data
     return _ERROR_STRING + encode(["string"], [str(reason).removeprefix("execution reverted: ")])
 
 

@@ -19,6 +19,7 @@ from chain_client import (
     Role,
     Stack,
     deploy_stack,
+    shipped_calendars,
 )
 from tests.chain_client.conftest import govern
 from tests.support.reverts import expect_revert
@@ -58,11 +59,14 @@ def test_deployment_holds_the_founding_members(consortium: Consortium, devnet: D
 
 
 def test_deployment_sets_threshold_and_lifetime(consortium: Consortium) -> None:
-    """The founding threshold, governor count and proposal lifetime are as deployed."""
+    """The founding threshold, governor count and proposal lifetime are as deployed; the demo deployment's
+    only proposals are the adoptions of the shipped calendars, all executed."""
     assert consortium.threshold() == 2
     assert consortium.active_governor_count() == 3
     assert consortium.proposal_lifetime() == LIFETIME
-    assert consortium.proposal_count() == 0
+    adoptions = len(shipped_calendars())
+    assert consortium.proposal_count() == adoptions
+    assert all(consortium.proposal(i).executed for i in range(1, adoptions + 1))
 
 
 @pytest.mark.parametrize(
@@ -127,8 +131,9 @@ def test_propose_records_the_call_and_counts_the_proposer(
 ) -> None:
     """propose stores the target and calldata hash, emits the calldata, and approves for the proposer."""
     call = consortium.set_threshold_call(3)
+    before = consortium.proposal_count()
     proposal_id, receipt = consortium.propose(governors[0], call)
-    assert proposal_id == 1
+    assert proposal_id == before + 1 == consortium.proposal_count()
     proposal = consortium.proposal(proposal_id)
     assert proposal.target == consortium.address
     assert proposal.data_hash == keccak(call.data)
@@ -140,7 +145,7 @@ def test_propose_records_the_call_and_counts_the_proposer(
     events = consortium.events(receipt)
     assert [e.name for e in events] == ["ProposalCreated", "ProposalApproved"]
     assert events[0].args == {
-        "proposalId": 1,
+        "proposalId": proposal_id,
         "proposer": governors[0].address,
         "target": consortium.address,
         "data": call.data,

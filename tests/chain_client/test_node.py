@@ -165,13 +165,16 @@ def test_sigterm_stops_the_command_with_exit_0_and_keeps_the_chain(origin: Origi
 
 
 def test_reverts_reach_a_json_rpc_client_as_named_errors(origin: Origin, served: str) -> None:
-    """A call the contract refuses comes back with its revert data, decoded to the named error."""
+    """A transaction or a view the contract refuses comes back with its revert data, decoded to the named error."""
     stack = attach_stack(Chain.connect(served), origin.record)
     regulator = devnet_for(EMBEDDED_CHAIN_ID).by_label("samr-beijing").account
     with pytest.raises(ContractRevertError) as caught:
         stack.ledger.anchor_batch(regulator, os.urandom(32), 1)
     assert caught.value.name == "LedgerNotGateway"
     assert caught.value.arguments == {"account": regulator.address}
+    with pytest.raises(ContractRevertError) as viewed:
+        stack.consortium.proposal(99)  # a view: eth_call, not a transaction
+    assert (viewed.value.name, viewed.value.arguments) == ("ConsortiumUnknownProposal", {"proposalId": 99})
 
 
 def test_snapshots_are_refused_and_clock_requests_are_journaled(origin: Origin, tmp_path: Path) -> None:
