@@ -11,7 +11,8 @@ import {ICalendarRegistry} from "./interfaces/ICalendarRegistry.sol";
 contract CalendarRegistry is ICalendarRegistry {
     address private immutable _consortium;
 
-    mapping(uint16 year => Adoption[]) private _adoptions;
+    mapping(uint16 year => uint16) private _latest;
+    mapping(uint16 year => mapping(uint16 version => Adoption)) private _adoptions;
 
     /// @notice Creates an empty registry governed by a consortium.
     /// @param consortium_ The Consortium contract whose proposals adopt calendars.
@@ -24,25 +25,23 @@ contract CalendarRegistry is ICalendarRegistry {
         if (msg.sender != _consortium) revert CalendarOnlyConsortium(msg.sender);
         if (year < 2000 || year > 9999) revert CalendarInvalidYear(year);
         if (document.length == 0) revert CalendarEmptyDocument(year);
-        Adoption[] storage versions = _adoptions[year];
+        version = SafeCast.toUint16(uint256(_latest[year]) + 1);
         bytes32 documentHash = keccak256(document);
-        versions.push(
-            Adoption({documentHash: documentHash, adoptedAt: uint64(block.timestamp), blockNumber: uint64(block.number)})
-        );
-        version = SafeCast.toUint16(versions.length);
+        _adoptions[year][version] =
+            Adoption({documentHash: documentHash, adoptedAt: uint64(block.timestamp), blockNumber: uint64(block.number)});
+        _latest[year] = version;
         emit CalendarAdopted(year, version, documentHash, document);
     }
 
     /// @inheritdoc ICalendarRegistry
     function latestVersion(uint16 year) external view returns (uint16) {
-        return uint16(_adoptions[year].length);
+        return _latest[year];
     }
 
     /// @inheritdoc ICalendarRegistry
     function adoption(uint16 year, uint16 version) external view returns (Adoption memory) {
-        Adoption[] storage versions = _adoptions[year];
-        if (version == 0 || version > versions.length) revert CalendarUnknownVersion(year, version);
-        return versions[version - 1];
+        if (version == 0 || version > _latest[year]) revert CalendarUnknownVersion(year, version);
+        return _adoptions[year][version];
     }
 
     /// @inheritdoc ICalendarRegistry

@@ -177,12 +177,13 @@ def test_confirmations_are_awaited(
 
 
 def _contracts_on(chain: Chain, stack: Stack) -> tuple[object, ...]:
-    from chain_client import CommitmentRegistry, Consortium, CreditCatalog, CreditLedger
+    from chain_client import CalendarRegistry, CommitmentRegistry, Consortium, CreditCatalog, CreditLedger
 
     return (
         Consortium(chain, stack.consortium.address),
         CreditCatalog(chain, stack.catalog.address),
         CreditLedger(chain, stack.ledger.address),
+        CalendarRegistry(chain, stack.calendars.address),
         CommitmentRegistry(chain, stack.commitments.address),
         stack.record,
     )
