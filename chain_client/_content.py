@@ -1,4 +1,4 @@
-"""Salted per-field commitments to a payload (DESIGN.md section 3, normative).
+"""Salted per-field commitments to a payload (docs/formats.md, "Content commitments", normative).
 
 For each top-level field `name`, salt = HMAC-SHA256(recordSeed, name) and the leaf is
 the OpenZeppelin standard leaf of (string name, bytes32 salt, bytes jcs(value)), JCS

@@ -1,4 +1,4 @@
-"""EIP-712 digests and signatures of the credit-ledger contracts (DESIGN.md section 3).
+"""EIP-712 digests and signatures of the credit-ledger contracts (docs/formats.md, normative).
 
 Two domains, each {name, version: "1", chainId, verifyingContract}: "CreditLedger" for
 records and the record lifecycle (`LedgerDomain`), "CreditCommitments" for relayed

@@ -1,4 +1,4 @@
-"""The hashing rules of DESIGN.md section 3 (normative): ids, record leaves, batches.
+"""The hashing rules of docs/formats.md (normative): ids, record leaves, batches.
 
 - subjectRef = HMAC-SHA256(subjectKey, "USCC:" + code | "RID:" + idNumber)
 - catalogId  = keccak256(utf8(code))

@@ -1,4 +1,4 @@
-"""Who may read what (DESIGN.md section 6), decided per record.
+"""Who may read what (docs/disclosure.md, "Who reads what"), decided per record.
 
     class A (社会公开)  full payload: the record's provider, PROVIDER and AUDITOR members;
                         any other member, and anyone at /public: the public fields,

@@ -1,6 +1,6 @@
 """Which of a region's gateway processes runs the anchoring worker.
 
-Several gateway processes may serve one region from one database (DESIGN.md section 7).
+Several gateway processes may serve one region from one database (docs/deployment.md, "Gateways").
 Their outboxes are the same rows, so exactly one of them may anchor at a time: the one
 holding the lease. On PostgreSQL the lease is a session advisory lock on a connection
 kept for it, so a process that dies (even by SIGKILL) frees it when the server closes

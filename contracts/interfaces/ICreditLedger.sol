@@ -43,7 +43,7 @@ interface ICreditLedger {
         uint32 anchoredAt;
     }
 
-    /// @notice The fields of a record leaf (DESIGN.md section 3).
+    /// @notice The fields of a record leaf (docs/formats.md, "Record leaf and recordId").
     struct RecordLeaf {
         bytes32 recordId;
         bytes32 catalogId;

@@ -1,6 +1,6 @@
 """The authorization matrix: each role and anonymous, against each disclosure class and each endpoint.
 
-The table EXPECTED is the policy of DESIGN.md section 6 written out; every cell is
+The table EXPECTED is the policy of docs/disclosure.md ("Who reads what") written out; every cell is
 checked over HTTP against the running gateway.
 """
 
