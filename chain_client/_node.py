@@ -35,6 +35,13 @@ request was never answered. A line that does not parse, a genesis that does not 
 the recorded hash, or a replay that mines a different block raises NodeJournalError
 naming the line: the node does not start on a history it cannot reproduce. The journal
 is locked (flock) while a node has it open: one node per data directory.
+
+`ChainRpc` is the request handling without the journal: it answers from an embedded
+`Chain` that already runs in this process (`credit-ledger serve` on the embedded chain
+serves its own chain with it, so that the chain commands' --rpc can reach it). That chain
+lives as long as its process; its gateway's database records what was anchored on it, so
+snapshots and reverts are refused there too, and so is setting the next block's timestamp
+(its provider keeps the clock as an offset only: use evm_increaseTime).
 """
 
 from __future__ import annotations
@@ -58,9 +65,9 @@ from eth_tester.exceptions import TransactionFailed
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3 import Web3
-from web3.datastructures import NamedElementOnion
+from web3.middleware import combine_middleware
 
-from chain_client._chain import _SerializedTesterProvider, embedded_genesis
+from chain_client._chain import Chain, _SerializedTesterProvider, embedded_genesis
 from chain_client._devnet import EMBEDDED_CHAIN_ID, devnet_for
 from chain_client._errors import ChainClientError
 from chain_client._revert import revert_from_exception
@@ -165,17 +172,147 @@ class _NodeProvider(_SerializedTesterProvider):
             chain.header = chain.header.copy(timestamp=forced)
 
 
-class DevNode:
+class ChainRpc:
+    """JSON-RPC answers from an embedded chain's provider; `handle` answers messages, `serve` over HTTP.
+
+    What `credit-ledger node` (DevNode, which adds the journal) and `credit-ledger serve`
+    on the embedded chain (`ChainRpc.of(chain)`) share.
+    """
+
+    refusal = "this chain's gateway keeps what was anchored on it (see credit-ledger serve)"
+
+    def __init__(self, provider: _SerializedTesterProvider, w3: Web3 | None = None) -> None:
+        self._provider = provider
+        # eth-tester's middleware alone: requests and results in JSON-RPC's shape, no web3
+        # defaults. Combined here, not by provider.request_func, whose cache a chain's own
+        # Web3 shares: the gateway's threads must keep getting their own middleware.
+        self._request = combine_middleware(
+            middleware=tuple(provider._middleware), w3=w3 or Web3(provider), provider_request_fn=provider.make_request
+        )
+
+    @classmethod
+    def of(cls, chain: Chain) -> ChainRpc:
+        """The request handling of an embedded chain running in this process (not a JSON-RPC one)."""
+        provider = chain.w3.provider
+        if not isinstance(provider, _SerializedTesterProvider):
+            raise ChainClientError(f"only an embedded chain is served over JSON-RPC; {chain.url} is served already")
+        return cls(provider, chain.w3)
+
+    # ------------------------------------------------------------------- state
+
+    @property
+    def chain_id(self) -> int:
+        """The chain id (the embedded chain's)."""
+        return int(self._rpc("eth_chainId", []), 16)
+
+    @property
+    def block_number(self) -> int:
+        """Number of the latest block."""
+        return int(self._rpc("eth_blockNumber", []), 16)
+
+    def _chain(self) -> Any:
+        tester: Any = self._provider.ethereum_tester
+        return tester.backend.chain
+
+    def _head_timestamp(self) -> int:
+        return int(self._chain().get_canonical_head().timestamp)
+
+    # -------------------------------------------------------------- answering
+
+    def handle(self, message: Any) -> Any:
+        """The answer to one JSON-RPC message: a request object, or a batch (a list of them)."""
+        if isinstance(message, list):
+            if not message:
+                return _error(None, -32600, "empty batch")
+            return [self._answer(request) for request in message]
+        return self._answer(message)
+
+    def _answer(self, request: Any) -> dict[str, Any]:
+        if not isinstance(request, dict) or not isinstance(request.get("method"), str):
+            return _error(None, -32600, "invalid request")
+        request_id, params = request.get("id"), request.get("params", [])
+        if not isinstance(params, list):
+            return _error(request_id, -32602, "params must be a list")
+        try:
+            result = self._rpc(request["method"], params)
+        except _RpcError as exc:
+            return _error(request_id, exc.code, exc.message, exc.data)
+        return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        self._refuse(method)
+        return self._dispatch(method, params)
+
+    def _refuse(self, method: str) -> None:
+        if method in _REFUSED:
+            raise _RpcError(-32601, f"{method} is refused: {self.refusal}")
+
+    def _dispatch(self, method: str, params: list[Any]) -> Any:
+        if method == "evm_increaseTime":
+            return self._increase_time(params)
+        if method == "evm_setNextBlockTimestamp":
+            self._set_next_timestamp(_quantity(params, 0))
+            return None
+        if method == "evm_mine" and params:
+            self._set_next_timestamp(_quantity(params, 0))
+        return self._provider_call(method, [] if method == "evm_mine" else params)
+
+    def _provider_call(self, method: str, params: list[Any]) -> Any:
+        try:
+            response = self._request(method, params)
+        except TransactionFailed as exc:
+            raise _RpcError(3, "execution reverted", "0x" + _revert_data(exc).hex()) from None
+        except Exception as exc:  # noqa: BLE001 - eth-tester's validation errors become JSON-RPC errors
+            raise _RpcError(-32000, f"{type(exc).__name__}: {exc}") from None
+        if "error" in response:
+            error = response["error"]
+            raise _RpcError(int(error.get("code", -32000)), str(error.get("message", error)))
+        return _to_rpc(response.get("result"))
+
+    def _increase_time(self, params: list[Any]) -> str:
+        # As Chain.increase_time on the embedded chain: the next block lands `seconds` after
+        # the one that would have come now, and later blocks keep that lead. Under the
+        # provider's lock: a gateway's own threads read the clock meanwhile.
+        seconds = _quantity(params, 0)
+        if seconds < 0:
+            raise _RpcError(-32602, "evm_increaseTime takes a number of seconds >= 0")
+        with self._provider._lock:
+            now = int(time.time())
+            pending = self._pending_timestamp(now)
+            self._provider.clock_offset = pending + seconds - now
+            self._forget_next_timestamp()
+            return hex(self._provider.clock_offset)
+
+    def _pending_timestamp(self, now: int) -> int:
+        """The timestamp the next block would get now."""
+        return max(self._head_timestamp() + 1, now + self._provider.clock_offset)
+
+    def _set_next_timestamp(self, timestamp: int) -> None:
+        # The embedded chain's provider keeps its clock as an offset from the wall clock only.
+        raise _RpcError(-32601, "setting the next block's timestamp is not served on this chain: use evm_increaseTime")
+
+    def _forget_next_timestamp(self) -> None:
+        """A set next timestamp no longer applies (none can be set here)."""
+
+    # ----------------------------------------------------------------- serving
+
+    def serve(self, port: int = 0) -> NodeServer:
+        """An HTTP server for these answers on 127.0.0.1:port (0: a free port); run its serve_forever."""
+        return NodeServer(self, port)
+
+
+class DevNode(ChainRpc):
     """The embedded chain behind its journal; `handle` answers JSON-RPC messages, `serve` over HTTP."""
+
+    refusal = "this node keeps every answered transaction (see credit-ledger node)"
 
     def __init__(self, data_dir: Path, journal: IO[bytes], backend: _JournalingBackend) -> None:
         self.data_dir = data_dir
         self.journal_path = data_dir / JOURNAL_FILE
         self._journal = journal
         self._backend = backend
-        self._provider = _NodeProvider(EthereumTester(backend), backend)
-        # The tester middleware alone: requests and results in JSON-RPC's shape, no web3 defaults.
-        self._request = self._provider.request_func(Web3(self._provider), NamedElementOnion([]))
+        self._node_provider = _NodeProvider(EthereumTester(backend), backend)
+        super().__init__(self._node_provider)
         self._lock = threading.Lock()
         self._failed: str | None = None
         self.replayed = 0  # journal entries replayed at open
@@ -256,116 +393,54 @@ class DevNode:
                 f"{where}: replaying {method} mined {_describe(mined)} where the journal recorded "
                 f"{_describe(planned)}; refusing to serve a chain that does not replay"
             )
-        self._provider.clock_offset = offset
-        self._provider.next_timestamp = None if next_timestamp is None else int(next_timestamp)
+        self._node_provider.clock_offset = offset
+        self._node_provider.next_timestamp = None if next_timestamp is None else int(next_timestamp)
 
     # ------------------------------------------------------------------- state
-
-    @property
-    def chain_id(self) -> int:
-        """The chain id (the embedded chain's)."""
-        return int(self._rpc("eth_chainId", []), 16)
-
-    @property
-    def block_number(self) -> int:
-        """Number of the latest block."""
-        return int(self._rpc("eth_blockNumber", []), 16)
 
     def _genesis_hash(self) -> bytes:
         return bytes(self._backend.chain.get_canonical_block_header_by_number(0).hash)
 
-    def _head_timestamp(self) -> int:
-        return int(self._backend.chain.get_canonical_head().timestamp)
-
     def _clock(self) -> tuple[int, int | None]:
-        return self._provider.clock_offset, self._provider.next_timestamp
+        return self._node_provider.clock_offset, self._node_provider.next_timestamp
 
     # -------------------------------------------------------------- answering
-
-    def handle(self, message: Any) -> Any:
-        """The answer to one JSON-RPC message: a request object, or a batch (a list of them)."""
-        if isinstance(message, list):
-            if not message:
-                return _error(None, -32600, "empty batch")
-            return [self._answer(request) for request in message]
-        return self._answer(message)
-
-    def _answer(self, request: Any) -> dict[str, Any]:
-        if not isinstance(request, dict) or not isinstance(request.get("method"), str):
-            return _error(None, -32600, "invalid request")
-        request_id, params = request.get("id"), request.get("params", [])
-        if not isinstance(params, list):
-            return _error(request_id, -32602, "params must be a list")
-        try:
-            result = self._rpc(request["method"], params)
-        except _RpcError as exc:
-            return _error(request_id, exc.code, exc.message, exc.data)
-        return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
         with self._lock:
             if self._failed is not None:
                 raise _RpcError(-32603, f"node stopped: {self._failed}")
-            if method in _REFUSED:
-                raise _RpcError(
-                    -32601, f"{method} is refused: this node keeps every answered transaction (see credit-ledger node)"
-                )
+            self._refuse(method)
             clock_before = self._clock()
             self._backend.mined = []
             error: _RpcError | None = None
             result: Any = None
             try:
-                if method == "evm_increaseTime":
-                    result = self._increase_time(params)
-                elif method == "evm_setNextBlockTimestamp":
-                    self._set_next_timestamp(_quantity(params, 0))
-                else:
-                    if method == "evm_mine" and params:
-                        self._set_next_timestamp(_quantity(params, 0))
-                    result = self._provider_call(method, [] if method == "evm_mine" else params)
+                result = self._dispatch(method, params)
             except _RpcError as exc:
                 error = exc
             mined = self._backend.mined
             if mined:
-                self._provider.next_timestamp = None
+                self._node_provider.next_timestamp = None
             if mined or self._clock() != clock_before:
                 self._journal_entry(method, params, mined)
             if error is not None:
                 raise error
             return result
 
-    def _provider_call(self, method: str, params: list[Any]) -> Any:
-        try:
-            response = self._request(method, params)
-        except TransactionFailed as exc:
-            raise _RpcError(3, "execution reverted", "0x" + _revert_data(exc).hex()) from None
-        except Exception as exc:  # noqa: BLE001 - eth-tester's validation errors become JSON-RPC errors
-            raise _RpcError(-32000, f"{type(exc).__name__}: {exc}") from None
-        if "error" in response:
-            error = response["error"]
-            raise _RpcError(int(error.get("code", -32000)), str(error.get("message", error)))
-        return _to_rpc(response.get("result"))
-
-    def _increase_time(self, params: list[Any]) -> str:
-        # As Chain.increase_time on the embedded chain: the next block lands `seconds` after
-        # the one that would have come now, and later blocks keep that lead.
-        seconds = _quantity(params, 0)
-        if seconds < 0:
-            raise _RpcError(-32602, "evm_increaseTime takes a number of seconds >= 0")
-        now = int(time.time())
-        pending = self._provider.next_timestamp
-        if pending is None:
-            pending = max(self._head_timestamp() + 1, now + self._provider.clock_offset)
-        self._provider.clock_offset = pending + seconds - now
-        self._provider.next_timestamp = None
-        return hex(self._provider.clock_offset)
+    def _pending_timestamp(self, now: int) -> int:
+        pending = self._node_provider.next_timestamp
+        return super()._pending_timestamp(now) if pending is None else pending
 
     def _set_next_timestamp(self, timestamp: int) -> None:
         head = self._head_timestamp()
         if timestamp <= head:
             raise _RpcError(-32602, f"timestamp {timestamp} is not after the latest block's ({head})")
-        self._provider.next_timestamp = timestamp
-        self._provider.clock_offset = timestamp - int(time.time())
+        self._node_provider.next_timestamp = timestamp
+        self._node_provider.clock_offset = timestamp - int(time.time())
+
+    def _forget_next_timestamp(self) -> None:
+        self._node_provider.next_timestamp = None
 
     # ----------------------------------------------------------------- journal
 
@@ -389,12 +464,6 @@ class DevNode:
         self._journal.flush()
         os.fsync(self._journal.fileno())
 
-    # ----------------------------------------------------------------- serving
-
-    def serve(self, port: int = 0) -> NodeServer:
-        """An HTTP server for this node on 127.0.0.1:port (0: a free port); run its serve_forever."""
-        return NodeServer(self, port)
-
     def close(self) -> None:
         """Wait for the request in progress, then close the journal (idempotent)."""
         with self._lock:
@@ -403,11 +472,11 @@ class DevNode:
 
 
 class NodeServer(ThreadingHTTPServer):
-    """JSON-RPC over HTTP POST for one DevNode, a thread per connection."""
+    """JSON-RPC over HTTP POST for one DevNode or ChainRpc, a thread per connection, on 127.0.0.1 only."""
 
     daemon_threads = True
 
-    def __init__(self, node: DevNode, port: int) -> None:
+    def __init__(self, node: ChainRpc, port: int) -> None:
         self.node = node
         super().__init__((HOST, port), _Handler)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn, TypeVar
 
 import click
 
@@ -23,9 +24,11 @@ from chain_client import (
     Stack,
     attach_stack,
     deploy_demo_stack,
+    devnet_for,
     load_deployment,
     save_deployment,
 )
+from chain_client._devnet import EMBEDDED_CHAIN_ID
 from chain_client._records import checksummed
 from chain_client._verify import VerificationReport
 from gateway.audit_cli import audit
@@ -35,9 +38,13 @@ from gateway.commitments import commitment_json, overdue_commitments
 from gateway.gc_tuning import tune_for_serving
 from gateway.node_cli import node
 from gateway.proposals_cli import proposals
+from gateway.settings import Settings, env_name, field_of_option
 
 EXIT_CHECK_FAILED = 1
 EXIT_ERROR = 2
+DEV_MEMBERS = devnet_for(EMBEDDED_CHAIN_ID).accounts
+DEV_LABELS = tuple(member.label for member in DEV_MEMBERS)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group()
@@ -234,72 +241,110 @@ def verify_report_file(file: Path, rpc: str | None, as_json: bool) -> None:
         sys.exit(EXIT_CHECK_FAILED)
 
 
+def _setting(option: str, text: str, *, default: str | None = None, **kwargs: Any) -> Callable[[F], F]:
+    """A `serve` option setting the Settings field of the same name by the one rule
+    (gateway.settings): its help ends, as every serve option's does, with its environment
+    variable and the field's default (said in words where the field's is None)."""
+    field = field_of_option(option)
+    shown = default if default is not None else Settings.model_fields[field].default
+    return click.option(option, default=None, help=f"{text}  [env var: {env_name(field)}; default: {shown}]", **kwargs)
+
+
 @main.command()
-@click.option("--rpc", metavar="URL", default=None, help="JSON-RPC node (default: the embedded py-evm chain).")
-@click.option(
+@_setting("--rpc", "JSON-RPC node of the consortium chain.", default="the embedded py-evm chain", metavar="URL")
+@_setting(
     "--data-dir",
+    "Database, keyring, deployment records.",
+    default="a new temporary directory (embedded chain), ./credit-ledger-data (--rpc)",
     type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Database, keyring, deployment records.",
 )
-@click.option(
-    "--database-url",
-    default=None,
-    help="SQLAlchemy URL, e.g. postgresql+psycopg://... (default: SQLite in the data dir).",
-)
-@click.option(
+@_setting("--database-url", "SQLAlchemy URL, e.g. postgresql+psycopg://...", default="SQLite in the data directory")
+@_setting(
     "--deployments",
+    "Deployment records (<chainId>.json) to attach to, or to record a new deployment in.",
+    default="<data-dir>/deployments",
     type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Deployment records to attach to.",
 )
-@click.option(
-    "--keyring-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Key-encryption keys (JSON)."
+@_setting(
+    "--keyring-file",
+    "Key-encryption keys (JSON).",
+    default="a development keyring generated in the data directory (development mode only)",
+    type=click.Path(dir_okay=False, path_type=Path),
 )
-@click.option(
-    "--mode",
-    type=click.Choice(["development", "production"]),
-    default=None,
-    help="production refuses development secrets.",
+@_setting("--mode", "production refuses development secrets.", type=click.Choice(["development", "production"]))
+@_setting("--host", "Interface the API listens on.")
+@_setting("--port", "Port of the API.", type=click.IntRange(0, 65535))
+@_setting(
+    "--chain-port",
+    "On the embedded chain, also serve that chain over JSON-RPC on 127.0.0.1 at this port, for the --rpc of "
+    "the chain commands (0 picks a free port). Not with --rpc: that node serves its chain already.",
+    type=click.IntRange(0, 65535),
 )
-@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default 8101).")
-@click.option("--batch-size", type=int, default=None, help="Records per anchored batch at most (default 5000).")
-@click.option("--batch-interval", type=float, default=None, help="Seconds between anchoring rounds (default 2).")
-@click.option("--confirmations", type=int, default=None, help="Blocks to wait before a batch counts as anchored.")
+@_setting("--batch-size", "Records per anchored batch at most.", type=int)
+@_setting("--batch-interval", "Seconds between anchoring rounds.", type=float)
+@_setting("--confirmations", "Blocks to wait before a batch counts as anchored.", type=int)
 def serve(**options: object) -> None:
     """Run the gateway (FastAPI on uvicorn) with its anchoring worker.
 
     With no options: the embedded py-evm chain, the demo consortium and catalog deployed
-    at start, and SQLite in a new data directory. Every option can also be set as an
-    environment variable CREDIT_LEDGER_<OPTION> (e.g. CREDIT_LEDGER_RPC_URL).
+    at start, SQLite in a new data directory, and that chain served over JSON-RPC on
+    127.0.0.1 (--chain-port) for the chain commands' --rpc. Every option --some-name can
+    also be set as the environment variable CREDIT_LEDGER_SOME_NAME (--rpc: CREDIT_LEDGER_RPC).
     """
     import uvicorn
+    from pydantic import ValidationError
 
     from gateway.api.main import create_app
     from gateway.errors import ConfigurationError
     from gateway.logs import configure_logging
     from gateway.service import Gateway
-    from gateway.settings import Settings
+    from gateway.serving import ChainServer, serve_chain_in_thread
+    from gateway.settings import deprecated_environment, deprecation_message
 
-    names = {"rpc": "rpc_url", "deployments": "deployments_dir", "batch_interval": "batch_interval_s"}
-    given = {names.get(k, k): v for k, v in options.items() if v is not None}
+    for old, new in deprecated_environment():
+        click.echo(f"warning: {deprecation_message(old, new)}", err=True)
+    given = {field_of_option(name): value for name, value in options.items() if value is not None}
     configure_logging()
     try:
         settings = Settings(**given)  # type: ignore[arg-type]
+        if settings.rpc_url is not None and "chain_port" in settings.model_fields_set:
+            raise ConfigurationError(
+                "CONFIG_INVALID",
+                f"--chain-port ({env_name('chain_port')}) serves the embedded chain; the --rpc node serves its own",
+            )
         gateway = Gateway.open(settings)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        _fail(f"CONFIG_INVALID: {'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}")
     except ConfigurationError as exc:
         _fail(f"{exc.code}: {exc.message}")
     except ChainClientError as exc:
         _fail(str(exc))
+    chain_server: ChainServer | None = None
+    if settings.rpc_url is None:
+        try:
+            chain_server = serve_chain_in_thread(gateway.stack.chain, port=settings.chain_port)
+        except OSError as exc:
+            gateway.stop()
+            _fail(
+                f"CONFIG_CHAIN_PORT_UNAVAILABLE: cannot serve the embedded chain on 127.0.0.1:{settings.chain_port}"
+                f" ({exc.strerror}); give --chain-port 0 for a free port"
+            )
     url = f"http://{settings.host}:{settings.port}"
     click.echo(
         f"credit-ledger gateway ({settings.mode}) on chain {gateway.stack.chain.chain_id}"
         f" ({settings.rpc_url or 'embedded py-evm'})"
     )
     click.echo(f"  data directory  {gateway.data_dir}")
+    click.echo(f"  deployments     {gateway.deployments_dir}")
     click.echo(f"  ledger          {gateway.stack.ledger.address}")
     click.echo(f"  gateway account {gateway.account.address}")
+    if chain_server is not None:
+        click.echo(f"  chain JSON-RPC  {chain_server.url}  (this development chain, on 127.0.0.1 only)")
+        click.echo(
+            f"  chain commands  credit-ledger commitments overdue --rpc {chain_server.url}"
+            f" --deployments {gateway.deployments_dir}"
+        )
     click.echo(f"  API             {url}/docs   public catalog {url}/public/v1/catalog")
     gateway.start()
     tune_for_serving()
@@ -309,6 +354,8 @@ def serve(**options: object) -> None:
     try:
         uvicorn.run(create_app(gateway), host=settings.host, port=settings.port, log_level="warning", access_log=False)
     finally:
+        if chain_server is not None:
+            chain_server.stop()
         gateway.stop()
 
 
@@ -350,8 +397,27 @@ def demo(hardhat: bool, out: Path | None, keep_running: bool) -> None:
         _fail(str(exc))
 
 
-@main.command("dev-headers")
-@click.option("--as", "label", required=True, help="A demo consortium member, e.g. samr-beijing (development keys).")
+def _dev_label(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if value not in DEV_LABELS:
+        raise click.BadParameter(f"unknown label {value}; known labels: {', '.join(DEV_LABELS)}")
+    return value
+
+
+# \b keeps click from re-wrapping the list (and from breaking a label at its hyphen).
+_LABELS_EPILOG = "\b\nLABEL, a member of the demo consortium (chain_client/devnet.json):\n" + "\n".join(
+    f"  {member.label:<17} {', '.join(role.value for role in member.roles)}" for member in DEV_MEMBERS
+)
+
+
+@main.command("dev-headers", epilog=_LABELS_EPILOG)
+@click.option(
+    "--as",
+    "label",
+    required=True,
+    metavar="LABEL",
+    callback=_dev_label,
+    help="The demo consortium member to sign as (development keys): one of the labels below.",
+)
 @click.option("--body", type=click.File("rb"), default=None, help="The request body, to sign its SHA-256.")
 @click.argument("method")
 @click.argument("path_and_query")
@@ -365,14 +431,9 @@ def dev_headers(label: str, body: IO[bytes] | None, method: str, path_and_query:
     import time
     from urllib.parse import parse_qsl, urlsplit
 
-    from chain_client import devnet_for
-    from chain_client._devnet import EMBEDDED_CHAIN_ID
     from gateway.request_auth import sign_request
 
-    try:
-        account = devnet_for(EMBEDDED_CHAIN_ID).by_label(label).account
-    except KeyError:
-        _fail(f"no demo consortium member labelled {label!r}")
+    account = devnet_for(EMBEDDED_CHAIN_ID).by_label(label).account
     parts = urlsplit(path_and_query)
     content = body.read() if body is not None else b""
     headers = sign_request(

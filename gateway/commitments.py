@@ -64,7 +64,7 @@ def record_commitment(
     try:
         subject_id = parse_subject(subject)
     except SubjectIdError as exc:
-        raise InputError(exc.code, str(exc)) from None
+        raise InputError(exc.code, str(exc), detail=exc.detail) from None
     chain_kind = KINDS[kind]
     today = beijing_date(gw.now())
     accepted = accepted_on or today

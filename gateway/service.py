@@ -145,6 +145,11 @@ class Gateway:
         self._threads.clear()
         self.engine.dispose()
 
+    @property
+    def deployments_dir(self) -> Path:
+        """Where the gateway's deployment record is (commands taking --deployments read it there)."""
+        return _deployments_dir(self.settings, self.data_dir)
+
     def wake_worker(self) -> None:
         """Ask the worker to run now (a full batch is waiting)."""
         self._wake_worker.set()
@@ -269,8 +274,12 @@ def _gateway_account(settings: Settings, chain: Chain) -> LocalAccount:
         raise ConfigurationError("CONFIG_INVALID", f"no development account {settings.dev_gateway_label!r}") from None
 
 
+def _deployments_dir(settings: Settings, data_dir: Path) -> Path:
+    return settings.deployments_dir or data_dir / "deployments"
+
+
 def _stack(settings: Settings, chain: Chain, data_dir: Path, schemas: SchemaStore) -> Stack:
-    folder = settings.deployments_dir or data_dir / "deployments"
+    folder = _deployments_dir(settings, data_dir)
     if (folder / f"{chain.chain_id}.json").is_file():
         try:
             return attach_stack(chain, load_deployment(folder, chain.chain_id))

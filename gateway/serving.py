@@ -1,4 +1,5 @@
-"""Serving an opened gateway over HTTP from a background thread (the demo, the tests).
+"""Serving an opened gateway over HTTP from a background thread (the demo, the tests),
+and a gateway's embedded chain over JSON-RPC (`credit-ledger serve`).
 
 `credit-ledger serve` runs uvicorn in the main thread; the demo runs three regional
 gateways in one process, so each gets uvicorn in a thread of its own on a loopback port.
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.types import ASGIApp
 
+from chain_client import Chain
 from chain_client._hardhat_node import free_port
+from chain_client._node import ChainRpc, NodeServer
 from gateway.api.main import create_app
 from gateway.service import Gateway
 
@@ -59,3 +62,33 @@ def serve_app_in_thread(app: ASGIApp, *, port: int | None = None) -> Iterator[Th
         yield running
     finally:
         running.stop()
+
+
+@dataclass
+class ChainServer:
+    """An embedded chain served over JSON-RPC on 127.0.0.1 from a daemon thread."""
+
+    server: NodeServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        """The chain's JSON-RPC URL, for --rpc."""
+        return self.server.url
+
+    def stop(self) -> None:
+        """Stop answering and close the socket (idempotent)."""
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.thread.join(timeout=START_TIMEOUT_S)
+        self.server.server_close()
+
+
+def serve_chain_in_thread(chain: Chain, *, port: int) -> ChainServer:
+    """Serve an embedded chain of this process on 127.0.0.1:port (0: a free port), the same
+    chain its gateway writes to, so commands taking --rpc can read it; OSError when the port
+    is taken. A development chain: loopback only, never another interface."""
+    server = ChainRpc.of(chain).serve(port)
+    thread = threading.Thread(target=server.serve_forever, name=f"chain-rpc-{server.server_address[1]}", daemon=True)
+    thread.start()
+    return ChainServer(server, thread)

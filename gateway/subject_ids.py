@@ -8,7 +8,12 @@
   birth date, 3 sequence) and a check character, (12 - Σ d_i · 2^(17-i) mod 11) mod 11,
   written X for 10.
 
-A single wrong character always changes either check, so any typo is caught.
+A single wrong character always changes either check, so any typo is caught. Every
+17 digits are a well-formed code body too, so an 18-character id of 17 digits and a check
+character may be either kind: only a real birth date in characters 7 to 14 tells it is a
+resident number. `parse_subject` reports one valid as neither, and without that birth
+date, as SUBJECT_ID_INVALID with the reason under each standard: it may be a mistyped
+code as much as a mistyped resident number.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 from operator import mul
+from typing import Any
 
 from chain_client import subject_ref_resident, subject_ref_uscc
 
@@ -25,6 +31,7 @@ _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_CHARS = frozenset(USCC_ALPHABET)
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 _RID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
+SUBJECT_ID_INVALID = "SUBJECT_ID_INVALID"
 
 
 class SubjectKind(Enum):
@@ -35,11 +42,13 @@ class SubjectKind(Enum):
 
 
 class SubjectIdError(ValueError):
-    """A subject identifier is malformed; `code` says how, stably."""
+    """A subject identifier is malformed; `code` says how, stably, and `detail` (JSON, or
+    None) what each standard found (SUBJECT_ID_INVALID)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, detail: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -100,20 +109,37 @@ def parse_resident_id(text: str) -> SubjectId:
 
 
 def parse_subject(text: str) -> SubjectId:
-    """Either identifier: 18 digits (or 17 and X) with a valid birth date are a resident
-    number; anything else is taken as a unified social credit code."""
+    """Either identifier, or SubjectIdError with a stable code.
+
+    An id with a letter among its first 17 characters, or not 18 long, can only be a
+    unified social credit code and gets its USCC_* code. One of 17 digits and a check
+    character is a resident number when valid as one, else a code when valid as one; valid
+    as neither, it is RID_CHECK when characters 7 to 14 are a birth date (a resident
+    number with a wrong check character), and SUBJECT_ID_INVALID otherwise.
+    """
     candidate = text.strip().upper()
-    if len(candidate) == 18 and candidate[:17].isdigit() and candidate[17] in "0123456789X":
-        try:
-            return parse_resident_id(candidate)
-        except SubjectIdError:
-            pass  # an all-digit USCC is possible: try that before giving up
+    if len(candidate) != 18 or not candidate[:17].isdigit():
+        return parse_uscc(candidate)
+    try:
+        return parse_resident_id(candidate)  # first, as always: the kind decides the subjectRef
+    except SubjectIdError as resident_error:
+        as_resident = resident_error
     try:
         return parse_uscc(candidate)
-    except SubjectIdError:
-        if len(candidate) == 18 and candidate[:17].isdigit():
-            return parse_resident_id(candidate)  # report the resident-number error
-        raise
+    except SubjectIdError as uscc_error:
+        as_uscc = uscc_error
+    both = {
+        "uscc": {"code": as_uscc.code, "reason": str(as_uscc)},
+        "residentId": {"code": as_resident.code, "reason": str(as_resident)},
+    }
+    if as_resident.code == "RID_CHECK":
+        raise SubjectIdError(as_resident.code, str(as_resident), detail=both)
+    raise SubjectIdError(
+        SUBJECT_ID_INVALID,
+        "neither a valid unified social credit code (GB 32100) nor a valid resident identity number "
+        f"(GB 11643): as a code, {as_uscc}; as a resident number, {as_resident}",
+        detail=both,
+    )
 
 
 def subject_ref(subject_key: bytes, subject: SubjectId) -> bytes:

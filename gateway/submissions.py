@@ -221,7 +221,7 @@ def _check_fields(raw: object, requester: str, lookups: _Lookups, now: int) -> t
     try:
         subject = parse_subject(item.subject)
     except SubjectIdError as exc:
-        raise InputError(exc.code, str(exc)) from None
+        raise InputError(exc.code, str(exc), detail=exc.detail) from None
     provider = checksummed(item.provider)
     if provider != requester:
         raise InputError("RECORD_PROVIDER_MISMATCH", "a department submits only its own records", status=403)

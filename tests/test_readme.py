@@ -58,7 +58,10 @@ def test_the_walkthrough_runs_against_a_served_gateway(served: Served, capsys: p
 
     (curl,) = [block for block in _blocks("bash") if "dev-headers" in block]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    script = "set -eu\n" + curl.replace("URL=http://127.0.0.1:8101", f"URL={served.url}")
+    activate = f". {Path(sys.executable).parent / 'activate'}"  # the venv running the tests, as the README's
+    script = "set -eu\n" + curl.replace(". .venv/bin/activate", activate).replace(
+        "URL=http://127.0.0.1:8101", f"URL={served.url}"
+    )
     result = subprocess.run(
         ["bash", "-c", script], cwd=served.gateway.data_dir, env=env, capture_output=True, text=True, timeout=120
     )

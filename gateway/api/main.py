@@ -1,13 +1,17 @@
-"""Build the FastAPI app of one gateway: routers, error handlers, metrics and request logs."""
+"""Build the FastAPI app of one gateway: routers, error handlers, metrics, request logs and docs."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chain_client import ChainClientError, ChainUnavailableError
@@ -32,6 +36,10 @@ from gateway.service import Gateway
 
 log = get_logger("http")
 JSON_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Swagger UI and ReDoc as the installed fastapi-offline package ships them: /docs works
+# without reaching a CDN (an offline machine, a closed government network).
+DOCS_ASSETS_URL = "/docs-assets"
+DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 
 DESCRIPTION = """\
 The credit-ledger gateway: departments submit signed credit records, the gateway keeps
@@ -53,6 +61,8 @@ def create_app(gateway: Gateway) -> FastAPI:
         title="credit-ledger gateway",
         version="1",
         description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
         responses={
             401: {"model": ErrorBody, "description": "Not authenticated (AUTH_*)."},
             403: {"model": ErrorBody, "description": "Not entitled (ACCESS_*, AUTH_NOT_MEMBER)."},
@@ -73,9 +83,37 @@ def create_app(gateway: Gateway) -> FastAPI:
         ops.router,
     ):
         app.include_router(router)
+    _install_docs(app)
     _install_error_handlers(app)
     _install_middleware(app, gateway)
     return app
+
+
+def _install_docs(app: FastAPI) -> None:
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=root + openapi_url,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=root + openapi_url,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 INTEGRITY_CODES = frozenset({"RECORD_INTEGRITY_FAILED", "ACCESS_LOG_INTEGRITY_FAILED", "CALENDAR_INTEGRITY_FAILED"})

@@ -132,7 +132,10 @@ def test_keys_rotate_rewraps_every_data_key(tmp_path: Path) -> None:
 def test_credit_ledger_serve_runs_the_gateway(tmp_path: Path) -> None:
     """`credit-ledger serve` with no chain or database options serves a ready gateway and stops on SIGTERM."""
     port = free_port()
-    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--data-dir", str(tmp_path)]
+    command = [
+        *(sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--data-dir", str(tmp_path)),
+        *("--chain-port", "0"),  # never the default 8545, which something else on the machine may hold
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})
     try:
         url = f"http://127.0.0.1:{port}"

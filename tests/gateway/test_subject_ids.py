@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.subject_ids import (
+    SUBJECT_ID_INVALID,
     USCC_ALPHABET,
+    SubjectId,
     SubjectIdError,
     SubjectKind,
     parse_resident_id,
@@ -103,3 +107,66 @@ def test_parse_subject_tells_the_kinds_apart() -> None:
     with pytest.raises(SubjectIdError) as caught:
         parse_subject("110105194912310021")
     assert caught.value.code == "RID_CHECK"
+    assert caught.value.detail == {
+        "uscc": {"code": "USCC_CHECK", "reason": "the check character does not match (GB 32100)"},
+        "residentId": {"code": "RID_CHECK", "reason": "the check character does not match (GB 11643)"},
+    }
+
+
+ALL_DIGIT_CODE = PUBLISHED_CODES[1]  # 914403001922038216: characters 7 to 14 are no birth date
+
+
+@pytest.mark.parametrize(
+    ("check", "resident_code"), [("7", "RID_BIRTH_DATE"), ("X", "RID_BIRTH_DATE"), ("A", "RID_CHARSET")]
+)
+def test_an_all_digit_code_with_a_wrong_check_is_reported_as_neither_kind(check: str, resident_code: str) -> None:
+    """A mistyped code of 17 digits gets SUBJECT_ID_INVALID and the reason under each standard, not a resident error."""
+    mistyped = ALL_DIGIT_CODE[:17] + check
+    with pytest.raises(SubjectIdError) as caught:
+        parse_subject(mistyped)
+    assert caught.value.code == SUBJECT_ID_INVALID
+    assert caught.value.detail is not None
+    assert caught.value.detail["uscc"]["code"] == "USCC_CHECK"
+    assert caught.value.detail["residentId"]["code"] == resident_code
+    message = str(caught.value)
+    assert "neither a valid unified social credit code (GB 32100) nor a valid resident identity number (GB 11643)" in (
+        message
+    )
+    assert caught.value.detail["uscc"]["reason"] in message
+    assert caught.value.detail["residentId"]["reason"] in message
+    assert mistyped not in message  # reasons only, never the id
+
+
+def _error_of(parse: Callable[[str], object], text: str) -> SubjectIdError | None:
+    try:
+        parse(text)
+    except SubjectIdError as exc:
+        return exc
+    return None
+
+
+@given(st.text("0123456789", min_size=17, max_size=17), st.sampled_from(USCC_ALPHABET))
+def test_an_id_of_17_digits_is_either_kind_or_says_why_not(body: str, check: str) -> None:
+    """Any 17 digits and a check character: a valid kind, RID_CHECK for a real birth date, else both reasons."""
+    text = body + check
+    as_resident, as_uscc = _error_of(parse_resident_id, text), _error_of(parse_uscc, text)
+    if as_resident is None or as_uscc is None:
+        kind = SubjectKind.RESIDENT if as_resident is None else SubjectKind.USCC
+        assert parse_subject(text) == SubjectId(kind, text)
+        return
+    with pytest.raises(SubjectIdError) as caught:
+        parse_subject(text)
+    assert caught.value.code == ("RID_CHECK" if as_resident.code == "RID_CHECK" else SUBJECT_ID_INVALID)
+    assert caught.value.detail == {
+        "uscc": {"code": as_uscc.code, "reason": str(as_uscc)},
+        "residentId": {"code": as_resident.code, "reason": str(as_resident)},
+    }
+
+
+def test_a_code_with_letters_keeps_its_specific_code() -> None:
+    """An id with a letter among its first 17 characters can only be a code: USCC_CHECK, no resident reason."""
+    body = "91110108MA01ABCD2"
+    wrong = next(c for c in USCC_ALPHABET if c != uscc_check_character(body))
+    with pytest.raises(SubjectIdError) as caught:
+        parse_subject(body + wrong)
+    assert (caught.value.code, caught.value.detail) == ("USCC_CHECK", None)

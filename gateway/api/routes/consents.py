@@ -23,7 +23,7 @@ def create_consent_route(body: ConsentIn, gateway: GatewayDep, session: SessionD
     try:
         subject_ref = gateway.subject_ref(parse_subject(body.subject))
     except SubjectIdError as exc:
-        raise InputError(exc.code, str(exc)) from None
+        raise InputError(exc.code, str(exc), detail=exc.detail) from None
     request = ConsentRequest(
         subject_ref=subject_ref,
         requester=checksummed(body.requester),

@@ -30,7 +30,7 @@ def read_disclosures(
     try:
         subject_ref = gateway.subject_ref(parse_subject(subject))
     except SubjectIdError as exc:
-        raise InputError(exc.code, str(exc)) from None
+        raise InputError(exc.code, str(exc), detail=exc.detail) from None
     disclosures = []
     for row in rows_of_subject(session, subject_ref, limit=limit, offset=0):
         if (disclosure := public_disclosure(gateway, session, row)) is not None:

@@ -91,7 +91,7 @@ def read_subject_report(
     try:
         parsed = parse_subject(subject)
     except SubjectIdError as exc:
-        raise InputError(exc.code, str(exc)) from None
+        raise InputError(exc.code, str(exc), detail=exc.detail) from None
     document = credit_report(gateway, session, member, parsed, purpose)
     if format == "html":
         return HTMLResponse(render_report_html(document))
@@ -102,4 +102,4 @@ def _subject_ref(gateway: Gateway, subject: str) -> bytes:
     try:
         return gateway.subject_ref(parse_subject(subject))
     except SubjectIdError as exc:
-        raise InputError(exc.code, str(exc)) from None
+        raise InputError(exc.code, str(exc), detail=exc.detail) from None

@@ -330,8 +330,10 @@ CORPUS = [
     authenticated("uscc-too-short", subject_is("91110108MA01C5XL6"), "422 USCC_LENGTH"),
     authenticated("uscc-letter-i", subject_is("9111010IMA01C5XL6R"), "422 USCC_CHARSET"),
     authenticated("uscc-division-not-digits", subject_is("91A10108MA01C5XL6R"), "422 USCC_DIVISION"),
-    authenticated("resident-id-no-such-date", subject_is("11010519900230001X"), "422 RID_BIRTH_DATE"),
-    authenticated("resident-id-letter", subject_is("11010519900307001A"), "422 RID_CHARSET"),
+    # 17 digits and a check character may be either kind: without a real birth date, one
+    # valid as neither is SUBJECT_ID_INVALID, the reason under each standard in its detail.
+    authenticated("resident-id-no-such-date", subject_is("11010519900230001X"), "422 SUBJECT_ID_INVALID"),
+    authenticated("resident-id-letter", subject_is("11010519900307001A"), "422 SUBJECT_ID_INVALID"),
     authenticated(
         "subject-in-path-malformed", read(lambda: "/v1/subjects/9111010IMA01C5XL6R/records"), "422 USCC_CHARSET"
     ),
@@ -348,6 +350,12 @@ CORPUS = [
     ),
     unauthenticated(
         "public-subject-wrong-check", public_disclosures(lambda: with_wrong_check(new_uscc())), "422 USCC_CHECK"
+    ),
+    authenticated("uscc-all-digits-wrong-check", subject_is("914403001922038217"), "422 SUBJECT_ID_INVALID"),
+    unauthenticated(
+        "public-subject-all-digits-wrong-check",
+        public_disclosures(lambda: "914403001922038217"),
+        "422 SUBJECT_ID_INVALID",
     ),
     # Oversized payloads and bodies.
     authenticated("payload-over-64-kib", payload_with(caseOfficer="x" * 70_000), "413 RECORD_PAYLOAD_TOO_LARGE"),
