@@ -15,10 +15,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from chain_client._errors import ChainClientError
+
 READY_TIMEOUT_S = 60.0
 
 
-class HardhatUnavailableError(Exception):
+class HardhatUnavailableError(ChainClientError):
     """The node could not be started here (hardhat-local not installed, or it exited)."""
 
 

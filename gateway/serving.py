@@ -1,5 +1,4 @@
-"""Serving an opened gateway over HTTP from a background thread (the demo, the tests),
-and a gateway's embedded chain over JSON-RPC (`credit-ledger serve`).
+"""Serving an opened gateway over HTTP from a background thread (the demo, the tests).
 
 `credit-ledger serve` runs uvicorn in the main thread; the demo runs three regional
 gateways in one process, so each gets uvicorn in a thread of its own on a loopback port.
@@ -7,6 +6,7 @@ gateways in one process, so each gets uvicorn in a thread of its own on a loopba
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,13 +16,17 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.types import ASGIApp
 
-from chain_client import Chain
-from chain_client._hardhat_node import free_port
-from chain_client._node import ChainRpc, NodeServer
 from gateway.api.main import create_app
-from gateway.service import Gateway
+from gateway.infra.service import Gateway
 
 START_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -62,33 +66,3 @@ def serve_app_in_thread(app: ASGIApp, *, port: int | None = None) -> Iterator[Th
         yield running
     finally:
         running.stop()
-
-
-@dataclass
-class ChainServer:
-    """An embedded chain served over JSON-RPC on 127.0.0.1 from a daemon thread."""
-
-    server: NodeServer
-    thread: threading.Thread
-
-    @property
-    def url(self) -> str:
-        """The chain's JSON-RPC URL, for --rpc."""
-        return self.server.url
-
-    def stop(self) -> None:
-        """Stop answering and close the socket (idempotent)."""
-        if self.thread.is_alive():
-            self.server.shutdown()
-            self.thread.join(timeout=START_TIMEOUT_S)
-        self.server.server_close()
-
-
-def serve_chain_in_thread(chain: Chain, *, port: int) -> ChainServer:
-    """Serve an embedded chain of this process on 127.0.0.1:port (0: a free port), the same
-    chain its gateway writes to, so commands taking --rpc can read it; OSError when the port
-    is taken. A development chain: loopback only, never another interface."""
-    server = ChainRpc.of(chain).serve(port)
-    thread = threading.Thread(target=server.serve_forever, name=f"chain-rpc-{server.server_address[1]}", daemon=True)
-    thread.start()
-    return ChainServer(server, thread)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.settings import Settings
+from gateway.infra.settings import Settings
 from tests.support.served import Served, serve_gateway
 
 README = Path(__file__).resolve().parents[1] / "README.md"

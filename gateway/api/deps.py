@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from chain_client import Role
-from gateway.entitlement import Requester
-from gateway.errors import AuthError
-from gateway.request_auth import RequestAuthError, verify_request
-from gateway.service import Gateway
+from gateway.infra.errors import AuthError
+from gateway.infra.request_auth import RequestAuthError, verify_request
+from gateway.infra.service import Gateway
+from gateway.records.entitlement import Requester
 
 
 def get_gateway(request: Request) -> Gateway:
@@ -64,3 +64,14 @@ def require_role(member: Requester, *roles: Role) -> None:
     if not member.roles & set(roles):
         names = " or ".join(r.value for r in roles)
         raise AuthError("ACCESS_ROLE_REQUIRED", f"this endpoint is for {names} members", status=403)
+
+
+# The purpose of a read, as every reading route takes it.
+Purpose = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=200,
+        description="Why the record is read; logged with the release. Class B needs a consent for this purpose.",
+    ),
+]

@@ -30,9 +30,9 @@ from gateway.api.routes import (
     subjects,
 )
 from gateway.api.schemas import ErrorBody
-from gateway.errors import GatewayError
-from gateway.logs import get_logger
-from gateway.service import Gateway
+from gateway.infra.errors import GatewayError
+from gateway.infra.logs import get_logger
+from gateway.infra.service import Gateway
 
 log = get_logger("http")
 JSON_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -49,7 +49,7 @@ payloads only as the catalog's disclosure class allows, logging every release.
 **Authentication.** Every `/v1` request is signed by a member key (EIP-191) over the
 method, path, sorted query, body SHA-256, timestamp and nonce, in the headers
 `X-CL-Address`, `X-CL-Timestamp`, `X-CL-Nonce`, `X-CL-Signature` (see
-`gateway.client.GatewayClient`). `/public` and the operations endpoints need none.
+`credit_client.GatewayClient`). `/public` and the operations endpoints need none.
 
 **Errors** are JSON `{code, message, detail}` with stable codes.
 """

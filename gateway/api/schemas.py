@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.lifecycle_terms import EvidenceKind, KindName, Resolution
-from gateway.relaying import SignedInstruction
+from gateway.lifecycle.relaying import SignedInstruction
+from gateway.lifecycle.terms import EvidenceKind, KindName, Resolution
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from chain_client import BuildError
 from chain_client._build import SOLC_VERSION, collect_sources, find_compiler
-from gateway.cli import main
+from credit_cli.main import main
 from tests.support.hardhat import in_ci
 
 pytestmark = pytest.mark.solc

@@ -35,7 +35,7 @@ from chain_client import (
 from chain_client._bundle import schema_problems
 from chain_client._records import LEAF_FIELDS
 from chain_client._verify import OFFLINE_CHECKS, ONLINE_CHECKS
-from gateway.cli import main
+from credit_cli.main import main
 from tests.chain_client.conftest import MIN_DAYS_BEFORE_REPAIR, govern, make_leaf, penalty_spec
 from tests.support.hardhat import HardhatNode
 from tests.support.reference import openzeppelin_merkle

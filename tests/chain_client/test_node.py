@@ -28,7 +28,7 @@ from chain_client import (
 )
 from chain_client._devnet import EMBEDDED_CHAIN_ID
 from chain_client._node import JOURNAL_FILE, DevNode, NodeJournalError
-from gateway.node_cli import NodeProcess, node
+from credit_cli.node import NodeProcess, node
 
 GATEWAY = "gateway-beijing"
 

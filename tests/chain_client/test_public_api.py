@@ -125,6 +125,25 @@ def test_public_names_are_exactly_the_curated_ones() -> None:
         "CommitmentTerm",
         "DeadlineCheck",
         "check_commitment_deadline",
+        # EIP-712 struct hashes, report and address helpers the gateway and clients share
+        "chain_ref",
+        "Eip712Domain",
+        "approve_repair_struct_hash",
+        "breach_struct_hash",
+        "file_objection_struct_hash",
+        "fulfil_struct_hash",
+        "record_commitment_struct_hash",
+        "record_struct_hash",
+        "reject_repair_struct_hash",
+        "request_repair_struct_hash",
+        "resolve_objection_struct_hash",
+        "revoke_struct_hash",
+        "withdraw_struct_hash",
+        "report_record",
+        "report_schema",
+        "report_schema_problems",
+        "address_bytes",
+        "checksummed",
         # credit reports and gateway-signed documents
         "REPORT_FORMAT",
         "ReportVerification",
@@ -157,3 +176,32 @@ def test_artifacts_say_what_generated_them() -> None:
     assert artifact.compiler_version.startswith("0.8.28+")
     assert artifact.bytecode
     assert artifact.deployed_bytecode
+
+
+def test_the_development_tools_are_their_own_public_module() -> None:
+    """chain_client.dev lists the build, gas, node and Hardhat tools, and every name in it exists."""
+    import chain_client.dev
+
+    assert set(chain_client.dev.__all__) == {
+        "EMBEDDED_CHAIN_ID",
+        "HARDHAT_CHAIN_ID",
+        "JOURNAL_FILE",
+        "SOLC_VERSION",
+        "ChainRpc",
+        "DevNode",
+        "HardhatNode",
+        "HardhatUnavailableError",
+        "NodeJournalError",
+        "NodeServer",
+        "collect_sources",
+        "compile_contracts",
+        "diff_artifacts",
+        "find_compiler",
+        "find_repo_root",
+        "free_port",
+        "measure_gas",
+        "write_artifacts",
+    }
+    for name in chain_client.dev.__all__:
+        assert hasattr(chain_client.dev, name), name
+    assert issubclass(chain_client.dev.HardhatUnavailableError, chain_client.ChainClientError)

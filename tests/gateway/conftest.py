@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from gateway.storage import connect, migrate
+from gateway.infra.storage import connect, migrate
 from tests.support.databases import postgres_database
 
 

@@ -24,11 +24,11 @@ from chain_client import (
     Stack,
     verify_bundle,
 )
-from gateway.anchoring import ANCHOR_BATCH_GAS, AnchoringConfig, AnchoringWorker
-from gateway.envelope import Keyring
-from gateway.intake import store_record
-from gateway.reads import proof_bundle
-from gateway.storage import AnchorBatch, BatchState, OutboxKind, StoredRecord
+from gateway.infra.anchoring import ANCHOR_BATCH_GAS, AnchoringConfig, AnchoringWorker
+from gateway.infra.envelope import Keyring
+from gateway.infra.storage import AnchorBatch, BatchState, OutboxKind, StoredRecord
+from gateway.records.intake import store_record
+from gateway.records.reads import proof_bundle
 from tests.support.hardhat import free_port
 
 

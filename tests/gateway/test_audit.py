@@ -18,11 +18,11 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from gateway.audit import Check, audit
-from gateway.audit_cli import audit as audit_command
-from gateway.client import GatewayClientError, PreparedRecord
-from gateway.settings import Settings
-from gateway.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, StoredRecord
+from credit_cli.audit import audit as audit_command
+from credit_client.client import GatewayClientError, PreparedRecord
+from gateway.infra.settings import Settings
+from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, StoredRecord
+from gateway.records.audit import Check, audit
 from tests.support.databases import postgres_database
 from tests.support.hardhat import free_port, start_node
 from tests.support.payloads import PENALTY, SAMR, SECRET_MARK, penalty

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gateway.bench_cli import bench
+from credit_cli.bench import bench
 
 HEADLINE_KEYS = {
     "ingest_records_per_s",

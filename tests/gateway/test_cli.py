@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from chain_client import Role, devnet_for
 from chain_client._devnet import EMBEDDED_CHAIN_ID
-from gateway.cli import main
+from credit_cli.main import main
 from tests.support.hardhat import HardhatNode, free_port
 
 

@@ -21,7 +21,7 @@ from chain_client import (
     devnet_for,
     load_deployment,
 )
-from gateway.cli import main
+from credit_cli.main import main
 from tests.support.hardhat import HardhatNode
 
 

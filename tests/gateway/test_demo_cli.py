@@ -33,7 +33,7 @@ STEPS = (
 
 
 def run_demo(out: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "gateway.cli", "demo", "--out", str(out), *options]
+    command = [sys.executable, "-m", "credit_cli.main", "demo", "--out", str(out), *options]
     return subprocess.run(command, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S, check=False)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.envelope import (
+from gateway.infra.envelope import (
     Keyring,
     KeyringError,
     PayloadIntegrityError,

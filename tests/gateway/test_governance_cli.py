@@ -38,7 +38,7 @@ from chain_client import (
     parse_calendar,
     save_deployment,
 )
-from gateway.cli import main
+from credit_cli.main import main
 from tests.support.hardhat import HardhatNode
 
 TEST_ONLY = "TEST ONLY - not a State Council notice"

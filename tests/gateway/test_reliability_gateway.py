@@ -56,11 +56,10 @@ from chain_client import (
     load_deployment,
     record_tree,
 )
-from gateway.access_log import leaf_of_entry
-from gateway.anchoring import batch_tree, leaf_of
-from gateway.client import GatewayClient, PreparedRecord, prepare_record
-from gateway.settings import DEV_GATEWAY_LABEL, DEV_SUBJECT_KEY
-from gateway.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
+from credit_client.client import GatewayClient, PreparedRecord, prepare_record
+from gateway.infra.settings import DEV_GATEWAY_LABEL, DEV_SUBJECT_KEY
+from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
+from gateway.infra.storage.leaves import batch_tree, leaf_of, leaf_of_entry
 from tests.support.databases import postgres_database
 from tests.support.hardhat import REPO, HardhatNode, free_port, start_node
 from tests.support.payloads import PENALTY, SAMR, penalty
@@ -90,7 +89,7 @@ class GatewayProcess:
     def __init__(self, options: list[str], directory: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.command = [sys.executable, "-m", "gateway.cli", "serve", *options, "--port", str(self.port)]
+        self.command = [sys.executable, "-m", "credit_cli.main", "serve", *options, "--port", str(self.port)]
         self.log_path = directory / "gateway.log"
         self.process: subprocess.Popen[bytes] | None = None
 

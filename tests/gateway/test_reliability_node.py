@@ -34,10 +34,10 @@ from web3.types import MakeRequestFn, RPCEndpoint, RPCResponse
 
 from chain_client import BatchKind, Chain, attach_stack
 from chain_client._node import JOURNAL_FILE
-from gateway.anchoring import batch_tree
-from gateway.node_cli import NodeProcess
-from gateway.settings import Settings
-from gateway.storage import AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
+from credit_cli.node import NodeProcess
+from gateway.infra.settings import Settings
+from gateway.infra.storage import AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
+from gateway.infra.storage.leaves import batch_tree
 from tests.support.databases import postgres_database
 from tests.support.payloads import PENALTY, SAMR, penalty
 from tests.support.served import Served, serve_gateway, wait_until

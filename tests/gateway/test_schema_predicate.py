@@ -9,10 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from gateway.catalog_schemas import MAX_REPORTED_VIOLATIONS, SchemaStore, compile_predicate
+from credit_demo.catalog import demo_schemas
+from gateway.infra.catalog_schemas import MAX_REPORTED_VIOLATIONS, compile_predicate
 from tests.support import payloads
 
-STORE = SchemaStore.from_dir()
+STORE = demo_schemas()
 SCHEMAS = sorted(STORE, key=lambda s: s.name)
 ANY_JSON = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)),

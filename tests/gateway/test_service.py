@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chain_client import Chain, devnet_for
-from gateway.cli import main
-from gateway.envelope import Keyring, PayloadIntegrityError, SealedPayload, open_sealed
-from gateway.errors import ConfigurationError
-from gateway.reads import open_record
-from gateway.service import Gateway
-from gateway.settings import DEV_SUBJECT_KEY, Settings
-from gateway.storage import StoredRecord, connect
+from credit_cli.main import main
+from credit_demo.catalog import open_gateway
+from gateway.infra.envelope import Keyring, PayloadIntegrityError, SealedPayload, open_sealed
+from gateway.infra.errors import ConfigurationError
+from gateway.infra.settings import DEV_SUBJECT_KEY, Settings
+from gateway.infra.storage import StoredRecord, connect
+from gateway.records.reads import open_record
 from tests.support.hardhat import free_port
 from tests.support.payloads import PENALTY, SAMR, penalty
 from tests.support.served import serve_gateway, wait_until
@@ -34,7 +34,7 @@ REAL_KEY = "0x" + "5a" * 32  # a stand-in for an operator's secret: not a develo
 
 def refusal(settings: Settings, chain: Chain | None = None) -> str:
     with pytest.raises(ConfigurationError) as caught:
-        Gateway.open(settings, chain=chain)
+        open_gateway(settings, chain=chain)
     return caught.value.code
 
 
@@ -73,7 +73,7 @@ def test_production_mode_does_not_deploy_the_demo(tmp_path: Path) -> None:
 def test_a_gateway_refuses_a_chain_without_its_recorded_deployment(tmp_path: Path) -> None:
     """The data directory records the deployment; a different chain is refused at start."""
     settings = Settings(data_dir=tmp_path, start_worker=False)
-    Gateway.open(settings).stop()
+    open_gateway(settings).stop()
     assert json.loads((tmp_path / "deployments" / f"{Chain.embedded().chain_id}.json").read_text())["format"]
     assert refusal(settings) == "CONFIG_WRONG_CHAIN"
 
@@ -133,7 +133,7 @@ def test_credit_ledger_serve_runs_the_gateway(tmp_path: Path) -> None:
     """`credit-ledger serve` with no chain or database options serves a ready gateway and stops on SIGTERM."""
     port = free_port()
     command = [
-        *(sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--data-dir", str(tmp_path)),
+        *(sys.executable, "-m", "credit_cli.main", "serve", "--port", str(port), "--data-dir", str(tmp_path)),
         *("--chain-port", "0"),  # never the default 8545, which something else on the machine may hold
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ})

@@ -13,10 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chain_client import RecordLeaf, SignedRecord
-from gateway.anchoring import leaf_of
-from gateway.envelope import Keyring, SealedPayload, open_sealed
-from gateway.intake import _RECORD_COLUMNS, store_records
-from gateway.storage import (
+from gateway.infra.envelope import Keyring, SealedPayload, open_sealed
+from gateway.infra.storage import (
     RECORDS,
     AnchorBatch,
     Base,
@@ -27,6 +25,8 @@ from gateway.storage import (
     connect,
     migrate,
 )
+from gateway.infra.storage.leaves import leaf_of
+from gateway.records.intake import _RECORD_COLUMNS, store_records
 
 
 def _record(**changes: object) -> StoredRecord:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.subject_ids import (
+from gateway.infra.subject_ids import (
     SUBJECT_ID_INVALID,
     USCC_ALPHABET,
     SubjectId,

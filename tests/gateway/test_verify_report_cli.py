@@ -15,8 +15,8 @@ from eth_account.signers.local import LocalAccount
 
 from chain_client import Chain, Role, Stack, deploy_demo_stack, devnet_for
 from chain_client._report import verify_report
-from gateway.cli import main
-from gateway.report_html import ReportFileError, extract_report, render_report_html
+from credit_cli.main import main
+from gateway.standing.report_html import ReportFileError, extract_report, render_report_html
 from tests.chain_client.conftest import govern, penalty_spec
 from tests.support.hardhat import HardhatNode, free_port
 from tests.support.payloads import penalty

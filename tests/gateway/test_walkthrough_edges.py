@@ -31,9 +31,9 @@ from click.testing import CliRunner
 from chain_client import devnet_for
 from chain_client._devnet import EMBEDDED_CHAIN_ID
 from chain_client._hardhat_node import free_port
-from gateway.cli import DEV_LABELS, main, serve
-from gateway.request_auth import sign_request
-from gateway.settings import DEPRECATED_ENV, ENV_PREFIX, Settings, env_name, field_of_option
+from credit_cli.main import DEV_LABELS, main, serve
+from gateway.infra.request_auth import sign_request
+from gateway.infra.settings import DEPRECATED_ENV, ENV_PREFIX, Settings, env_name, field_of_option
 from tests.support.served import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -242,7 +242,7 @@ def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walkthroug
     """`credit-ledger serve --chain-port 0` as a child process on free loopback ports, stopped with SIGTERM."""
     data_dir = tmp_path_factory.mktemp("walkthrough") / "data"
     port = free_port()
-    command = [sys.executable, "-m", "gateway.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    command = [sys.executable, "-m", "credit_cli.main", "serve", "--data-dir", str(data_dir), "--port", str(port)]
     command += ["--chain-port", "0", "--batch-interval", "0.2"]
     environment = {k: v for k, v in os.environ.items() if not k.upper().startswith(ENV_PREFIX)}
     log = (data_dir.parent / "serve.log").open("w")

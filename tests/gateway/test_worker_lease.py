@@ -11,20 +11,20 @@ from pathlib import Path
 import pytest
 
 from chain_client import Chain
-from gateway.service import Gateway
-from gateway.settings import Settings
-from gateway.storage import connect
-from gateway.worker_lease import WorkerLease
+from credit_demo.catalog import open_gateway
+from gateway.infra.settings import Settings
+from gateway.infra.storage import connect
+from gateway.infra.worker_lease import WorkerLease
 from tests.support.databases import postgres_database
 from tests.support.served import wait_until
 
 HOLD = """
 import sys, time
 from chain_client import Chain
-from gateway.service import Gateway
-from gateway.settings import Settings
-from gateway.storage import connect
-from gateway.worker_lease import WorkerLease
+from gateway.infra.service import Gateway
+from gateway.infra.settings import Settings
+from gateway.infra.storage import connect
+from gateway.infra.worker_lease import WorkerLease
 lease = WorkerLease(connect(sys.argv[1]))
 print("held" if lease.held() else "not held", flush=True)
 time.sleep(600)
@@ -88,8 +88,8 @@ def test_of_two_gateways_on_one_database_one_runs_the_worker_until_it_stops(tmp_
     with postgres_database() as url:
         chain = Chain.embedded()
         common = {"database_url": url, "batch_interval_s": 0.1, "chain_poll_interval_s": 0.2}
-        first = Gateway.open(Settings(data_dir=tmp_path / "first", **common), chain=chain)
-        second = Gateway.open(
+        first = open_gateway(Settings(data_dir=tmp_path / "first", **common), chain=chain)
+        second = open_gateway(
             Settings(data_dir=tmp_path / "second", deployments_dir=tmp_path / "first" / "deployments", **common),
             chain=chain,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from gateway.storage import AccessLogEntry, Consent, OutboxEntry, RequestNonce, StoredRecord
+from gateway.infra.storage import AccessLogEntry, Consent, OutboxEntry, RequestNonce, StoredRecord
 
 # Every table a request writes to. Anchor batches are left out: the worker writes those
 # on its own time, and an accepted record shows in records and outbox first anyway.

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chain_client import Chain, catalog_id, devnet_for
-from gateway.client import GatewayClient, PreparedRecord, prepare_record
-from gateway.service import Gateway
+from credit_client.client import GatewayClient, PreparedRecord, prepare_record
+from credit_demo.catalog import open_gateway
+from gateway.infra.service import Gateway
+from gateway.infra.settings import Settings
+from gateway.infra.storage import AnchorBatch, BatchState, StoredRecord
 from gateway.serving import serve_in_thread
-from gateway.settings import Settings
-from gateway.storage import AnchorBatch, BatchState, StoredRecord
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: str = "condition") -> None:
@@ -86,7 +87,7 @@ class Served:
 @contextmanager
 def serve_gateway(settings: Settings, *, chain: Chain | None = None) -> Iterator[Served]:
     """Open and start a gateway, serve it with uvicorn on a free loopback port, stop it after."""
-    gateway = Gateway.open(settings, chain=chain)
+    gateway = open_gateway(settings, chain=chain)
     gateway.start()
     try:
         with serve_in_thread(gateway) as server:

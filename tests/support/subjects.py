@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from gateway.subject_ids import USCC_ALPHABET, resident_check_character, uscc_check_character
+from gateway.infra.subject_ids import USCC_ALPHABET, resident_check_character, uscc_check_character
 
 
 def new_uscc(division: str = "110108") -> str:

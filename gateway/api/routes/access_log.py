@@ -7,13 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from chain_client import Role
-from chain_client._records import checksummed
-from gateway.access_log import entry_documents
+from chain_client import Role, checksummed
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.schemas import MAX_SQL_INTEGER, AccessLogPage, ErrorBody
-from gateway.errors import InputError
-from gateway.storage import AccessLogEntry
+from gateway.infra.errors import InputError
+from gateway.infra.storage import AccessLogEntry
+from gateway.records.access_log import entry_documents
 
 router = APIRouter(prefix="/v1/access-log", tags=["access log"])
 

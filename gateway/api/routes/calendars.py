@@ -11,8 +11,8 @@ from fastapi import APIRouter, Path, Query
 from chain_client import beijing_date
 from gateway.api.deps import GatewayDep
 from gateway.api.schemas import CalendarView, DeadlinePreview, ErrorBody
-from gateway.calendars import parse_term
-from gateway.lifecycle_terms import KINDS, KindName
+from gateway.infra.calendars import parse_term
+from gateway.lifecycle.terms import KINDS, KindName
 
 router = APIRouter(prefix="/public/v1", tags=["calendars"])
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from chain_client import CalendarRef, Role
-from gateway import commitments
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.schemas import BreachIn, CommitmentIn, ErrorBody, InstructionOnly
+from gateway.lifecycle import commitments
 
 router = APIRouter(prefix="/v1/commitments", tags=["commitments"])
 

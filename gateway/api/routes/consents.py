@@ -6,13 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from chain_client._records import checksummed
+from chain_client import checksummed
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep
 from gateway.api.schemas import ConsentIn, ConsentOut, ErrorBody
-from gateway.consents import ConsentRequest, create_consent, revoke_consent
-from gateway.errors import InputError, NotFoundError
-from gateway.storage import Consent
-from gateway.subject_ids import SubjectIdError, parse_subject
+from gateway.infra.errors import InputError, NotFoundError
+from gateway.infra.storage import Consent
+from gateway.infra.subject_ids import SubjectIdError, parse_subject
+from gateway.records.consents import ConsentRequest, create_consent, revoke_consent
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
 

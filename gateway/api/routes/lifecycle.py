@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from gateway import lifecycle
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep
 from gateway.api.schemas import (
     ErrorBody,
@@ -21,6 +20,7 @@ from gateway.api.schemas import (
     ResolutionIn,
     RevocationIn,
 )
+from gateway.lifecycle import record_steps as lifecycle
 
 router = APIRouter(prefix="/v1/records", tags=["lifecycle"])
 

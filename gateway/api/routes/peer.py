@@ -7,14 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 
 from chain_client import Role
-from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
-from gateway.api.routes.records import Purpose
+from gateway.api.deps import CurrentMember, GatewayDep, Purpose, SessionDep, require_role
 from gateway.api.schemas import ErrorBody
-from gateway.entitlement import View
-from gateway.errors import AuthError
-from gateway.peers import OriginalRequest, department_of
-from gateway.reads import find_record, proof_bundle
-from gateway.releases import grant_for, open_checked, record_view
+from gateway.infra.errors import AuthError
+from gateway.records.entitlement import View
+from gateway.records.peers import OriginalRequest, department_of
+from gateway.records.reads import find_record, proof_bundle
+from gateway.records.releases import grant_for, open_checked, record_view
 
 router = APIRouter(prefix="/peer/v1", tags=["peers"])
 

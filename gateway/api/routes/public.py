@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from chain_client import DisclosureClass
 from gateway.api.deps import GatewayDep, SessionDep
 from gateway.api.schemas import CatalogView, ErrorBody, PublicDisclosures
-from gateway.errors import InputError
-from gateway.reads import rows_of_subject
-from gateway.releases import public_disclosure
-from gateway.subject_ids import SubjectIdError, parse_subject
+from gateway.infra.errors import InputError
+from gateway.infra.subject_ids import SubjectIdError, parse_subject
+from gateway.records.reads import rows_of_subject
+from gateway.records.releases import public_disclosure
 
 router = APIRouter(prefix="/public/v1", tags=["public"])
 

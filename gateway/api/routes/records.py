@@ -11,26 +11,18 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from chain_client import Role
-from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
+from gateway.api.deps import CurrentMember, GatewayDep, Purpose, SessionDep, require_role
 from gateway.api.schemas import ErrorBody, RecordView, SubmissionResponse
-from gateway.entitlement import Requester
-from gateway.errors import GatewayError, InputError, NotFoundError
-from gateway.peers import OriginalRequest, fetch_from_peers
-from gateway.reads import find_record
-from gateway.releases import proof_for, record_view
-from gateway.service import Gateway
-from gateway.submissions import Outcome, RecordSubmission, accept_records
+from gateway.infra.errors import GatewayError, InputError, NotFoundError
+from gateway.infra.service import Gateway
+from gateway.records.checks import Outcome, RecordSubmission, SubmissionRules, accept_records
+from gateway.records.entitlement import Requester
+from gateway.records.peers import OriginalRequest, fetch_from_peers
+from gateway.records.reads import find_record
+from gateway.records.releases import proof_for, record_view
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
-Purpose = Annotated[
-    str,
-    Query(
-        min_length=1,
-        max_length=200,
-        description="Why the record is read; logged with the release. Class B needs a consent for this purpose.",
-    ),
-]
 
 _SUBMISSION_BODY = {
     "required": True,
@@ -123,7 +115,7 @@ def _accept(gateway: Gateway, member: Requester, items: list[object], atomic: bo
             gateway.keyring,
             items,
             requester=member.address,
-            rules=gateway.submission_rules(),
+            rules=SubmissionRules.of(gateway),
             now=gateway.now(),
             atomic=atomic,
         )

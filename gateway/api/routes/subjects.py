@@ -8,17 +8,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from chain_client import Role
-from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
-from gateway.api.routes.records import Purpose
+from gateway.api.deps import CurrentMember, GatewayDep, Purpose, SessionDep, require_role
 from gateway.api.schemas import MAX_SQL_INTEGER, ErrorBody, SubjectRecords
-from gateway.errors import AuthError, InputError
-from gateway.reads import rows_of_subject
-from gateway.releases import record_view
-from gateway.report_html import render_report_html
-from gateway.reports import credit_report
-from gateway.service import Gateway
-from gateway.standing import basis_proofs, measures_answer, standing_of
-from gateway.subject_ids import SubjectIdError, parse_subject
+from gateway.infra.errors import AuthError, InputError
+from gateway.infra.service import Gateway
+from gateway.infra.subject_ids import SubjectIdError, parse_subject
+from gateway.records.reads import rows_of_subject
+from gateway.records.releases import record_view
+from gateway.standing.measures import basis_proofs, measures_answer, standing_of
+from gateway.standing.report_html import render_report_html
+from gateway.standing.reports import credit_report
 
 router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.settings import Settings
+from gateway.infra.settings import Settings
 from tests.support.served import Served, serve_gateway
 
 

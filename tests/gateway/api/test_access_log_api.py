@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chain_client import BatchKind, verify_access_log_entry
-from gateway.client import GatewayClientError
-from gateway.storage import AccessLogEntry, AnchorBatch, BatchState
+from credit_client.client import GatewayClientError
+from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState
 from tests.support.payloads import PENALTY, SAMR, TAX, TAX_ARREARS, penalty, tax_arrears
 from tests.support.served import Served, wait_until
 from tests.support.subjects import new_uscc

@@ -9,8 +9,8 @@ import pytest
 from eth_account import Account
 
 from chain_client import devnet_for
-from gateway.client import GatewayClient
-from gateway.request_auth import sign_request
+from credit_client.client import GatewayClient
+from gateway.infra.request_auth import sign_request
 from tests.support.payloads import PENALTY, SAMR, penalty
 from tests.support.served import Served, wait_until
 from tests.support.subjects import new_uscc

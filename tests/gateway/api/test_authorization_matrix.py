@@ -14,7 +14,7 @@ import httpx
 import pytest
 from eth_account import Account
 
-from gateway.client import GatewayClient
+from credit_client.client import GatewayClient
 from tests.support.payloads import INSPECTION, PENALTY, SAMR, TAX, TAX_ARREARS, inspection, penalty, tax_arrears
 from tests.support.served import Served
 from tests.support.subjects import new_uscc

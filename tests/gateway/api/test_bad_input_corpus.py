@@ -27,8 +27,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from chain_client import Role, devnet_for
-from gateway.request_auth import HEADER_ADDRESS, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, sign_request
-from gateway.settings import Settings
+from gateway.infra.request_auth import HEADER_ADDRESS, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, sign_request
+from gateway.infra.settings import Settings
 from tests.support.corpus import nonce_used, stored_rows
 from tests.support.payloads import PENALTY, SAMR, TAX, TAX_ARREARS, TJ_PENALTY, penalty, tax_arrears, tianjin_penalty
 from tests.support.served import Served, serve_gateway, wait_until

@@ -30,10 +30,10 @@ from chain_client import (
     devnet_for,
     shipped_calendars,
 )
-from gateway.calendars import CalendarBook
-from gateway.client import GatewayClientError
+from credit_client.client import GatewayClientError
+from gateway.infra.calendars import CalendarBook
+from gateway.infra.settings import Settings
 from gateway.serving import serve_app_in_thread
-from gateway.settings import Settings
 from tests.support.calendars import labelled_test_calendar
 from tests.support.hardhat import HardhatNode
 from tests.support.payloads import SAMR

@@ -23,9 +23,9 @@ from chain_client import (
     count_deadline,
     shipped_calendars,
 )
-from gateway.client import GatewayClientError
-from gateway.settings import Settings
-from gateway.subject_ids import parse_subject
+from credit_client.client import GatewayClientError
+from gateway.infra.settings import Settings
+from gateway.infra.subject_ids import parse_subject
 from tests.support.payloads import BREACH, PENALTY, SAMR, commitment_breach, penalty
 from tests.support.served import Served, serve_gateway
 from tests.support.subjects import new_uscc

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.settings import Settings
+from gateway.infra.settings import Settings
 from tests.support.served import Served, serve_gateway
 
 ASSET_ATTRIBUTE = re.compile(r'\b(?:src|href)="([^"]+)"')

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from chain_client import Chain, verify_access_log_entry, verify_bundle
-from gateway.client import GatewayClientError
-from gateway.settings import Settings
-from gateway.storage import AnchorBatch, BatchState, StoredRecord
+from credit_client.client import GatewayClientError
+from gateway.infra.settings import Settings
+from gateway.infra.storage import AnchorBatch, BatchState, StoredRecord
 from tests.support.databases import postgres_database
 from tests.support.hardhat import HardhatNode, start_node
 from tests.support.payloads import PENALTY, SAMR, SECRET_MARK, TAX, TAX_ARREARS, penalty, tax_arrears

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from chain_client import LedgerDomain, RecordStatus
 from chain_client._eip712 import file_objection_struct_hash, sign_digest
-from gateway.client import GatewayClient, GatewayClientError, PreparedRecord
-from gateway.storage import StoredRecord
+from credit_client.client import GatewayClient, GatewayClientError, PreparedRecord
+from gateway.infra.storage import StoredRecord
 from tests.support.payloads import PENALTY, SAMR, penalty
 from tests.support.served import Served
 from tests.support.subjects import new_uscc

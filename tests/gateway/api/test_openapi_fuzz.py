@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.core.result import Err, Ok
 
-from gateway.request_auth import sign_request
+from gateway.infra.request_auth import sign_request
 from tests.support.payloads import SAMR
 from tests.support.served import Served
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from gateway.client import GatewayClientError
-from gateway.logs import JsonFormatter
-from gateway.storage import StoredRecord
+from credit_client.client import GatewayClientError
+from gateway.infra.logs import JsonFormatter
+from gateway.infra.storage import StoredRecord
 from tests.support.payloads import PENALTY, SAMR, SECRET_MARK, penalty
 from tests.support.served import Served
 from tests.support.subjects import new_uscc

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from gateway import submissions
-from gateway.submissions import Outcome, accept_records, pool_size
+from gateway.infra.check_pool import pool_size
+from gateway.records import checks as submissions
+from gateway.records.checks import Outcome, SubmissionRules, accept_records
 from tests.support.payloads import PENALTY, SAMR, TAX_ARREARS, penalty
 from tests.support.served import Served
 from tests.support.subjects import new_uscc
@@ -43,7 +44,7 @@ def _outcomes(served: Served, items: list[Any]) -> list[tuple[Any, ...]]:
             gateway.keyring,
             items,
             requester=requester,
-            rules=gateway.submission_rules(),
+            rules=SubmissionRules.of(gateway),
             now=gateway.now(),
             atomic=False,
         )

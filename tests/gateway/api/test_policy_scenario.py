@@ -14,8 +14,8 @@ import pytest
 
 from chain_client import BEIJING, Chain, CommitmentStatus, RecordStatus
 from chain_client._report import verify_report
-from gateway.client import GatewayClientError
-from gateway.settings import Settings
+from credit_client.client import GatewayClientError
+from gateway.infra.settings import Settings
 from tests.support.payloads import BREACH, PENALTY, SAMR, TAX, TAX_GRADE, commitment_breach, penalty, taxpayer_grade
 from tests.support.served import Served, serve_gateway
 from tests.support.subjects import new_uscc

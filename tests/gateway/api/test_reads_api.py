@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from chain_client import ProofBundle, RecordProof, verify_bundle, verify_disclosure
-from gateway.anchoring import batch_tree, leaf_of
-from gateway.client import GatewayClientError
-from gateway.storage import StoredRecord
+from credit_client.client import GatewayClientError
+from gateway.infra.storage import StoredRecord
+from gateway.infra.storage.leaves import batch_tree, leaf_of
 from tests.support.payloads import (
     INSPECTION,
     PENALTY,

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chain_client import BatchKind
+from credit_client.client import GatewayClientError
 from gateway.api.schemas import SubmissionResponse
-from gateway.client import GatewayClientError
-from gateway.request_auth import sign_request
-from gateway.storage import AnchorBatch, OutboxEntry, StoredRecord
+from gateway.infra.request_auth import sign_request
+from gateway.infra.storage import AnchorBatch, OutboxEntry, StoredRecord
 from tests.support.payloads import (
     INSPECTION,
     LICENCE,

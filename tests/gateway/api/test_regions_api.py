@@ -22,12 +22,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chain_client import Chain, Role, devnet_for, verify_access_log_entry, verify_bundle
-from gateway.client import GatewayClient, GatewayClientError
-from gateway.peers import HEADER_ON_BEHALF, OriginalRequest, PeerError, checked_answer
-from gateway.request_auth import sign_request
+from credit_client.client import GatewayClient, GatewayClientError
+from gateway.infra.request_auth import sign_request
+from gateway.infra.settings import Settings
+from gateway.infra.storage import StoredRecord
+from gateway.records.peers import HEADER_ON_BEHALF, OriginalRequest, PeerError, checked_answer
 from gateway.serving import serve_app_in_thread
-from gateway.settings import Settings
-from gateway.storage import StoredRecord
 from tests.support.calendars import labelled_test_calendar
 from tests.support.hardhat import free_port, start_node
 from tests.support.payloads import (

@@ -1,0 +1,1 @@
+"""`credit-ledger bench`: benchmarks, not tests."""

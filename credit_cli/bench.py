@@ -1,0 +1,106 @@
+"""`credit-ledger bench [--quick] [--json FILE]`: the benchmark's command and its table."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from credit_bench.bench import BenchConfig, run_bench
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="Every part on little data, embedded chain only (a smoke run).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the results here.")
+@click.option("--hardhat/--no-hardhat", default=None, help="Also run on a Hardhat node (default: yes, not --quick).")
+@click.option("--records", type=click.IntRange(min=1), help="Records ingested per chain (default 60,000).")
+@click.option("--rss-records", type=click.IntRange(min=1), help="Records for the memory run (default 1,000,000).")
+@click.option("--connections", type=click.IntRange(min=1), help="Concurrent connections posting bulks (default 2).")
+def bench(
+    quick: bool,
+    json_file: Path | None,
+    hardhat: bool | None,
+    records: int | None,
+    rss_records: int | None,
+    connections: int | None,
+) -> None:
+    """Measure ingest to anchored, the per-record baseline, gas, proofs, verification, reads and memory.
+
+    A benchmark, not a test: the figures depend on the machine and on what else runs on
+    it, so each comes with the load average seen when it was measured.
+    """
+    config = BenchConfig.for_run(
+        quick=quick, hardhat=hardhat, records=records, rss_records=rss_records, connections=connections
+    )
+    start = time.perf_counter()
+    result = run_bench(config, click.echo)
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    click.echo("")
+    click.echo(table(result))
+    if json_file is not None:
+        json_file.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(f"wrote {json_file}")
+
+
+def table(result: dict[str, Any]) -> str:
+    """The headline figures, one row each, one column per chain."""
+    chains = list(result["chains"])
+    rows: list[tuple[str, list[str]]] = [
+        ("ingest, HTTP to anchored (records/s)", [_num(result["ingest_records_per_s"][c]) for c in chains]),
+        ("  accepted -> anchored p50 / p99 (s)", [_pair(result, "anchor_latency", c, "_s") for c in chains]),
+        ("baseline, 1 tx per record (records/s)", [_num(result["baseline_records_per_s"][c], 1) for c in chains]),
+        ("ratio", [f"{result['ratio'][c]:,.1f}x" for c in chains]),
+    ]
+    for size in result["config"]["gas_batch_sizes"]:
+        rows.append(
+            (f"gas per record, batch of {size:,}", [_num(result["gas_per_record"][c][str(size)], 1) for c in chains])
+        )
+    for key in ("reads", "reads_few_clients"):
+        runs = [result["chains"][c][key] for c in chains if key in result["chains"][c]]
+        if len(runs) != len(chains):
+            continue
+        label = f"GET /v1/records/{{id}}, {runs[0]['clients']} clients p50 / p99 (ms)"
+        rows.append((label, [f"{r['p50_ms']:,} / {r['p99_ms']:,}" for r in runs]))
+        rows.append(("  errors / requests", [f"{r['errors']} / {r['requests']}" for r in runs]))
+    lines = [f"{'':<48}" + "".join(f"{c:>22}" for c in chains)]
+    lines += [f"{label:<48}" + "".join(f"{v:>22}" for v in values) for label, values in rows]
+    sizes = result["proof_size"]
+    growth = result["proof_growth"]
+    lines.append("")
+    lines.append(
+        "proof bytes by batch size: " + ", ".join(f"{int(n):,}: {s['proof_bytes_max']}" for n, s in sizes.items())
+    )
+    lines.append(
+        f"  {growth['bytes_per_doubling']} bytes per doubling; longest proof = ceil(log2 n) hashes: "
+        f"{growth['max_hashes_equal_ceil_log2_n']}"
+    )
+    verification = result["verification"]
+    if result["verify_per_s"] is not None:
+        lines.append(
+            f"offline verifications/s: {verification['verify_per_s']:,} parsed, "
+            f"{verification['verify_json_per_s']:,} as JSON documents"
+        )
+    rss = result["rss"]
+    lines.append(
+        f"peak RSS ingesting {rss['records']:,} records ({rss['chain']} chain): {rss['peak_rss_mb']:,.0f} MB "
+        f"(start {rss['start_rss_mb']:,.0f} MB; by records "
+        + ", ".join(f"{k}: {v:,.0f}" for k, v in rss["rss_mb_by_records"].items())
+        + ")"
+    )
+    machine = result["machine"]
+    lines.append(
+        f"machine: {machine['cpu_count']} CPUs, Python {machine['python']}, {machine['platform']}; "
+        f"load average {result['load_avg']['start'][0]} at start, {result['load_avg']['end'][0]} at end"
+    )
+    return "\n".join(lines)
+
+
+def _num(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _pair(result: dict[str, Any], prefix: str, chain: str, unit: str) -> str:
+    return f"{result[f'{prefix}_p50{unit}'][chain]:,} / {result[f'{prefix}_p99{unit}'][chain]:,}"

@@ -1,0 +1,519 @@
+"""A Python client for the gateway: signs every request with a member key (httpx).
+
+    from credit_client.client import GatewayClient, prepare_record
+
+    client = GatewayClient("http://127.0.0.1:8101", account=department_key)
+    deployment = client.deployment()
+    record = prepare_record(
+        department_key, deployment.domain, catalog_code="BJ-XZCF-001", catalog_version=1,
+        subject="91110108MA01C5XL6R", payload={...}, subject_key=consortium_subject_key,
+    )
+    client.submit_record(record.submission)
+    client.proof(record.record_id_hex, disclose=["subjectName"])
+
+Errors come back as GatewayClientError with the server's stable code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from eth_account.signers.local import LocalAccount
+
+from chain_client import (
+    CalendarRef,
+    CommitmentDomain,
+    CommitmentTerm,
+    ContentCommitment,
+    Eip712Domain,
+    LedgerDomain,
+    RecordLeaf,
+    Term,
+    TermUnit,
+    approve_repair_struct_hash,
+    beijing_date,
+    breach_struct_hash,
+    catalog_id,
+    checksummed,
+    file_objection_struct_hash,
+    fulfil_struct_hash,
+    record_commitment_struct_hash,
+    record_struct_hash,
+    reject_repair_struct_hash,
+    request_repair_struct_hash,
+    resolve_objection_struct_hash,
+    revoke_struct_hash,
+    sign_digest,
+    withdraw_struct_hash,
+)
+from gateway.infra.request_auth import sign_request
+from gateway.infra.subject_ids import parse_subject, subject_ref
+from gateway.lifecycle.terms import KINDS, EvidenceKind, KindName, repair_evidence_hash
+
+ZERO32 = bytes(32)
+
+
+class GatewayClientError(Exception):
+    """The gateway answered with an error: its status, stable code, message and detail."""
+
+    def __init__(self, status: int, code: str, message: str, detail: Any = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A record ready to submit: the JSON submission and the leaf it commits to."""
+
+    submission: dict[str, Any]
+    leaf: RecordLeaf
+
+    @property
+    def record_id_hex(self) -> str:
+        """The recordId as 0x-hex."""
+        return "0x" + self.leaf.record_id.hex()
+
+
+@dataclass(frozen=True)
+class GatewayDeployment:
+    """The chain and contracts a gateway serves."""
+
+    chain_id: int
+    contracts: dict[str, str]
+
+    @property
+    def domain(self) -> LedgerDomain:
+        """The EIP-712 domain records are signed under."""
+        return LedgerDomain(chain_id=self.chain_id, verifying_contract=checksummed(self.contracts["CreditLedger"]))
+
+
+def prepare_record(
+    provider: LocalAccount,
+    domain: LedgerDomain,
+    *,
+    catalog_code: str,
+    catalog_version: int,
+    subject: str,
+    payload: Mapping[str, Any],
+    subject_key: bytes,
+    issued_at: int | None = None,
+    supersedes: bytes = ZERO32,
+    record_seed: bytes | None = None,
+) -> PreparedRecord:
+    """Commit to a payload, build the record leaf and sign it as the provider (EIP-712)."""
+    parsed = parse_subject(subject)
+    seed = record_seed or os.urandom(32)
+    leaf = RecordLeaf.create(
+        catalog_id=catalog_id(catalog_code),
+        catalog_version=catalog_version,
+        subject_ref=subject_ref(subject_key, parsed),
+        content_hash=ContentCommitment(payload, seed).content_hash,
+        provider=provider.address,
+        issued_at=int(time.time()) if issued_at is None else issued_at,
+        supersedes=supersedes,
+    )
+    signature = sign_digest(provider, domain.digest(record_struct_hash(leaf)))
+    submission = {
+        "catalogCode": catalog_code,
+        "catalogVersion": catalog_version,
+        "subject": parsed.value,
+        "payload": dict(payload),
+        "recordSeed": "0x" + seed.hex(),
+        "issuedAt": leaf.issued_at,
+        "supersedes": "0x" + supersedes.hex(),
+        "provider": provider.address,
+        "signature": "0x" + signature.hex(),
+        "contentHash": "0x" + leaf.content_hash.hex(),
+        "recordId": "0x" + leaf.record_id.hex(),
+    }
+    return PreparedRecord(submission, leaf)
+
+
+class GatewayClient:
+    """Signed requests to one gateway; public endpoints work without an account."""
+
+    def __init__(
+        self,
+        base_url: str,
+        account: LocalAccount | None = None,
+        *,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.account = account
+        self._clock = clock
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --------------------------------------------------------------- requests
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        signed: bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a request, signed when the client has an account; the raw response."""
+        content = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        all_headers = dict(headers or {})
+        if body is not None:
+            all_headers.setdefault("content-type", "application/json")
+        if signed and self.account is not None:
+            all_headers.update(sign_request(self.account, method, path, params, content, timestamp=int(self._clock())))
+        return self._http.request(method, path, params=list(params), content=content, headers=all_headers)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request and return its JSON; GatewayClientError on an error status."""
+        response = self.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise _error_of(response)
+        return response.json()
+
+    # ------------------------------------------------------------------- API
+
+    def deployment(self) -> GatewayDeployment:
+        """The chain and contracts this gateway serves (public)."""
+        document = self.call("GET", "/public/v1/deployment", signed=False)
+        contracts = {name: c["address"] for name, c in document["contracts"].items()}
+        return GatewayDeployment(int(document["chainId"]), contracts)
+
+    def catalog(self) -> Any:
+        """The public catalog."""
+        return self.call("GET", "/public/v1/catalog", signed=False)
+
+    def submit_record(self, submission: Mapping[str, Any]) -> Any:
+        """Submit one record (GatewayClientError with the record's code if rejected)."""
+        return self.call("POST", "/v1/records", body=dict(submission))
+
+    def submit_records(self, submissions: Iterable[Mapping[str, Any]], *, atomic: bool = False) -> Any:
+        """Submit a bulk; per-record results."""
+        params = [("atomic", "true")] if atomic else []
+        return self.call("POST", "/v1/records", params=params, body={"records": [dict(s) for s in submissions]})
+
+    def record(self, record_id: str, *, purpose: str | None = None) -> Any:
+        """A record as this member may see it."""
+        return self.call("GET", f"/v1/records/{record_id}", params=_purpose(purpose))
+
+    def proof(self, record_id: str, *, disclose: Iterable[str] = (), purpose: str | None = None) -> Any:
+        """A record's proof bundle, disclosing some fields."""
+        params = _purpose(purpose)
+        names = ",".join(disclose)
+        if names:
+            params.append(("disclose", names))
+        return self.call("GET", f"/v1/records/{record_id}/proof", params=params)
+
+    def wait_for_proof(
+        self, record_id: str, *, disclose: Iterable[str] = (), timeout: float = 60.0, interval: float = 0.5
+    ) -> Any:
+        """The proof bundle once the record is anchored (the worker anchors every few seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.proof(record_id, disclose=disclose)
+            except GatewayClientError as exc:
+                if exc.code != "RECORD_NOT_ANCHORED" or time.monotonic() > deadline:
+                    raise
+            time.sleep(interval)
+
+    def subject_records(self, subject: str, *, purpose: str | None = None) -> Any:
+        """A subject's records this member may see."""
+        return self.call("GET", f"/v1/subjects/{subject}/records", params=_purpose(purpose))
+
+    def disclosures(self, subject: str) -> Any:
+        """A subject's public disclosures (no signature)."""
+        return self.call("GET", "/public/v1/disclosures", params=[("subject", subject)], signed=False)
+
+    def create_consent(
+        self, *, subject: str, requester: str, purpose: str, expires_at: int, document_hash: bytes
+    ) -> Any:
+        """Register a subject's consent for a member."""
+        body = {
+            "subject": subject,
+            "requester": requester,
+            "purpose": purpose,
+            "expiresAt": expires_at,
+            "documentHash": "0x" + document_hash.hex(),
+        }
+        return self.call("POST", "/v1/consents", body=body)
+
+    def revoke_consent(self, consent_id: str) -> Any:
+        """Revoke a consent."""
+        return self.call("DELETE", f"/v1/consents/{consent_id}")
+
+    def access_log(
+        self, *, record: str | None = None, requester: str | None = None, after: int = 0, limit: int = 100
+    ) -> Any:
+        """Access-log entries with their proofs (auditors)."""
+        params = [("after", str(after)), ("limit", str(limit))]
+        if record:
+            params.append(("record", record))
+        if requester:
+            params.append(("requester", requester))
+        return self.call("GET", "/v1/access-log", params=params)
+
+    # ------------------------------------------------------------ lifecycle
+    # Each call fetches the requester's next nonce and the domains (GET /v1/instructions),
+    # signs the EIP-712 instruction with the client's account and sends it to be relayed.
+
+    def file_objection(self, record_id: str, reason_hash: bytes) -> Any:
+        """File an objection on the subject's behalf."""
+        rid = _b32(record_id)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/objections",
+            "ledger",
+            lambda n, d: file_objection_struct_hash(rid, reason_hash, n, d),
+            {"reasonHash": _hex(reason_hash)},
+        )
+
+    def resolve_objection(self, record_id: str, outcome: str, correction_id: str | None = None) -> Any:
+        """Resolve an objection as the provider: rejected, revoked or corrected."""
+        rid, cid = _b32(record_id), _b32(correction_id) if correction_id else ZERO32
+        code = {"rejected": 0, "revoked": 1, "corrected": 2}[outcome]
+        body: dict[str, Any] = {"outcome": outcome}
+        if correction_id:
+            body["correctionId"] = correction_id
+        return self._lifecycle(
+            f"/v1/records/{record_id}/objections/resolution",
+            "ledger",
+            lambda n, d: resolve_objection_struct_hash(rid, code, cid, n, d),
+            body,
+        )
+
+    def revoke(self, record_id: str, reason_hash: bytes) -> Any:
+        """Revoke a record as its provider."""
+        rid = _b32(record_id)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/revocation",
+            "ledger",
+            lambda n, d: revoke_struct_hash(rid, reason_hash, n, d),
+            {"reasonHash": _hex(reason_hash)},
+        )
+
+    def request_repair(self, record_id: str, evidence_kind: str, documents_hash: bytes) -> Any:
+        """Request credit repair on the subject's behalf."""
+        rid, evidence = _b32(record_id), repair_evidence_hash(EvidenceKind(evidence_kind), documents_hash)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/repairs",
+            "ledger",
+            lambda n, d: request_repair_struct_hash(rid, evidence, n, d),
+            {"evidenceKind": evidence_kind, "documentsHash": _hex(documents_hash)},
+        )
+
+    def approve_repair(self, record_id: str) -> Any:
+        """Approve the pending repair as the provider."""
+        rid = _b32(record_id)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/repairs/approval",
+            "ledger",
+            lambda n, d: approve_repair_struct_hash(rid, n, d),
+            {},
+        )
+
+    def reject_repair(self, record_id: str, reason_hash: bytes) -> Any:
+        """Reject the pending repair as the provider."""
+        rid = _b32(record_id)
+        return self._lifecycle(
+            f"/v1/records/{record_id}/repairs/rejection",
+            "ledger",
+            lambda n, d: reject_repair_struct_hash(rid, reason_hash, n, d),
+            {"reasonHash": _hex(reason_hash)},
+        )
+
+    def record_commitment(
+        self,
+        *,
+        subject: str,
+        kind: str,
+        doc_hash: bytes,
+        subject_key: bytes,
+        accepted_on: str | None = None,
+        working_days: int | None = None,
+        months: int | None = None,
+    ) -> Any:
+        """Record a commitment; its deadline counted from accepted_on in working days or months.
+
+        The deadline and the calendars it is counted with come from the gateway's public
+        preview (the consortium's adopted calendars), and are signed with the term."""
+        context = self.call("GET", "/v1/instructions")
+        accepted = accepted_on or beijing_date(int(context["now"])).isoformat()
+        preview = self.deadline_preview(accepted_on=accepted, working_days=working_days, months=months, kind=kind)
+        term = CommitmentTerm(
+            dt.date.fromisoformat(preview["acceptedOn"]),
+            Term(TermUnit.WORKING_DAYS if preview["unit"] == "working-days" else TermUnit.MONTHS, preview["length"]),
+            tuple(CalendarRef(c["year"], c["version"]) for c in preview["calendars"]),
+        )
+        due = int(preview["dueBy"])
+        ref = subject_ref(subject_key, parse_subject(subject))
+        chain_kind = int(KINDS[KindName(kind)])
+        length_field = "workingDays" if term.term.unit == TermUnit.WORKING_DAYS else "months"
+        body = {
+            "subject": subject,
+            "kind": kind,
+            "docHash": _hex(doc_hash),
+            "acceptedOn": term.accepted_on.isoformat(),
+            length_field: term.term.length,
+            "dueBy": due,
+            "calendars": [ref.to_json() for ref in term.calendars],
+        }
+        return self._send_instruction(
+            "/v1/commitments",
+            context,
+            "commitments",
+            lambda n, d: record_commitment_struct_hash(ref, chain_kind, doc_hash, term, due, n, d),
+            body,
+        )
+
+    def deadline_preview(
+        self,
+        *,
+        accepted_on: str | None = None,
+        working_days: int | None = None,
+        months: int | None = None,
+        kind: str | None = None,
+    ) -> Any:
+        """The deadline the gateway counts for a new commitment, with the calendars used (public)."""
+        params = [
+            (name, str(value))
+            for name, value in (
+                ("acceptedOn", accepted_on),
+                ("workingDays", working_days),
+                ("months", months),
+                ("kind", kind),
+            )
+            if value is not None
+        ]
+        return self.call("GET", "/public/v1/deadlines", params=params, signed=False)
+
+    def calendar(self, year: int, version: int | None = None) -> Any:
+        """A year's adopted working calendar (public)."""
+        params = [("version", str(version))] if version else []
+        return self.call("GET", f"/public/v1/calendars/{year}", params=params, signed=False)
+
+    def commitment(self, commitment_id: str) -> Any:
+        """A commitment as the chain holds it."""
+        return self.call("GET", f"/v1/commitments/{commitment_id}")
+
+    def overdue_commitments(self, department: str | None = None) -> Any:
+        """Pending commitments past their deadline."""
+        params = [("department", department)] if department else []
+        return self.call("GET", "/v1/commitments/overdue", params=params)
+
+    def fulfil_commitment(self, commitment_id: str) -> Any:
+        """Mark a commitment fulfilled as its department."""
+        cid = _b32(commitment_id)
+        return self._lifecycle(
+            f"/v1/commitments/{commitment_id}/fulfilment", "commitments", lambda n, d: fulfil_struct_hash(cid, n, d), {}
+        )
+
+    def withdraw_commitment(self, commitment_id: str) -> Any:
+        """Withdraw a commitment as its department."""
+        cid = _b32(commitment_id)
+        return self._lifecycle(
+            f"/v1/commitments/{commitment_id}/withdrawal",
+            "commitments",
+            lambda n, d: withdraw_struct_hash(cid, n, d),
+            {},
+        )
+
+    def breach_commitment(self, commitment_id: str, record: PreparedRecord, *, violation: bool = False) -> Any:
+        """Record a breach with the dishonesty record it produced (prepared under a breach entry)."""
+        cid, rid = _b32(commitment_id), record.leaf.record_id
+        return self._lifecycle(
+            f"/v1/commitments/{commitment_id}/breach",
+            "commitments",
+            lambda n, d: breach_struct_hash(cid, rid, violation, n, d),
+            {"record": record.submission, "violation": violation},
+        )
+
+    def measures(self, subject: str) -> Any:
+        """The signed answer: lists the subject is on and the measures that apply."""
+        return self.call("GET", f"/v1/subjects/{subject}/measures")
+
+    def measure_proofs(self, subject: str) -> Any:
+        """The answer with the proof bundles behind it (auditors)."""
+        return self.call("GET", f"/v1/subjects/{subject}/measures/proofs")
+
+    def report(self, subject: str, *, purpose: str | None = None) -> Any:
+        """The subject's signed credit report (JSON)."""
+        return self.call("GET", f"/v1/subjects/{subject}/report", params=_purpose(purpose))
+
+    def report_html(self, subject: str, *, purpose: str | None = None) -> str:
+        """The subject's credit report as a readable HTML page (the signed JSON embedded)."""
+        response = self.request(
+            "GET", f"/v1/subjects/{subject}/report", params=[*_purpose(purpose), ("format", "html")]
+        )
+        if response.status_code >= 400:
+            raise _error_of(response)
+        return response.text
+
+    def _lifecycle(
+        self, path: str, contract: str, struct_hash: Callable[[int, int], bytes], body: dict[str, Any]
+    ) -> Any:
+        return self._send_instruction(path, self.call("GET", "/v1/instructions"), contract, struct_hash, body)
+
+    def _send_instruction(
+        self,
+        path: str,
+        context: Mapping[str, Any],
+        contract: str,
+        struct_hash: Callable[[int, int], bytes],
+        body: dict[str, Any],
+    ) -> Any:
+        if self.account is None:
+            raise ValueError("signing an instruction needs the client's account")
+        domain_json = context[contract]["domain"]
+        domain_type: type[Eip712Domain] = CommitmentDomain if contract == "commitments" else LedgerDomain
+        domain = domain_type(
+            chain_id=int(domain_json["chainId"]), verifying_contract=checksummed(domain_json["verifyingContract"])
+        )
+        nonce, deadline = int(context[contract]["nonce"]), int(context["now"]) + INSTRUCTION_LIFETIME_S
+        signature = sign_digest(self.account, domain.digest(struct_hash(nonce, deadline)))
+        instruction = {"nonce": nonce, "deadline": deadline, "signature": _hex(signature)}
+        return self.call("POST", path, body={**body, "instruction": instruction})
+
+
+INSTRUCTION_LIFETIME_S = 3600
+
+
+def _b32(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _purpose(purpose: str | None) -> list[tuple[str, str]]:
+    return [("purpose", purpose)] if purpose else []
+
+
+def _error_of(response: httpx.Response) -> GatewayClientError:
+    try:
+        body = response.json()
+        return GatewayClientError(response.status_code, body["code"], body["message"], body.get("detail"))
+    except (ValueError, KeyError, TypeError):
+        return GatewayClientError(response.status_code, "HTTP_ERROR", response.text[:200])

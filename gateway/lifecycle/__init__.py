@@ -1,0 +1,3 @@
+"""The record and commitment lifecycle: relayed steps, commitments, instruction checks, the
+vocabulary.
+"""

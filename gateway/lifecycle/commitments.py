@@ -1,0 +1,247 @@
+"""Credit commitments (信用承诺) through the gateway: record, fulfil, withdraw, breach.
+
+A commitment's deadline is counted from the day the department accepted it, in Chinese
+working days over the consortium's adopted calendars (gateway.calendars) or in calendar
+months. The department signs the deadline together with the term and the calendar
+versions it was counted with, and the gateway counts it again with the latest adopted
+calendars, so both sides agree on the calendar before anything reaches the chain; the
+chain records the term, so anyone can count it once more.
+A breach after the deadline (违诺失信) comes with the dishonesty record the department
+signed under a breach catalog entry of the policy; the chain links the commitment to the
+record, and the record names the commitment in its payload, so each leads to the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, cast
+
+from eth_typing import ChecksumAddress
+from sqlalchemy.orm import Session
+
+from chain_client import (
+    CalendarRef,
+    Commitment,
+    CommitmentSpec,
+    CommitmentStatus,
+    ContractRevertError,
+    Stack,
+    beijing_date,
+    breach_struct_hash,
+    fulfil_struct_hash,
+    record_commitment_struct_hash,
+    withdraw_struct_hash,
+)
+from gateway.infra.calendars import parse_term
+from gateway.infra.errors import AuthError, ConflictError, InputError, NotFoundError
+from gateway.infra.service import Gateway
+from gateway.infra.subject_ids import SubjectIdError, parse_subject
+from gateway.lifecycle.relaying import SignedInstruction, check_instruction, relay
+from gateway.lifecycle.terms import KIND_NAMES, KINDS, KindName
+from gateway.records.checks import SubmissionRules, check_record
+from gateway.records.entitlement import Requester
+from gateway.records.intake import store_record
+
+
+def record_commitment(
+    gw: Gateway,
+    member: Requester,
+    *,
+    subject: str,
+    kind: KindName,
+    doc_hash: bytes,
+    accepted_on: dt.date | None,
+    working_days: int | None,
+    months: int | None,
+    signed_due_by: int,
+    signed_calendars: tuple[CalendarRef, ...],
+    signed: SignedInstruction,
+) -> dict[str, Any]:
+    """Record a department's commitment letter with its deadline and how it was counted."""
+    try:
+        subject_id = parse_subject(subject)
+    except SubjectIdError as exc:
+        raise InputError(exc.code, str(exc), detail=exc.detail) from None
+    chain_kind = KINDS[kind]
+    today = beijing_date(gw.now())
+    accepted = accepted_on or today
+    if accepted > today:
+        raise InputError("COMMITMENT_ACCEPTED_IN_FUTURE", "acceptedOn lies after today (Beijing time)")
+    term = parse_term(working_days=working_days, months=months, default=gw.policy.commitment_terms[chain_kind])
+    deadline, counted = gw.view.calendars.count(accepted, term)
+    expected = deadline.due_by
+    if signed_due_by != expected or signed_calendars != counted.calendars:
+        raise InputError(
+            "COMMITMENT_DUE_MISMATCH",
+            "dueBy or the calendars are not those of the term counted with the latest adopted calendars",
+            detail={"expected": {"dueBy": expected, **counted.to_json()}},
+        )
+    if expected <= gw.now():
+        raise InputError("COMMITMENT_ALREADY_DUE", "the commitment's deadline has passed already")
+    spec = CommitmentSpec(
+        subject_ref=gw.subject_ref(subject_id), kind=chain_kind, doc_hash=doc_hash, deadline=expected, term=counted
+    )
+    registry = gw.stack.commitments
+    instruction = _checked(
+        gw,
+        member,
+        signed,
+        record_commitment_struct_hash(
+            spec.subject_ref, int(chain_kind), doc_hash, counted, expected, signed.nonce, signed.deadline
+        ),
+    )
+    commitment_id = spec.commitment_id(cast(ChecksumAddress, member.address))
+    tx = relay(lambda: registry.relay_record(gw.account, spec, instruction)[1])
+    result = commitment_json(registry.commitment(commitment_id), gw.now())
+    result.update(term=counted.to_json(), **tx)
+    return result
+
+
+def fulfil(gw: Gateway, member: Requester, commitment_id: str, signed: SignedInstruction) -> dict[str, Any]:
+    """The department marks a commitment fulfilled (documents came in time)."""
+    commitment = _own_pending(gw, member, commitment_id)
+    instruction = _checked(
+        gw, member, signed, fulfil_struct_hash(commitment.commitment_id, signed.nonce, signed.deadline)
+    )
+    tx = relay(lambda: gw.stack.commitments.relay_fulfil(gw.account, commitment.commitment_id, instruction))
+    return {**commitment_json(gw.stack.commitments.commitment(commitment.commitment_id), gw.now()), **tx}
+
+
+def withdraw(gw: Gateway, member: Requester, commitment_id: str, signed: SignedInstruction) -> dict[str, Any]:
+    """The department withdraws a pending commitment."""
+    commitment = _own_pending(gw, member, commitment_id)
+    instruction = _checked(
+        gw, member, signed, withdraw_struct_hash(commitment.commitment_id, signed.nonce, signed.deadline)
+    )
+    tx = relay(lambda: gw.stack.commitments.relay_withdraw(gw.account, commitment.commitment_id, instruction))
+    return {**commitment_json(gw.stack.commitments.commitment(commitment.commitment_id), gw.now()), **tx}
+
+
+def breach(
+    gw: Gateway,
+    session: Session,
+    member: Requester,
+    commitment_id: str,
+    *,
+    record: object,
+    violation: bool,
+    signed: SignedInstruction,
+) -> dict[str, Any]:
+    """Mark a commitment breached and store the dishonesty record it produced.
+
+    The record is checked in full first (as POST /v1/records would), then the breach is
+    relayed naming it, then the record is stored for anchoring. A refused breach stores
+    nothing; a crash after the relay leaves a breach whose record the department sends
+    again through POST /v1/records (its recordId does not change).
+    """
+    commitment = _own_pending(gw, member, commitment_id)
+    if not violation and gw.now() <= commitment.deadline:
+        raise ConflictError(
+            "COMMITMENT_NOT_DUE",
+            "the deadline has not passed: a breach before it is marked as a violation",
+            detail={"dueBy": commitment.deadline},
+        )
+    checked = check_record(
+        record, requester=member.address, rules=SubmissionRules.of(gw), session=session, now=gw.now()
+    )
+    leaf = checked.signed.leaf
+    entry = gw.view.entry_at(leaf.catalog_id, leaf.catalog_version)
+    if entry.code not in gw.policy.breach_entries:
+        raise InputError(
+            "BREACH_ENTRY_NOT_ALLOWED",
+            "a breach record is issued under a breach catalog entry of the policy",
+            detail={"allowed": sorted(gw.policy.breach_entries)},
+        )
+    if leaf.subject_ref != commitment.subject_ref or _payload_commitment(checked.plaintext) != commitment_id.lower():
+        raise InputError("BREACH_RECORD_MISMATCH", "the breach record names another subject or another commitment")
+    instruction = _checked(
+        gw,
+        member,
+        signed,
+        breach_struct_hash(commitment.commitment_id, leaf.record_id, violation, signed.nonce, signed.deadline),
+    )
+    tx = relay(
+        lambda: gw.stack.commitments.relay_breach(
+            gw.account, commitment.commitment_id, leaf.record_id, violation, instruction
+        )
+    )
+    store_record(session, gw.keyring, checked.signed, checked.plaintext)
+    session.commit()
+    gw.metrics.records.labels("accepted").inc()
+    return {**commitment_json(gw.stack.commitments.commitment(commitment.commitment_id), gw.now()), **tx}
+
+
+def find_commitment(gw: Gateway, commitment_id: str) -> Commitment:
+    """A commitment from the chain; 404 COMMITMENT_NOT_FOUND when the registry has none."""
+    try:
+        if not commitment_id.startswith("0x") or len(commitment_id) != 66:
+            raise ValueError
+        key = bytes.fromhex(commitment_id[2:])
+    except ValueError:
+        raise InputError("COMMITMENT_ID_MALFORMED", "a commitment id is 0x and 32 bytes of hex", status=400) from None
+    try:
+        return gw.stack.commitments.commitment(key)
+    except ContractRevertError:
+        raise NotFoundError("COMMITMENT_NOT_FOUND", "no commitment has this id") from None
+
+
+def commitment_json(commitment: Commitment, now: int) -> dict[str, Any]:
+    """A commitment as the API shows it, with whether it is overdue now."""
+    return {
+        "commitmentId": "0x" + commitment.commitment_id.hex(),
+        "department": commitment.department,
+        "kind": KIND_NAMES[commitment.kind].value,
+        "status": commitment.status.name,
+        "subjectRef": "0x" + commitment.subject_ref.hex(),
+        "docHash": "0x" + commitment.doc_hash.hex(),
+        "madeAt": commitment.made_at,
+        "dueBy": commitment.deadline,
+        "dueOn": beijing_date(commitment.deadline).isoformat(),
+        "overdue": is_overdue(commitment, now),
+        "breachRecordId": "0x" + commitment.breach_record_id.hex() if commitment.breach_record_id else None,
+    }
+
+
+def is_overdue(commitment: Commitment, now: int) -> bool:
+    """Pending and past its deadline: the department should fulfil it or record the breach."""
+    return commitment.status == CommitmentStatus.PENDING and now > commitment.deadline
+
+
+def overdue_commitments(stack: Stack, now: int, department: str | None = None) -> list[Commitment]:
+    """Pending commitments past their deadline, from the registry's events (oldest deadline first)."""
+    registry = stack.chain.contract("CommitmentRegistry", stack.commitments.address)
+    filters = {"department": department} if department else None
+    logs = registry.events.CommitmentRecorded().get_logs(
+        from_block=stack.record.contracts["CommitmentRegistry"].block, argument_filters=filters
+    )
+    ids = dict.fromkeys(bytes(log["args"]["commitmentId"]) for log in logs)
+    found = [stack.commitments.commitment(commitment_id) for commitment_id in ids]
+    return sorted((c for c in found if is_overdue(c, now)), key=lambda c: (c.deadline, c.commitment_id))
+
+
+def _own_pending(gw: Gateway, member: Requester, commitment_id: str) -> Commitment:
+    commitment = find_commitment(gw, commitment_id)
+    if commitment.department != member.address:
+        raise AuthError("COMMITMENT_NOT_DEPARTMENT", "only the recording department may do this", status=403)
+    if commitment.status != CommitmentStatus.PENDING:
+        raise ConflictError(
+            "COMMITMENT_NOT_PENDING", "the commitment is no longer pending", detail={"status": commitment.status.name}
+        )
+    return commitment
+
+
+def _payload_commitment(plaintext: bytes) -> str | None:
+    value = json.loads(plaintext)["payload"].get("commitmentId")
+    return value.lower() if isinstance(value, str) else None
+
+
+def _checked(gw: Gateway, member: Requester, signed: SignedInstruction, struct_hash: bytes) -> Any:
+    return check_instruction(
+        signed,
+        domain=gw.stack.commitments.domain,
+        struct_hash=struct_hash,
+        requester=cast(ChecksumAddress, member.address),
+        next_nonce=gw.stack.commitments.nonce(cast(ChecksumAddress, member.address)),
+        now=gw.now(),
+    )

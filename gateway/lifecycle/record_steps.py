@@ -1,0 +1,190 @@
+"""The record lifecycle through the gateway: objections (异议), corrections, revocations and
+credit repair (信用修复), each a relayed instruction recorded on chain.
+
+The chain is the record of every state change: the gateway keeps no lifecycle state of
+its own and reads a record's status from the ledger, so a provider acting on chain
+directly is seen the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from eth_typing import ChecksumAddress
+from sqlalchemy.orm import Session
+
+from chain_client import (
+    RecordProof,
+    approve_repair_struct_hash,
+    file_objection_struct_hash,
+    reject_repair_struct_hash,
+    request_repair_struct_hash,
+    resolve_objection_struct_hash,
+    revoke_struct_hash,
+)
+from gateway.infra.errors import AuthError, ConflictError
+from gateway.infra.service import Gateway
+from gateway.infra.storage import StoredRecord
+from gateway.lifecycle.relaying import SignedInstruction, check_instruction, relay
+from gateway.lifecycle.terms import OUTCOMES, EvidenceKind, Resolution, repair_evidence_hash
+from gateway.records.entitlement import Requester
+from gateway.records.reads import DAY_S, anchored_batch, find_record, proof_bundle
+
+
+def record_proof(gw: Gateway, session: Session, row: StoredRecord) -> RecordProof:
+    """The record's leaf and Merkle proof for a lifecycle call; 409 until it is anchored."""
+    bundle = proof_bundle(session, gw.stack, row, gw.trees)
+    return RecordProof(leaf=bundle.leaf, root=bundle.batch.root, proof=bundle.batch.proof)
+
+
+def file_objection(
+    gw: Gateway, session: Session, member: Requester, record_id: str, reason_hash: bytes, signed: SignedInstruction
+) -> dict[str, Any]:
+    """A member files an objection on the subject's behalf: the record becomes Disputed."""
+    row = find_record(session, record_id)
+    proof = record_proof(gw, session, row)
+    instruction = _checked(
+        gw, member, signed, file_objection_struct_hash(row.record_id, reason_hash, signed.nonce, signed.deadline)
+    )
+    tx = relay(lambda: gw.stack.ledger.relay_file_objection(gw.account, proof, reason_hash, instruction))
+    return _result(gw, row, "objection-filed", tx)
+
+
+def resolve_objection(
+    gw: Gateway,
+    session: Session,
+    member: Requester,
+    record_id: str,
+    resolution: Resolution,
+    correction_id: str | None,
+    signed: SignedInstruction,
+) -> dict[str, Any]:
+    """The provider resolves an objection: rejected, revoked, or corrected by a newer record."""
+    row = _own_record(session, member, record_id)
+    proof = record_proof(gw, session, row)
+    correction: RecordProof | None = None
+    if resolution == Resolution.CORRECTED:
+        if correction_id is None:
+            raise ConflictError("CORRECTION_MISSING", "a correction outcome names the correcting record")
+        correction = record_proof(gw, session, find_record(session, correction_id))
+    elif correction_id is not None:
+        raise ConflictError("CORRECTION_UNEXPECTED", "only a correction outcome names a correcting record")
+    outcome = OUTCOMES[resolution]
+    correction_leaf_id = correction.leaf.record_id if correction else bytes(32)
+    instruction = _checked(
+        gw,
+        member,
+        signed,
+        resolve_objection_struct_hash(row.record_id, int(outcome), correction_leaf_id, signed.nonce, signed.deadline),
+    )
+    tx = relay(
+        lambda: gw.stack.ledger.relay_resolve_objection(gw.account, proof, outcome, instruction, correction=correction)
+    )
+    return _result(gw, row, f"objection-{resolution.value}", tx)
+
+
+def revoke(
+    gw: Gateway, session: Session, member: Requester, record_id: str, reason_hash: bytes, signed: SignedInstruction
+) -> dict[str, Any]:
+    """The provider revokes its record (撤销)."""
+    row = _own_record(session, member, record_id)
+    proof = record_proof(gw, session, row)
+    instruction = _checked(
+        gw, member, signed, revoke_struct_hash(row.record_id, reason_hash, signed.nonce, signed.deadline)
+    )
+    tx = relay(lambda: gw.stack.ledger.relay_revoke(gw.account, proof, reason_hash, instruction))
+    return _result(gw, row, "revoked", tx)
+
+
+def request_repair(
+    gw: Gateway,
+    session: Session,
+    member: Requester,
+    record_id: str,
+    kind: EvidenceKind,
+    documents_hash: bytes,
+    signed: SignedInstruction,
+) -> dict[str, Any]:
+    """A member requests credit repair on the subject's behalf, with the evidence's kind and hash."""
+    row = find_record(session, record_id)
+    proof = record_proof(gw, session, row)
+    evidence_hash = repair_evidence_hash(kind, documents_hash)
+    instruction = _checked(
+        gw, member, signed, request_repair_struct_hash(row.record_id, evidence_hash, signed.nonce, signed.deadline)
+    )
+    tx = relay(lambda: gw.stack.ledger.relay_request_repair(gw.account, proof, evidence_hash, instruction))
+    result = _result(gw, row, "repair-requested", tx)
+    result["evidenceHash"] = "0x" + evidence_hash.hex()
+    return result
+
+
+def approve_repair(
+    gw: Gateway, session: Session, member: Requester, record_id: str, signed: SignedInstruction
+) -> dict[str, Any]:
+    """The provider approves a repair: the record leaves publicity and list checks at once."""
+    row = _own_record(session, member, record_id)
+    proof = record_proof(gw, session, row)
+    if not gw.stack.ledger.state(row.record_id).repair_pending:
+        raise ConflictError("REPAIR_NOT_REQUESTED", "no repair request is pending")
+    earliest = repair_earliest(gw, session, row)
+    if gw.now() < earliest:
+        raise ConflictError(
+            "REPAIR_TOO_EARLY",
+            "the catalog's minimum days before repair have not passed",
+            detail={"earliest": earliest},
+        )
+    instruction = _checked(gw, member, signed, approve_repair_struct_hash(row.record_id, signed.nonce, signed.deadline))
+    tx = relay(lambda: gw.stack.ledger.relay_approve_repair(gw.account, proof, instruction))
+    return _result(gw, row, "repaired", tx)
+
+
+def reject_repair(
+    gw: Gateway, session: Session, member: Requester, record_id: str, reason_hash: bytes, signed: SignedInstruction
+) -> dict[str, Any]:
+    """The provider rejects a repair request."""
+    row = _own_record(session, member, record_id)
+    proof = record_proof(gw, session, row)
+    instruction = _checked(
+        gw, member, signed, reject_repair_struct_hash(row.record_id, reason_hash, signed.nonce, signed.deadline)
+    )
+    tx = relay(lambda: gw.stack.ledger.relay_reject_repair(gw.account, proof, reason_hash, instruction))
+    return _result(gw, row, "repair-rejected", tx)
+
+
+def repair_earliest(gw: Gateway, session: Session, row: StoredRecord) -> int:
+    """When the provider may first approve a repair: anchoring plus the catalog's minimum days."""
+    batch = anchored_batch(session, row)
+    assert batch is not None
+    assert batch.anchored_at is not None
+    entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
+    return batch.anchored_at + entry.min_days_before_repair * DAY_S
+
+
+def _own_record(session: Session, member: Requester, record_id: str) -> StoredRecord:
+    row = find_record(session, record_id)
+    if row.provider != member.address:
+        raise AuthError("LIFECYCLE_NOT_PROVIDER", "only the record's provider may do this", status=403)
+    return row
+
+
+def _checked(gw: Gateway, member: Requester, signed: SignedInstruction, struct_hash: bytes) -> Any:
+    return check_instruction(
+        signed,
+        domain=gw.stack.ledger.domain,
+        struct_hash=struct_hash,
+        requester=cast(ChecksumAddress, member.address),
+        next_nonce=gw.stack.ledger.nonce(cast(ChecksumAddress, member.address)),
+        now=gw.now(),
+    )
+
+
+def _result(gw: Gateway, row: StoredRecord, action: str, tx: dict[str, Any]) -> dict[str, Any]:
+    state = gw.stack.ledger.state(row.record_id)
+    return {
+        "recordId": "0x" + row.record_id.hex(),
+        "action": action,
+        "status": state.status.name,
+        "repairPending": state.repair_pending,
+        "supersededBy": "0x" + state.superseded_by.hex() if state.superseded_by else None,
+        **tx,
+    }

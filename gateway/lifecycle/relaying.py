@@ -1,0 +1,125 @@
+"""Relaying members' signed EIP-712 instructions to the contracts.
+
+A member signs what it does on chain (file an objection, resolve it, record a commitment
+...) and the gateway's GATEWAY account sends it, so the chain names the member, not the
+gateway. Before sending, the gateway checks offline what it can: the signer is the
+member who made the HTTP request, the deadline is ahead, the nonce is the member's next
+one on chain. A bad request thus costs no gas and gets a clear code; the contract checks
+everything again. A revert is mapped to a stable code; an unreachable chain is 503 and
+changes nothing, so the member retries with the same signed instruction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from pydantic import BaseModel, Field, field_validator
+from web3.types import TxReceipt
+
+from chain_client import ChainUnavailableError, ContractRevertError, Eip712Domain, Instruction, recover_signer
+from gateway.infra.errors import AuthError, ConflictError, GatewayError, InputError, UnavailableError
+
+
+class SignedInstruction(BaseModel):
+    """A member's EIP-712 instruction: its next nonce on the contract, a deadline and the signature."""
+
+    nonce: int = Field(ge=0, lt=2**256, description="The signer's next nonce on the contract (GET /v1/instructions).")
+    deadline: int = Field(ge=0, lt=2**64, description="Unix time after which the chain refuses the instruction.")
+    signature: str = Field(description="65-byte EIP-712 signature, 0x hex.")
+
+    @field_validator("signature")
+    @classmethod
+    def _signature(cls, value: str) -> str:
+        if not value.startswith("0x") or len(value) != 132:
+            raise ValueError("must be 0x and 65 bytes of hex")
+        bytes.fromhex(value[2:])
+        return value
+
+    def signed_by(self, signer: ChecksumAddress) -> Instruction:
+        """The chain_client instruction, attributed to signer."""
+        return Instruction(signer, self.nonce, self.deadline, bytes.fromhex(self.signature[2:]))
+
+
+def check_instruction(
+    instruction: SignedInstruction,
+    *,
+    domain: Eip712Domain,
+    struct_hash: bytes,
+    requester: ChecksumAddress,
+    next_nonce: int,
+    now: int,
+) -> Instruction:
+    """The instruction once its signer, deadline and nonce are right; GatewayError otherwise."""
+    if instruction.deadline <= now:
+        raise InputError("INSTRUCTION_EXPIRED", "the instruction's deadline has passed", detail={"now": now})
+    signature = bytes.fromhex(instruction.signature[2:])
+    if recover_signer(domain.digest(struct_hash), signature) != requester:
+        raise AuthError(
+            "INSTRUCTION_BAD_SIGNATURE",
+            "the instruction is not signed by the requesting member over these fields",
+            status=403,
+        )
+    if instruction.nonce != next_nonce:
+        raise ConflictError(
+            "INSTRUCTION_BAD_NONCE", "the instruction must carry the signer's next nonce", detail={"next": next_nonce}
+        )
+    return instruction.signed_by(requester)
+
+
+# Contract errors and what the API answers for them: (error class, code, message).
+_REVERTS: dict[str, tuple[type[GatewayError], str, str]] = {
+    "LedgerInvalidStatus": (ConflictError, "RECORD_STATUS_CONFLICT", "the record's status does not allow this"),
+    "LedgerRecordSuperseded": (ConflictError, "RECORD_SUPERSEDED", "the record was corrected; act on its successor"),
+    "LedgerNoObjection": (ConflictError, "OBJECTION_NOT_OPEN", "the record has no open objection"),
+    "LedgerCorrectionMismatch": (
+        InputError,
+        "CORRECTION_MISMATCH",
+        "a correction is a record of the same subject, entry and provider that supersedes this one",
+    ),
+    "LedgerUnexpectedCorrection": (InputError, "CORRECTION_UNEXPECTED", "only a correction outcome names one"),
+    "LedgerRepairAlreadyRequested": (ConflictError, "REPAIR_ALREADY_REQUESTED", "a repair request is pending"),
+    "LedgerNoRepairRequest": (ConflictError, "REPAIR_NOT_REQUESTED", "no repair request is pending"),
+    "LedgerRepairTooEarly": (
+        ConflictError,
+        "REPAIR_TOO_EARLY",
+        "the catalog's minimum days before repair have not passed",
+    ),
+    "LedgerNotProvider": (AuthError, "LIFECYCLE_NOT_PROVIDER", "only the record's provider may do this"),
+    "LedgerNotMember": (AuthError, "AUTH_NOT_MEMBER", "the signer is not an active member"),
+    "LedgerInstructionExpired": (InputError, "INSTRUCTION_EXPIRED", "the instruction's deadline has passed"),
+    "CommitmentInstructionExpired": (InputError, "INSTRUCTION_EXPIRED", "the instruction's deadline has passed"),
+    "InvalidAccountNonce": (ConflictError, "INSTRUCTION_BAD_NONCE", "the instruction's nonce was used or skipped"),
+    "ECDSAInvalidSignature": (AuthError, "INSTRUCTION_BAD_SIGNATURE", "the instruction's signature is invalid"),
+    "ECDSAInvalidSignatureS": (AuthError, "INSTRUCTION_BAD_SIGNATURE", "the instruction's signature is invalid"),
+    "ECDSAInvalidSignatureLength": (AuthError, "INSTRUCTION_BAD_SIGNATURE", "the instruction's signature is invalid"),
+    "CommitmentNotProvider": (AuthError, "ACCESS_ROLE_REQUIRED", "commitments are recorded by PROVIDER members"),
+    "CommitmentExists": (ConflictError, "COMMITMENT_EXISTS", "this commitment is recorded already"),
+    "CommitmentUnknown": (GatewayError, "COMMITMENT_NOT_FOUND", "no commitment has this id"),
+    "CommitmentNotDepartment": (AuthError, "COMMITMENT_NOT_DEPARTMENT", "only the recording department may do this"),
+    "CommitmentNotPending": (ConflictError, "COMMITMENT_NOT_PENDING", "the commitment is no longer pending"),
+    "CommitmentInvalidDeadline": (InputError, "COMMITMENT_ALREADY_DUE", "the commitment's deadline has passed"),
+    "CommitmentNotDue": (ConflictError, "COMMITMENT_NOT_DUE", "the deadline has not passed: mark it a violation"),
+    "CommitmentMissingBreachRecord": (InputError, "BREACH_RECORD_MISSING", "a breach names its dishonesty record"),
+}
+_STATUS = {AuthError: 403, GatewayError: 404}
+
+
+def relay(send: Callable[[], TxReceipt]) -> dict[str, Any]:
+    """Send a relayed transaction; its hash and block, or the mapped GatewayError."""
+    try:
+        receipt = send()
+    except ContractRevertError as exc:
+        kind, code, message = _REVERTS.get(exc.name, (ConflictError, "CHAIN_REFUSED", "the contract refused it"))
+        raise kind(code, message, detail=_safe_args(exc), status=_STATUS.get(kind)) from None
+    except ChainUnavailableError:
+        raise UnavailableError("CHAIN_UNAVAILABLE", "the chain cannot be reached; nothing changed, retry") from None
+    return {"txHash": "0x" + bytes(receipt["transactionHash"]).hex(), "blockNumber": int(receipt["blockNumber"])}
+
+
+def _safe_args(exc: ContractRevertError) -> dict[str, Any]:
+    detail: dict[str, Any] = {"error": exc.name}
+    for name, value in exc.arguments.items():
+        detail[name] = "0x" + value.hex() if isinstance(value, bytes) else value
+    return detail

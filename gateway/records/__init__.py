@@ -1,0 +1,3 @@
+"""Records: checks and intake, reads and releases, entitlement, consents, the access log,
+reads across regions, the integrity audit.
+"""

@@ -1,0 +1,193 @@
+"""Releasing records to requesters: entitlement, integrity, access log, then the view.
+
+The order matters: the requester's entitlement is decided and the row's integrity
+checked before anything is decrypted for them, and the access-log entry is committed
+before the payload is returned, so no plaintext leaves unlogged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, object_session
+
+from chain_client import CatalogEntry, DisclosureClass, ProofBundle, RecordState, RecordStatus
+from gateway.infra.errors import AuthError, ConflictError, InputError
+from gateway.infra.logs import get_logger
+from gateway.infra.service import Gateway
+from gateway.infra.storage import StoredRecord
+from gateway.records.access_log import append_entry
+from gateway.records.consents import valid_consent
+from gateway.records.entitlement import Grant, Requester, View, decide
+from gateway.records.reads import (
+    OpenedRecord,
+    RecordIntegrityError,
+    anchoring_json,
+    open_record,
+    proof_bundle,
+    public_until,
+    publicly_visible,
+)
+
+log = get_logger("releases")
+
+
+def grant_for(gw: Gateway, session: Session, member: Requester, row: StoredRecord, purpose: str) -> Grant:
+    """The view this member gets of this record (AuthError 403 when none)."""
+    entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
+    consent = None
+    if entry.disclosure_class == DisclosureClass.B and member.address != row.provider:
+        consent = valid_consent(session, row.subject_ref, member.address, purpose, gw.now())
+    return decide(member, entry, row, consent)
+
+
+def open_checked(gw: Gateway, row: StoredRecord) -> OpenedRecord:
+    """Decrypt a row, counting and logging integrity failures (never their content)."""
+    try:
+        return open_record(gw.keyring, row)
+    except RecordIntegrityError:
+        log.error(
+            "stored record failed its integrity check", extra={"fields": {"recordId": "0x" + row.record_id.hex()}}
+        )
+        raise
+
+
+def log_release(gw: Gateway, member: Requester, row: StoredRecord, purpose: str, grant: Grant) -> int:
+    """Commit the access-log entry of a full release; its sequence number."""
+    consent_id = grant.consent.consent_id if grant.consent is not None else None
+    record_id = row.record_id
+    session = object_session(row)
+    if session is not None and not (session.new or session.dirty or session.deleted):
+        # End the read's transaction so that its connection is back in the pool before the
+        # append takes one: a request holding two at once exhausts the pool under load.
+        session.commit()
+    leaf = append_entry(
+        gw.engine,
+        requester=member.address,
+        record_id=record_id,
+        purpose=purpose,
+        consent_id=consent_id,
+        now=gw.now(),
+    )
+    return leaf.sequence
+
+
+def record_view(gw: Gateway, session: Session, member: Requester, row: StoredRecord, purpose: str) -> dict[str, Any]:
+    """Metadata, on-chain status and the payload the member is entitled to (logged when full)."""
+    grant = grant_for(gw, session, member, row, purpose)
+    entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
+    state = gw.stack.ledger.state(row.record_id)
+    opened = open_checked(gw, row)
+    view = metadata(gw, session, entry, row, state)
+    if grant.view == View.PUBLIC:
+        if not publicly_visible(entry, row, state, gw.now()):
+            raise AuthError(
+                "ACCESS_NOT_PUBLIC", "this record is outside its publicity window or no longer public", status=403
+            )
+        view.update(view="public", payload=public_fields(gw, entry, opened.payload), subject=None)
+    else:
+        sequence = log_release(gw, member, row, purpose, grant)
+        view.update(view="full", payload=opened.payload, subject=opened.subject, accessLogSequence=sequence)
+    gw.metrics.releases.labels(entry.disclosure_class.name, view["view"]).inc()
+    return view
+
+
+def proof_for(
+    gw: Gateway, session: Session, member: Requester, row: StoredRecord, purpose: str, disclose: list[str]
+) -> ProofBundle:
+    """The record's proof bundle, disclosing the named fields the member may see."""
+    grant = grant_for(gw, session, member, row, purpose)
+    bundle = proof_bundle(session, gw.stack, row, gw.trees)
+    if not disclose:
+        return bundle
+    entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
+    opened = open_checked(gw, row)
+    unknown = sorted(set(disclose) - set(opened.payload))
+    if unknown:
+        raise InputError("DISCLOSE_UNKNOWN_FIELD", "the record has no such field", detail={"fields": unknown})
+    if grant.view == View.PUBLIC:
+        schema = gw.schemas.get(entry.schema_hash)
+        allowed = schema.public_fields if schema is not None else frozenset()
+        state = gw.stack.ledger.state(row.record_id)
+        if not set(disclose) <= allowed or not publicly_visible(entry, row, state, gw.now()):
+            raise AuthError(
+                "ACCESS_FIELD_NOT_PUBLIC",
+                "only public fields of public records are disclosed to this member",
+                status=403,
+            )
+    else:
+        log_release(gw, member, row, purpose, grant)
+    return bundle.with_disclosure(opened.commitment.disclose(disclose))
+
+
+def public_fields(gw: Gateway, entry: CatalogEntry, payload: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a payload that its schema makes public."""
+    schema = gw.schemas.get(entry.schema_hash)
+    names = schema.public_fields if schema is not None else frozenset()
+    return {name: value for name, value in payload.items() if name in names}
+
+
+def metadata(
+    gw: Gateway, session: Session, entry: CatalogEntry, row: StoredRecord, state: RecordState
+) -> dict[str, Any]:
+    """What any member entitled to a view sees besides the payload."""
+    return {
+        "recordId": _hex(row.record_id),
+        "catalog": {
+            "catalogId": _hex(row.catalog_id),
+            "code": entry.code,
+            "version": row.catalog_version,
+            "class": entry.disclosure_class.name,
+            "list": entry.list_kind.name,
+        },
+        "subjectRef": _hex(row.subject_ref),
+        "provider": row.provider,
+        "issuedAt": row.issued_at,
+        "supersedes": _hex(row.supersedes),
+        "contentHash": _hex(row.content_hash),
+        "status": {
+            "status": state.status.name,
+            "repairPending": state.repair_pending,
+            "supersededBy": _hex(state.superseded_by) if state.superseded_by else None,
+        },
+        "anchoring": anchoring_json(session, row),
+        "publicUntil": public_until(entry, row),
+        "view": None,
+        "subject": None,
+        "payload": None,
+        "accessLogSequence": None,
+    }
+
+
+def public_disclosure(gw: Gateway, session: Session, row: StoredRecord) -> dict[str, Any] | None:
+    """A record's public fields with their proof, when it is public now; else None."""
+    entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
+    if entry.disclosure_class != DisclosureClass.A or row.batch_id is None:
+        return None
+    state = gw.stack.ledger.state(row.record_id)
+    if not publicly_visible(entry, row, state, gw.now()):
+        return None
+    try:
+        bundle = proof_bundle(session, gw.stack, row, gw.trees)
+    except ConflictError:
+        return None  # not anchored yet: published once it is provable
+    opened = open_checked(gw, row)
+    fields = public_fields(gw, entry, opened.payload)
+    if not fields:
+        return None
+    gw.metrics.releases.labels("A", "public").inc()
+    return {
+        "recordId": _hex(row.record_id),
+        "catalogCode": entry.code,
+        "list": entry.list_kind.name,
+        "status": state.status.name,
+        "disputed": state.status == RecordStatus.DISPUTED,
+        "issuedAt": row.issued_at,
+        "publicUntil": public_until(entry, row),
+        "fields": fields,
+        "bundle": bundle.with_disclosure(opened.commitment.disclose(fields)).to_json(),
+    }
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()

@@ -1,0 +1,1 @@
+"""Standing: red and black lists, joint measures and signed credit reports."""

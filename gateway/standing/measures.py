@@ -1,0 +1,88 @@
+"""Which red and black lists a subject is on now, and which joint measures apply
+(联合奖惩自动触发), answered without revealing any record's contents.
+
+A record puts its subject on its catalog entry's list while it is anchored, in force on
+chain (Active, or Disputed while an objection is open: publicity continues during an
+objection) and inside the entry's publicity period when it has one. A record that is
+repaired, revoked or corrected leaves the list the moment the chain says so. The answer
+is signed by the gateway (chain_client._signed_document) so a department can keep it as
+the basis of its decision; auditors fetch the proof bundles behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from chain_client import ListKind, ProofBundle, RecordStatus, sign_document
+from gateway.infra.credit_policy import Measure
+from gateway.infra.service import Gateway
+from gateway.infra.storage import StoredRecord
+from gateway.records.entitlement import Requester
+from gateway.records.reads import DAY_S, anchored_batch, proof_bundle, rows_of_subject
+
+MEASURES_FORMAT = "credit-ledger/measures@1"
+IN_FORCE = frozenset({RecordStatus.ACTIVE, RecordStatus.DISPUTED})
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A subject's lists now and the records that put it there."""
+
+    lists: frozenset[ListKind]
+    catalog_codes: frozenset[str]
+    basis: tuple[StoredRecord, ...]
+
+
+def standing_of(gw: Gateway, session: Session, subject_ref: bytes) -> Standing:
+    """The lists the subject is on now, from its anchored list records held here."""
+    now = gw.now()
+    lists: set[ListKind] = set()
+    codes: set[str] = set()
+    basis: list[StoredRecord] = []
+    for row in rows_of_subject(session, subject_ref):
+        entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
+        if entry.list_kind == ListKind.NONE or anchored_batch(session, row) is None:
+            continue
+        if entry.publicity_days and now >= row.issued_at + entry.publicity_days * DAY_S:
+            continue
+        if gw.stack.ledger.state(row.record_id).status not in IN_FORCE:
+            continue
+        lists.add(entry.list_kind)
+        codes.add(entry.code)
+        basis.append(row)
+    return Standing(frozenset(lists), frozenset(codes), tuple(basis))
+
+
+def lists_json(standing: Standing) -> dict[str, bool]:
+    """The lists as booleans."""
+    return {"red": ListKind.RED in standing.lists, "black": ListKind.BLACK in standing.lists}
+
+
+def measures_of(gw: Gateway, standing: Standing) -> list[Measure]:
+    """The measures the policy applies to this standing."""
+    return gw.policy.measures_for(set(standing.lists), set(standing.catalog_codes))
+
+
+def measures_answer(gw: Gateway, standing: Standing, subject_ref: bytes, requester: Requester) -> dict[str, Any]:
+    """The signed answer: lists as booleans and the measures' codes, nothing of the records."""
+    measures = measures_of(gw, standing)
+    answer = {
+        "subjectRef": "0x" + subject_ref.hex(),
+        "chainId": gw.stack.chain.chain_id,
+        "ledger": gw.stack.ledger.address,
+        "gateway": gw.account.address,
+        "requester": requester.address,
+        "asOf": gw.now(),
+        "lists": lists_json(standing),
+        "measures": [{"code": m.code, "kind": m.kind} for m in measures],
+        "basisCount": len(standing.basis),
+    }
+    return {"format": MEASURES_FORMAT, "answer": answer, "signature": sign_document(gw.account, answer)}
+
+
+def basis_proofs(gw: Gateway, session: Session, standing: Standing) -> list[ProofBundle]:
+    """The proof bundles (no fields disclosed) of the records behind an answer, for auditors."""
+    return [proof_bundle(session, gw.stack, row, gw.trees) for row in standing.basis]
