@@ -35,6 +35,7 @@ from chain_client._bundle import (
 )
 from chain_client._calendar import (
     BEIJING,
+    CALENDAR_CHECK_CODES,
     CALENDAR_FORMAT,
     CalendarError,
     CalendarYearNotAdoptedError,
@@ -149,6 +150,7 @@ __all__ = [
     "ACCESS_LOG_FORMAT",
     "BEIJING",
     "BUNDLE_FORMAT",
+    "CALENDAR_CHECK_CODES",
     "CALENDAR_FORMAT",
     "DEVELOPMENT_CHAIN_IDS",
     "LEAF_ENCODING",

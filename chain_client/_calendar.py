@@ -47,6 +47,20 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 MAX_WORKING_DAYS = 250  # about one year of working days
 MAX_MONTHS = 60
 
+# Every code a CalendarError carries: the document's own checks, then those a reader of an
+# adoption applies (chain_client._calendar_registry).
+CALENDAR_CHECK_CODES = (
+    "CALENDAR_MALFORMED",
+    "CALENDAR_DATE_INVALID",
+    "CALENDAR_DATE_OUTSIDE_YEAR",
+    "CALENDAR_DATE_CONFLICT",
+    "CALENDAR_WORKDAY_NOT_WEEKEND",
+    "CALENDAR_HASH_MISMATCH",
+    "CALENDAR_YEAR_MISMATCH",
+    "CALENDAR_NOT_CANONICAL",
+    "CALENDAR_DOCUMENT_MISSING",
+)
+
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _SATURDAY = 5
 

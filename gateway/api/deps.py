@@ -51,7 +51,7 @@ async def current_member(request: Request, gateway: GatewayDep) -> Requester:
         raise AuthError(exc.code, str(exc)) from None
     roles = gateway.view.roles(signed.address)
     if not roles:
-        raise AuthError("AUTH_NOT_MEMBER", "the signer is not an active member of the consortium", status=403)
+        raise AuthError("AUTH_NOT_MEMBER", "the signer is not an active member of the consortium")
     await run_in_threadpool(gateway.nonces.use, signed.address, signed.nonce, signed.timestamp)
     return Requester(signed.address, roles)
 
@@ -63,7 +63,7 @@ def require_role(member: Requester, *roles: Role) -> None:
     """403 ACCESS_ROLE_REQUIRED unless the member holds one of the roles."""
     if not member.roles & set(roles):
         names = " or ".join(r.value for r in roles)
-        raise AuthError("ACCESS_ROLE_REQUIRED", f"this endpoint is for {names} members", status=403)
+        raise AuthError("ACCESS_ROLE_REQUIRED", f"this endpoint is for {names} members")
 
 
 # The purpose of a read, as every reading route takes it.

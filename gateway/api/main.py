@@ -30,6 +30,7 @@ from gateway.api.routes import (
     subjects,
 )
 from gateway.api.schemas import ErrorBody
+from gateway.infra.error_codes import status_of
 from gateway.infra.errors import GatewayError
 from gateway.infra.logs import get_logger
 from gateway.infra.service import Gateway
@@ -124,32 +125,32 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
         if exc.code in INTEGRITY_CODES:
             request.app.state.gateway.metrics.integrity_failures.inc()
-        return _error(exc.status, exc.code, exc.message, exc.detail)
+        return _error(exc.code, exc.message, exc.detail)
 
     @app.exception_handler(ChainUnavailableError)
     async def chain_unavailable(_request: Request, _exc: ChainUnavailableError) -> JSONResponse:
-        return _error(503, "CHAIN_UNAVAILABLE", "the chain cannot be reached now; try again later")
+        return _error("CHAIN_UNAVAILABLE", "the chain cannot be reached now; try again later")
 
     @app.exception_handler(ChainClientError)
     async def chain_error(_request: Request, exc: ChainClientError) -> JSONResponse:
         log.error("chain error", extra={"fields": {"error": type(exc).__name__}})
-        return _error(502, "CHAIN_ERROR", "the chain answered with an error")
+        return _error("CHAIN_ERROR", "the chain answered with an error")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # Locations and error types only: the input itself may hold personal data.
         detail = [{"path": "/".join(str(p) for p in e["loc"]), "problem": e["type"]} for e in exc.errors()]
-        return _error(422, "REQUEST_INVALID", "the request does not match the API", detail)
+        return _error("REQUEST_INVALID", "the request does not match the API", detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {400: "BODY_MALFORMED", 404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE"}
-        return _error(exc.status_code, codes.get(exc.status_code, f"HTTP_{exc.status_code}"), str(exc.detail))
+        return _error(codes.get(exc.status_code, "BODY_MALFORMED"), str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected error", extra={"fields": {"error": type(exc).__name__}})
-        return _error(500, "INTERNAL_ERROR", "the gateway failed to handle the request")
+        return _error("INTERNAL_ERROR", "the gateway failed to handle the request")
 
 
 def _install_middleware(app: FastAPI, gateway: Gateway) -> None:
@@ -185,12 +186,13 @@ def _refuse(request: Request, limit: int) -> Response | None:
         return None
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
-        return _error(413, "BODY_TOO_LARGE", f"request bodies are limited to {limit} bytes")
+        return _error("BODY_TOO_LARGE", f"request bodies are limited to {limit} bytes")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        return _error(415, "CONTENT_TYPE_UNSUPPORTED", "send the body as application/json")
+        return _error("CONTENT_TYPE_UNSUPPORTED", "send the body as application/json")
     return None
 
 
-def _error(status: int, code: str, message: str, detail: object = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"code": code, "message": message, "detail": detail})
+def _error(code: str, message: str, detail: object = None) -> JSONResponse:
+    """An error response: the status is the registry's for the code."""
+    return JSONResponse(status_code=status_of(code), content={"code": code, "message": message, "detail": detail})

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.infra.error_codes import REGISTRY
 from gateway.lifecycle.relaying import SignedInstruction
 from gateway.lifecycle.terms import EvidenceKind, KindName, Resolution
 
@@ -23,7 +24,11 @@ MAX_SQL_INTEGER = 2**63 - 1  # the largest integer SQLite and PostgreSQL BIGINT 
 class ErrorBody(BaseModel):
     """Every error response: a stable code, a message for people, and safe detail."""
 
-    code: str = Field(examples=["ACCESS_CONSENT_REQUIRED"])
+    code: str = Field(
+        examples=["ACCESS_CONSENT_REQUIRED"],
+        json_schema_extra={"enum": list(REGISTRY)},
+        description="A stable code of gateway.infra.error_codes; its HTTP status is always the same.",
+    )
     message: str
     detail: Any = None
 

@@ -40,8 +40,6 @@ WARN_FROM = (11, 1)
 class CalendarIntegrityError(GatewayError):
     """An adopted calendar's document read from the chain does not match its adoption."""
 
-    status = 500
-
 
 def year_not_covered(year: int) -> InputError:
     """The 422 a deadline in a year without an adopted calendar gets."""
@@ -97,7 +95,6 @@ class CalendarBook:
                 "CALENDAR_VERSION_UNKNOWN",
                 f"no version {version} of the {year} calendar has been adopted",
                 detail={"year": year, "version": version},
-                status=404,
             ) from None
         except CalendarError as exc:
             raise CalendarIntegrityError(

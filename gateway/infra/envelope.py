@@ -22,13 +22,15 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from gateway.infra.errors import FixedCodeError
+
 KEY_BYTES = 32
 NONCE_BYTES = 12
 _PAYLOAD_AAD = b"credit-ledger/payload@1|"
 _DATA_KEY_AAD = b"credit-ledger/data-key@1|"
 
 
-class EnvelopeError(Exception):
+class EnvelopeError(FixedCodeError):
     """Root of the envelope errors; `code` is stable for API responses."""
 
     code = "ENVELOPE_ERROR"

@@ -30,6 +30,7 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 
 from chain_client import keccak, recover_address, sign_digest
+from gateway.infra.errors import AuthError
 
 SCHEME = "credit-ledger-request@1"
 HEADER_ADDRESS = "X-CL-Address"
@@ -42,12 +43,8 @@ _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
 
 
-class RequestAuthError(Exception):
+class RequestAuthError(AuthError):
     """A request's signature headers are missing, stale, malformed or do not verify."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from operator import mul
 from typing import Any
 
 from chain_client import subject_ref_resident, subject_ref_uscc
+from gateway.infra.errors import GatewayError
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
@@ -41,14 +42,12 @@ class SubjectKind(Enum):
     RESIDENT = "RID"
 
 
-class SubjectIdError(ValueError):
+class SubjectIdError(GatewayError, ValueError):
     """A subject identifier is malformed; `code` says how, stably, and `detail` (JSON, or
     None) what each standard found (SUBJECT_ID_INVALID)."""
 
     def __init__(self, code: str, message: str, *, detail: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.detail = detail
+        super().__init__(code, message, detail=detail)
 
 
 @dataclass(frozen=True)

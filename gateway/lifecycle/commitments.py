@@ -179,7 +179,7 @@ def find_commitment(gw: Gateway, commitment_id: str) -> Commitment:
             raise ValueError
         key = bytes.fromhex(commitment_id[2:])
     except ValueError:
-        raise InputError("COMMITMENT_ID_MALFORMED", "a commitment id is 0x and 32 bytes of hex", status=400) from None
+        raise InputError("COMMITMENT_ID_MALFORMED", "a commitment id is 0x and 32 bytes of hex") from None
     try:
         return gw.stack.commitments.commitment(key)
     except ContractRevertError:
@@ -223,7 +223,7 @@ def overdue_commitments(stack: Stack, now: int, department: str | None = None) -
 def _own_pending(gw: Gateway, member: Requester, commitment_id: str) -> Commitment:
     commitment = find_commitment(gw, commitment_id)
     if commitment.department != member.address:
-        raise AuthError("COMMITMENT_NOT_DEPARTMENT", "only the recording department may do this", status=403)
+        raise AuthError("COMMITMENT_NOT_DEPARTMENT", "only the recording department may do this")
     if commitment.status != CommitmentStatus.PENDING:
         raise ConflictError(
             "COMMITMENT_NOT_PENDING", "the commitment is no longer pending", detail={"status": commitment.status.name}

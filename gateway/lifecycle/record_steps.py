@@ -163,7 +163,7 @@ def repair_earliest(gw: Gateway, session: Session, row: StoredRecord) -> int:
 def _own_record(session: Session, member: Requester, record_id: str) -> StoredRecord:
     row = find_record(session, record_id)
     if row.provider != member.address:
-        raise AuthError("LIFECYCLE_NOT_PROVIDER", "only the record's provider may do this", status=403)
+        raise AuthError("LIFECYCLE_NOT_PROVIDER", "only the record's provider may do this")
     return row
 
 

@@ -59,7 +59,6 @@ def check_instruction(
         raise AuthError(
             "INSTRUCTION_BAD_SIGNATURE",
             "the instruction is not signed by the requesting member over these fields",
-            status=403,
         )
     if instruction.nonce != next_nonce:
         raise ConflictError(
@@ -112,7 +111,7 @@ def relay(send: Callable[[], TxReceipt]) -> dict[str, Any]:
         receipt = send()
     except ContractRevertError as exc:
         kind, code, message = _REVERTS.get(exc.name, (ConflictError, "CHAIN_REFUSED", "the contract refused it"))
-        raise kind(code, message, detail=_safe_args(exc), status=_STATUS.get(kind)) from None
+        raise kind(code, message, detail=_safe_args(exc)) from None
     except ChainUnavailableError:
         raise UnavailableError("CHAIN_UNAVAILABLE", "the chain cannot be reached; nothing changed, retry") from None
     return {"txHash": "0x" + bytes(receipt["transactionHash"]).hex(), "blockNumber": int(receipt["blockNumber"])}

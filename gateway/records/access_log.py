@@ -68,8 +68,6 @@ def append_entry(
 class AccessLogIntegrityError(GatewayError):
     """Stored access-log entries were altered after their batch was anchored."""
 
-    status = 500
-
 
 def entry_documents(session: Session, stack: Stack, rows: list[AccessLogEntry]) -> list[dict[str, Any]]:
     """Entries in the access-log@1 format, each with its batch proof once anchored."""

@@ -233,7 +233,7 @@ def _check_fields(raw: object, requester: str, lookups: _Lookups, now: int) -> t
         raise InputError(exc.code, str(exc), detail=exc.detail) from None
     provider = checksummed(item.provider)
     if provider != requester:
-        raise InputError("RECORD_PROVIDER_MISMATCH", "a department submits only its own records", status=403)
+        raise InputError("RECORD_PROVIDER_MISMATCH", "a department submits only its own records")
     entry = _entry_for(lookups.entry(item.catalog_code), item, provider)
     schema = lookups.schema(entry.schema_hash)
     if schema is None:
@@ -241,16 +241,13 @@ def _check_fields(raw: object, requester: str, lookups: _Lookups, now: int) -> t
             "CATALOG_SCHEMA_UNAVAILABLE",
             "this gateway does not hold the JSON Schema the catalog entry names",
             detail={"schemaHash": "0x" + entry.schema_hash.hex()},
-            status=503,
         )
     try:
         size = len(canonical_json(item.payload))
     except ValueError as exc:  # NaN, Infinity or an integer past 2**53: JCS has no form for them
         raise InputError("PAYLOAD_SCHEMA_VIOLATION", str(exc)) from None
     if size > lookups.max_payload_bytes:
-        raise InputError(
-            "RECORD_PAYLOAD_TOO_LARGE", f"the payload exceeds {lookups.max_payload_bytes} bytes", status=413
-        )
+        raise InputError("RECORD_PAYLOAD_TOO_LARGE", f"the payload exceeds {lookups.max_payload_bytes} bytes")
     violations = schema.violations(item.payload)
     if violations:
         raise InputError("PAYLOAD_SCHEMA_VIOLATION", "the payload does not match the entry's schema", detail=violations)
@@ -371,7 +368,7 @@ def _check_chunk(lookups: _ResolvedLookups, requester: str, now: int, raws: list
     for raw in raws:
         result = _check_or_error(raw, requester, lookups, now)
         if isinstance(result, GatewayError):
-            results.append(("error", result.code, result.message, result.detail, result.status))
+            results.append(("error", result.code, result.message, result.detail))
         else:
             results.append(result)
     return results
@@ -379,8 +376,8 @@ def _check_chunk(lookups: _ResolvedLookups, requester: str, now: int, raws: list
 
 def _unpack(result: object) -> _Checked:
     if isinstance(result, tuple) and result and result[0] == "error":
-        _, code, message, detail, status = result
-        return InputError(code, message, detail=detail, status=status)
+        _, code, message, detail = result
+        return InputError(code, message, detail=detail)
     return result  # type: ignore[return-value]
 
 
@@ -391,7 +388,7 @@ class _ResolvedLookups:
     domain: LedgerDomain
     subject_key: bytes = field(repr=False)
     max_payload_bytes: int
-    entries: dict[str, CatalogEntry | tuple[str, str, Any, int]]
+    entries: dict[str, CatalogEntry | tuple[str, str, Any]]
     schemas: dict[bytes, tuple[str, dict[str, Any]]]
 
     @classmethod
@@ -399,13 +396,13 @@ class _ResolvedLookups:
         """Resolve every catalog code named; None if the chain failed (the caller checks in-process,
         where the failure surfaces exactly as it always did)."""
         named = (raw.get("catalogCode") for raw in items if isinstance(raw, dict))
-        entries: dict[str, CatalogEntry | tuple[str, str, Any, int]] = {}
+        entries: dict[str, CatalogEntry | tuple[str, str, Any]] = {}
         schemas: dict[bytes, tuple[str, dict[str, Any]]] = {}
         for code in {code for code in named if isinstance(code, str)}:
             try:
                 entry = rules.view.entry(catalog_id(code))
             except InputError as exc:
-                entries[code] = (exc.code, exc.message, exc.detail, exc.status)
+                entries[code] = (exc.code, exc.message, exc.detail)
                 continue
             except Exception:  # noqa: BLE001 - the in-process path raises it in its own order
                 return None
@@ -418,8 +415,8 @@ class _ResolvedLookups:
     def entry(self, code: str) -> CatalogEntry:
         found = self.entries.get(code)
         if isinstance(found, tuple):
-            error_code, message, detail, status = found
-            raise InputError(error_code, message, detail=detail, status=status)
+            error_code, message, detail = found
+            raise InputError(error_code, message, detail=detail)
         if found is None:
             raise InputError("CATALOG_UNKNOWN_ENTRY", "the catalog has no such entry")
         return found
@@ -447,9 +444,7 @@ def _entry_for(entry: CatalogEntry, item: RecordSubmission, provider: str) -> Ca
             detail={"latestVersion": entry.version},
         )
     if entry.source != provider:
-        raise InputError(
-            "CATALOG_NOT_SOURCE", f"the provider is not the source department of {item.catalog_code}", status=403
-        )
+        raise InputError("CATALOG_NOT_SOURCE", f"the provider is not the source department of {item.catalog_code}")
     return entry
 
 

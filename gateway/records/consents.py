@@ -37,9 +37,7 @@ def create_consent(
 ) -> Consent:
     """Register a consent (the caller commits)."""
     if request.requester != created_by and Role.GOVERNOR not in roles:
-        raise AuthError(
-            "CONSENT_NOT_REGISTRANT", "only the requester named in a consent, or a governor, registers it", status=403
-        )
+        raise AuthError("CONSENT_NOT_REGISTRANT", "only the requester named in a consent, or a governor, registers it")
     if request.expires_at <= now:
         raise InputError("CONSENT_EXPIRED", "the consent's expiry is in the past")
     if not request.purpose.strip() or len(request.purpose) > MAX_PURPOSE_LENGTH:
@@ -65,7 +63,7 @@ def revoke_consent(session: Session, consent_id: bytes, *, by: str, roles: froze
     if consent is None:
         raise NotFoundError("CONSENT_NOT_FOUND", "no consent with this id")
     if by not in (consent.created_by, consent.requester) and Role.GOVERNOR not in roles:
-        raise AuthError("CONSENT_NOT_REGISTRANT", "only the consent's registrant or a governor revokes it", status=403)
+        raise AuthError("CONSENT_NOT_REGISTRANT", "only the consent's registrant or a governor revokes it")
     if consent.revoked_at is not None:
         raise ConflictError("CONSENT_REVOKED", "the consent is revoked already")
     consent.revoked_at = now

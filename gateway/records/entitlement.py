@@ -61,13 +61,10 @@ def decide(requester: Requester, entry: CatalogEntry, row: StoredRecord, consent
             raise AuthError(
                 "ACCESS_CONSENT_REQUIRED",
                 "class-B records need the subject's consent for this member and purpose",
-                status=403,
             )
         return Grant(View.FULL, consent)
     if requester.roles & FULL_READ_ROLES:
         return Grant(View.FULL)
     if klass == DisclosureClass.A:
         return Grant(View.PUBLIC)
-    raise AuthError(
-        "ACCESS_ROLE_REQUIRED", "class-C records are shared with PROVIDER and AUDITOR members only", status=403
-    )
+    raise AuthError("ACCESS_ROLE_REQUIRED", "class-C records are shared with PROVIDER and AUDITOR members only")

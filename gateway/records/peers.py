@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from chain_client import ContentCommitment, ProofBundle, Role, verify_bundle
+from gateway.infra.error_codes import REGISTRY
 from gateway.infra.errors import AuthError, GatewayError, NotFoundError, UnavailableError
 from gateway.infra.logs import get_logger
 from gateway.infra.request_auth import (
@@ -43,8 +44,6 @@ log = get_logger("peers")
 
 class PeerError(GatewayError):
     """A peer gateway answered with something that does not check out against the chain."""
-
-    status = 502
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class OriginalRequest:
 def department_of(gw: Gateway, original: OriginalRequest, record_id: str) -> Requester:
     """The department a peer acts for: its signature over the original request, its roles on chain."""
     if original.method != "GET" or original.path != f"/v1/records/{record_id}":
-        raise AuthError("PEER_ON_BEHALF_MISMATCH", "the forwarded request is not a read of this record", status=403)
+        raise AuthError("PEER_ON_BEHALF_MISMATCH", "the forwarded request is not a read of this record")
     try:
         signed = verify_request(
             original.headers,
@@ -100,10 +99,10 @@ def department_of(gw: Gateway, original: OriginalRequest, record_id: str) -> Req
             window_s=gw.settings.auth_window_s,
         )
     except RequestAuthError as exc:
-        raise AuthError(exc.code, f"forwarded request: {exc}", status=403) from None
+        raise AuthError(exc.code, f"forwarded request: {exc}") from None
     roles = gw.view.roles(signed.address)
     if not roles:
-        raise AuthError("AUTH_NOT_MEMBER", "the department is not an active member", status=403)
+        raise AuthError("AUTH_NOT_MEMBER", "the department is not an active member")
     gw.nonces.use(signed.address, signed.nonce, signed.timestamp)
     return Requester(signed.address, roles)
 
@@ -185,6 +184,8 @@ def checked_answer(gw: Gateway, record_id: str, answer: dict[str, Any], *, holde
 def _relayed_error(response: httpx.Response) -> GatewayError:
     try:
         body = response.json()
-        return GatewayError(body["code"], body["message"], detail=body.get("detail"), status=response.status_code)
+        if body["code"] not in REGISTRY:  # a holder answering a code nobody declared
+            return PeerError("PEER_RESPONSE_INVALID", "the holding gateway answered with an unknown error code")
+        return GatewayError(body["code"], body["message"], detail=body.get("detail"))
     except (ValueError, KeyError, TypeError):
         return PeerError("PEER_RESPONSE_INVALID", "the holding gateway answered without an error code")

@@ -37,8 +37,6 @@ PUBLIC_STATUSES = frozenset({RecordStatus.ACTIVE, RecordStatus.DISPUTED})
 class RecordIntegrityError(GatewayError):
     """A stored row does not match itself: altered ciphertext, key, hash or fields."""
 
-    status = 500
-
 
 @dataclass(frozen=True)
 class OpenedRecord:
@@ -57,7 +55,7 @@ def find_record(session: Session, record_id_hex: str) -> StoredRecord:
             raise ValueError
         record_id = bytes.fromhex(record_id_hex[2:])
     except ValueError:
-        raise InputError("RECORD_ID_MALFORMED", "a record id is 0x and 32 bytes of hex", status=400) from None
+        raise InputError("RECORD_ID_MALFORMED", "a record id is 0x and 32 bytes of hex") from None
     row = session.get(StoredRecord, record_id)
     if row is None:
         raise NotFoundError("RECORD_NOT_FOUND", "this gateway holds no record with this id")

@@ -81,9 +81,7 @@ def record_view(gw: Gateway, session: Session, member: Requester, row: StoredRec
     view = metadata(gw, session, entry, row, state)
     if grant.view == View.PUBLIC:
         if not publicly_visible(entry, row, state, gw.now()):
-            raise AuthError(
-                "ACCESS_NOT_PUBLIC", "this record is outside its publicity window or no longer public", status=403
-            )
+            raise AuthError("ACCESS_NOT_PUBLIC", "this record is outside its publicity window or no longer public")
         view.update(view="public", payload=public_fields(gw, entry, opened.payload), subject=None)
     else:
         sequence = log_release(gw, member, row, purpose, grant)
@@ -113,7 +111,6 @@ def proof_for(
             raise AuthError(
                 "ACCESS_FIELD_NOT_PUBLIC",
                 "only public fields of public records are disclosed to this member",
-                status=403,
             )
     else:
         log_release(gw, member, row, purpose, grant)

@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from chain_client import REPORT_FORMAT, report_schema_problems
+from gateway.infra.errors import FixedCodeError
 
 SCRIPT_ID = "credit-report"
 # China has kept UTC+8 without daylight saving since 1991: a fixed offset is Asia/Shanghai
@@ -42,8 +43,10 @@ th{background:#f4f4f4;width:14rem;font-weight:600}code,.mono{font-family:ui-mono
 """
 
 
-class ReportFileError(ValueError):
+class ReportFileError(FixedCodeError, ValueError):
     """The text is neither a report's JSON nor a page embedding one."""
+
+    code = "REPORT_FILE_INVALID"
 
 
 def render_report_html(document: Mapping[str, Any]) -> str:

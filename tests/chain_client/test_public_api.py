@@ -104,6 +104,7 @@ def test_public_names_are_exactly_the_curated_ones() -> None:
         "verify_bundles",
         # working calendars, commitment terms and the deadline recount
         "BEIJING",
+        "CALENDAR_CHECK_CODES",
         "CALENDAR_FORMAT",
         "CalendarError",
         "CalendarYearNotAdoptedError",

@@ -41,7 +41,7 @@ def read_for_peer(
     department = department_of(gateway, OriginalRequest.decode(on_behalf), record_id)
     row = find_record(session, record_id)
     if grant_for(gateway, session, department, row, purpose).view != View.FULL:
-        raise AuthError("ACCESS_NOT_ENTITLED", "the department may see only public fields of this record", status=403)
+        raise AuthError("ACCESS_NOT_ENTITLED", "the department may see only public fields of this record")
     view = record_view(gateway, session, department, row, purpose)
     opened = open_checked(gateway, row)
     return {

@@ -77,7 +77,7 @@ async def create_records(
     require_role(member, Role.PROVIDER)
     body = await request.body()
     if len(body) > gateway.settings.max_body_bytes:
-        raise InputError("BODY_TOO_LARGE", "the request body is too large", status=413)
+        raise InputError("BODY_TOO_LARGE", "the request body is too large")
     # Parsing, checking and storing all run off the event loop: a bulk is megabytes of JSON.
     single, outcomes = await run_in_threadpool(_accept_body, gateway, member, body, atomic)
     if single and outcomes[0].error is not None:
@@ -90,7 +90,7 @@ def _records_of(body: bytes, max_bulk: int) -> tuple[list[object], bool]:
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise InputError("BODY_NOT_JSON", "the body is not JSON", status=400) from None
+        raise InputError("BODY_NOT_JSON", "the body is not JSON") from None
     if not isinstance(document, dict):
         raise InputError("REQUEST_INVALID", 'send one record object or {"records": [...]}')
     if "records" not in document:
@@ -99,7 +99,7 @@ def _records_of(body: bytes, max_bulk: int) -> tuple[list[object], bool]:
     if not isinstance(items, list) or not items or len(document) != 1:
         raise InputError("REQUEST_INVALID", "records must be a non-empty list, alone in the body")
     if len(items) > max_bulk:
-        raise InputError("BULK_TOO_LARGE", f"a bulk holds at most {max_bulk} records", status=413)
+        raise InputError("BULK_TOO_LARGE", f"a bulk holds at most {max_bulk} records")
     return items, False
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chain_client import AccessLogLeaf, RecordLeaf, StandardMerkleTree, checksummed, purpose_hash, record_tree
+from gateway.infra.errors import FixedCodeError
 from gateway.infra.storage.models import AccessLogEntry, AnchorBatch, StoredRecord
 
 LEAF_COLUMNS = (  # the stored record's RecordLeaf fields, in RecordLeaf's order
@@ -63,8 +64,10 @@ def batch_tree(session: Session, batch_id: int) -> tuple[StandardMerkleTree, lis
     return record_tree([leaf_of(r) for r in rows]), rows
 
 
-class BatchRootMismatchError(Exception):
+class BatchRootMismatchError(FixedCodeError):
     """A batch's stored rows no longer give its anchored root."""
+
+    code = "RECORD_INTEGRITY_FAILED"
 
 
 class BatchTrees:
@@ -89,7 +92,7 @@ class BatchTrees:
                 return cached
         tree, _ = batch_tree(session, batch.id)
         if tree.root != batch.root:
-            raise BatchRootMismatchError
+            raise BatchRootMismatchError("the batch's stored records no longer give its anchored root")
         with self._lock:
             self._trees[batch.root] = tree
             while len(self._trees) > self._size:
