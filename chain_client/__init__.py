@@ -106,12 +106,12 @@ from chain_client._errors import (
     DevKeyRefusedError,
     TransactionError,
 )
+from chain_client._instructions import Instruction
 from chain_client._keccak import keccak
 from chain_client._ledger import (
     Batch,
     BatchKind,
     CreditLedger,
-    Instruction,
     ObjectionOutcome,
     RecordProof,
     RecordState,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -19,8 +19,8 @@ from chain_client._eip712 import (
     withdraw_struct_hash,
 )
 from chain_client._errors import ChainClientError
+from chain_client._instructions import Instruction, RelayedInstructions
 from chain_client._keccak import keccak
-from chain_client._ledger import INSTRUCTION_LIFETIME, Instruction, sign_instruction
 from chain_client._records import ZERO32
 from chain_client._terms import CommitmentTerm
 
@@ -85,14 +85,12 @@ class Commitment:
     breach_record_id: bytes | None
 
 
-class CommitmentRegistry:
+class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
     """Commitment letters: record, fulfil, breach, withdraw, directly or relayed by a gateway."""
 
     def __init__(self, chain: Chain, address: ChecksumAddress) -> None:
-        self.chain = chain
-        self.address = address
-        self._contract = chain.contract(CONTRACT_NAME, address)
-        self.domain = CommitmentDomain(chain_id=chain.chain_id, verifying_contract=address)
+        domain = CommitmentDomain(chain_id=chain.chain_id, verifying_contract=address)
+        super().__init__(chain, address, CONTRACT_NAME, domain)
 
     def record(self, department: LocalAccount, spec: CommitmentSpec) -> tuple[bytes, TxReceipt]:
         """Record a commitment; returns its id and the receipt."""
@@ -133,7 +131,7 @@ class CommitmentRegistry:
         deadline: int | None = None,
     ) -> Instruction:
         """The department's signed RecordCommitment instruction (spec.deadline is signed as dueBy)."""
-        return self._instruction(
+        return self._sign(
             department,
             lambda n, until: record_commitment_struct_hash(
                 spec.subject_ref, int(spec.kind), spec.doc_hash, spec.term, spec.deadline, n, until
@@ -146,9 +144,7 @@ class CommitmentRegistry:
         self, department: LocalAccount, commitment_id: bytes, *, nonce: int | None = None, deadline: int | None = None
     ) -> Instruction:
         """The department's signed Fulfil instruction."""
-        return self._instruction(
-            department, lambda n, until: fulfil_struct_hash(commitment_id, n, until), nonce, deadline
-        )
+        return self._sign(department, lambda n, until: fulfil_struct_hash(commitment_id, n, until), nonce, deadline)
 
     def sign_breach(
         self,
@@ -161,7 +157,7 @@ class CommitmentRegistry:
         deadline: int | None = None,
     ) -> Instruction:
         """The department's signed Breach instruction; violation is signed, so the relay must repeat it."""
-        return self._instruction(
+        return self._sign(
             department,
             lambda n, until: breach_struct_hash(commitment_id, breach_record_id, violation, n, until),
             nonce,
@@ -172,21 +168,18 @@ class CommitmentRegistry:
         self, department: LocalAccount, commitment_id: bytes, *, nonce: int | None = None, deadline: int | None = None
     ) -> Instruction:
         """The department's signed Withdraw instruction."""
-        return self._instruction(
-            department, lambda n, until: withdraw_struct_hash(commitment_id, n, until), nonce, deadline
-        )
+        return self._sign(department, lambda n, until: withdraw_struct_hash(commitment_id, n, until), nonce, deadline)
 
     def relay_record(
         self, gateway: LocalAccount, spec: CommitmentSpec, instruction: Instruction
     ) -> tuple[bytes, TxReceipt]:
         """Relay a department's RecordCommitment instruction; returns the commitment id (the signer's) and receipt."""
-        function = self._contract.functions.recordBySig(spec.as_abi(), instruction.as_abi())
-        return spec.commitment_id(instruction.signer), self.chain.transact(gateway, function)
+        receipt = self._relay(gateway, "recordBySig", spec.as_abi(), instruction=instruction)
+        return spec.commitment_id(instruction.signer), receipt
 
     def relay_fulfil(self, gateway: LocalAccount, commitment_id: bytes, instruction: Instruction) -> TxReceipt:
         """Relay a department's Fulfil instruction as a gateway."""
-        function = self._contract.functions.fulfilBySig(commitment_id, instruction.as_abi())
-        return self.chain.transact(gateway, function)
+        return self._relay(gateway, "fulfilBySig", commitment_id, instruction=instruction)
 
     def relay_breach(
         self,
@@ -197,15 +190,11 @@ class CommitmentRegistry:
         instruction: Instruction,
     ) -> TxReceipt:
         """Relay a department's Breach instruction as a gateway."""
-        function = self._contract.functions.breachBySig(
-            commitment_id, breach_record_id, violation, instruction.as_abi()
-        )
-        return self.chain.transact(gateway, function)
+        return self._relay(gateway, "breachBySig", commitment_id, breach_record_id, violation, instruction=instruction)
 
     def relay_withdraw(self, gateway: LocalAccount, commitment_id: bytes, instruction: Instruction) -> TxReceipt:
         """Relay a department's Withdraw instruction as a gateway."""
-        function = self._contract.functions.withdrawBySig(commitment_id, instruction.as_abi())
-        return self.chain.transact(gateway, function)
+        return self._relay(gateway, "withdrawBySig", commitment_id, instruction=instruction)
 
     # --------------------------------------------------------------------- views
 
@@ -237,23 +226,6 @@ class CommitmentRegistry:
         args = logs[0]["args"]
         return CommitmentTerm.from_abi(args["term"]), int(args["deadline"]), int(logs[0]["blockNumber"])
 
-    def nonce(self, signer: ChecksumAddress) -> int:
-        """The nonce the department's next relayed instruction must carry."""
-        return int(self.chain.call(self._contract.functions.nonces(signer)))
-
     def events(self, receipt: TxReceipt) -> list[Event]:
         """The registry's events in a receipt."""
         return self.chain.decode_events(self._contract, receipt)
-
-    # ------------------------------------------------------------------ internal
-
-    def _instruction(
-        self,
-        signer: LocalAccount,
-        struct_hash: Callable[[int, int], bytes],
-        nonce: int | None,
-        deadline: int | None,
-    ) -> Instruction:
-        n = nonce if nonce is not None else self.nonce(signer.address)
-        until = deadline if deadline is not None else self.chain.latest_timestamp() + INSTRUCTION_LIFETIME
-        return sign_instruction(signer, self.domain, struct_hash, n, until)

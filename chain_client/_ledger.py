@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -14,7 +14,6 @@ from web3.types import TxReceipt
 from chain_client._chain import Chain, Event
 from chain_client._content import Disclosure, canonical_json, field_leaf_hash
 from chain_client._eip712 import (
-    Eip712Domain,
     LedgerDomain,
     approve_repair_struct_hash,
     file_objection_struct_hash,
@@ -25,11 +24,11 @@ from chain_client._eip712 import (
     revoke_struct_hash,
     sign_digest,
 )
+from chain_client._instructions import Instruction, RelayedInstructions
 from chain_client._merkle import StandardMerkleTree
 from chain_client._records import ZERO32, RecordLeaf
 
 CONTRACT_NAME = "CreditLedger"
-INSTRUCTION_LIFETIME = 3600  # seconds a relayed instruction stays valid by default
 
 
 class BatchKind(IntEnum):
@@ -79,20 +78,6 @@ _EMPTY_PROOF: tuple[object, ...] = ((ZERO32, ZERO32, 0, ZERO32, ZERO32, "0x" + "
 
 
 @dataclass(frozen=True)
-class Instruction:
-    """A member's signed EIP-712 instruction for a gateway to relay; the signer acts."""
-
-    signer: ChecksumAddress
-    nonce: int
-    deadline: int
-    signature: bytes
-
-    def as_abi(self) -> tuple[object, ...]:
-        """The Instruction tuple."""
-        return (self.nonce, self.deadline, self.signature)
-
-
-@dataclass(frozen=True)
 class Batch:
     """An anchored batch."""
 
@@ -113,14 +98,13 @@ class RecordState:
     superseded_by: bytes | None
 
 
-class CreditLedger:
+class CreditLedger(RelayedInstructions[LedgerDomain]):
     """Batch anchoring and the record lifecycle."""
 
     def __init__(self, chain: Chain, address: ChecksumAddress) -> None:
-        self.chain = chain
-        self.address = address
-        self._contract = chain.contract(CONTRACT_NAME, address)
-        self.domain = LedgerDomain(chain_id=chain.chain_id, verifying_contract=address)
+        super().__init__(
+            chain, address, CONTRACT_NAME, LedgerDomain(chain_id=chain.chain_id, verifying_contract=address)
+        )
 
     # ---------------------------------------------------------------- anchoring
 
@@ -184,7 +168,7 @@ class CreditLedger:
     # --------------------------------------------------- instructions, relayed
     # A sign_* method signs with the signer's next nonce on chain (or `nonce`, to sign
     # several before any is relayed) and a deadline an hour ahead of the chain (or
-    # `deadline`); the matching relay_* method sends it as a gateway.
+    # `deadline`); the matching relay_* method sends it as a gateway (RelayedInstructions).
 
     def sign_file_objection(
         self,
@@ -196,7 +180,7 @@ class CreditLedger:
         deadline: int | None = None,
     ) -> Instruction:
         """A member's signed FileObjection instruction, filed on the subject's behalf."""
-        return self._instruction(
+        return self._sign(
             member,
             lambda n, until: file_objection_struct_hash(record.leaf.record_id, reason_hash, n, until),
             nonce,
@@ -213,7 +197,7 @@ class CreditLedger:
         deadline: int | None = None,
     ) -> Instruction:
         """A member's signed RequestRepair instruction, made on the subject's behalf."""
-        return self._instruction(
+        return self._sign(
             member,
             lambda n, until: request_repair_struct_hash(record.leaf.record_id, evidence_hash, n, until),
             nonce,
@@ -232,7 +216,7 @@ class CreditLedger:
     ) -> Instruction:
         """The provider's signed ResolveObjection instruction."""
         correction_id = correction.leaf.record_id if correction else ZERO32
-        return self._instruction(
+        return self._sign(
             provider,
             lambda n, until: resolve_objection_struct_hash(
                 record.leaf.record_id, int(outcome), correction_id, n, until
@@ -251,7 +235,7 @@ class CreditLedger:
         deadline: int | None = None,
     ) -> Instruction:
         """The provider's signed Revoke instruction."""
-        return self._instruction(
+        return self._sign(
             provider,
             lambda n, until: revoke_struct_hash(record.leaf.record_id, reason_hash, n, until),
             nonce,
@@ -262,7 +246,7 @@ class CreditLedger:
         self, provider: LocalAccount, record: RecordProof, *, nonce: int | None = None, deadline: int | None = None
     ) -> Instruction:
         """The provider's signed ApproveRepair instruction."""
-        return self._instruction(
+        return self._sign(
             provider,
             lambda n, until: approve_repair_struct_hash(record.leaf.record_id, n, until),
             nonce,
@@ -279,7 +263,7 @@ class CreditLedger:
         deadline: int | None = None,
     ) -> Instruction:
         """The provider's signed RejectRepair instruction."""
-        return self._instruction(
+        return self._sign(
             provider,
             lambda n, until: reject_repair_struct_hash(record.leaf.record_id, reason_hash, n, until),
             nonce,
@@ -290,15 +274,13 @@ class CreditLedger:
         self, gateway: LocalAccount, record: RecordProof, reason_hash: bytes, instruction: Instruction
     ) -> TxReceipt:
         """Relay a member's FileObjection instruction as a gateway; the event names the member."""
-        function = self._contract.functions.fileObjectionBySig(record.as_abi(), reason_hash, instruction.as_abi())
-        return self.chain.transact(gateway, function)
+        return self._relay(gateway, "fileObjectionBySig", record.as_abi(), reason_hash, instruction=instruction)
 
     def relay_request_repair(
         self, gateway: LocalAccount, record: RecordProof, evidence_hash: bytes, instruction: Instruction
     ) -> TxReceipt:
         """Relay a member's RequestRepair instruction as a gateway; the event names the member."""
-        function = self._contract.functions.requestRepairBySig(record.as_abi(), evidence_hash, instruction.as_abi())
-        return self.chain.transact(gateway, function)
+        return self._relay(gateway, "requestRepairBySig", record.as_abi(), evidence_hash, instruction=instruction)
 
     def relay_resolve_objection(
         self,
@@ -309,29 +291,30 @@ class CreditLedger:
         correction: RecordProof | None = None,
     ) -> TxReceipt:
         """Relay a provider's ResolveObjection instruction as a gateway."""
-        function = self._contract.functions.resolveObjectionBySig(
-            record.as_abi(), int(outcome), _proof_abi(correction), instruction.as_abi()
+        return self._relay(
+            gateway,
+            "resolveObjectionBySig",
+            record.as_abi(),
+            int(outcome),
+            _proof_abi(correction),
+            instruction=instruction,
         )
-        return self.chain.transact(gateway, function)
 
     def relay_revoke(
         self, gateway: LocalAccount, record: RecordProof, reason_hash: bytes, instruction: Instruction
     ) -> TxReceipt:
         """Relay a provider's Revoke instruction as a gateway."""
-        function = self._contract.functions.revokeBySig(record.as_abi(), reason_hash, instruction.as_abi())
-        return self.chain.transact(gateway, function)
+        return self._relay(gateway, "revokeBySig", record.as_abi(), reason_hash, instruction=instruction)
 
     def relay_approve_repair(self, gateway: LocalAccount, record: RecordProof, instruction: Instruction) -> TxReceipt:
         """Relay a provider's ApproveRepair instruction as a gateway."""
-        function = self._contract.functions.approveRepairBySig(record.as_abi(), instruction.as_abi())
-        return self.chain.transact(gateway, function)
+        return self._relay(gateway, "approveRepairBySig", record.as_abi(), instruction=instruction)
 
     def relay_reject_repair(
         self, gateway: LocalAccount, record: RecordProof, reason_hash: bytes, instruction: Instruction
     ) -> TxReceipt:
         """Relay a provider's RejectRepair instruction as a gateway."""
-        function = self._contract.functions.rejectRepairBySig(record.as_abi(), reason_hash, instruction.as_abi())
-        return self.chain.transact(gateway, function)
+        return self._relay(gateway, "rejectRepairBySig", record.as_abi(), reason_hash, instruction=instruction)
 
     # --------------------------------------------------------------------- views
 
@@ -375,34 +358,9 @@ class CreditLedger:
         functions = self._contract.functions
         return self.chain.call(functions.consortium()), self.chain.call(functions.catalog())
 
-    def nonce(self, signer: ChecksumAddress) -> int:
-        """The nonce the signer's (provider's or member's) next relayed instruction must carry."""
-        return int(self.chain.call(self._contract.functions.nonces(signer)))
-
     def events(self, receipt: TxReceipt) -> list[Event]:
         """The ledger's events in a receipt."""
         return self.chain.decode_events(self._contract, receipt)
-
-    # ------------------------------------------------------------------ internal
-
-    def _instruction(
-        self,
-        signer: LocalAccount,
-        struct_hash: Callable[[int, int], bytes],
-        nonce: int | None,
-        deadline: int | None,
-    ) -> Instruction:
-        n = nonce if nonce is not None else self.nonce(signer.address)
-        until = deadline if deadline is not None else self.chain.latest_timestamp() + INSTRUCTION_LIFETIME
-        return sign_instruction(signer, self.domain, struct_hash, n, until)
-
-
-def sign_instruction(
-    signer: LocalAccount, domain: Eip712Domain, struct_hash: Callable[[int, int], bytes], nonce: int, deadline: int
-) -> Instruction:
-    """The signer's Instruction: its signature of struct_hash(nonce, deadline) in domain."""
-    digest = domain.digest(struct_hash(nonce, deadline))
-    return Instruction(signer.address, nonce, deadline, sign_digest(signer, digest))
 
 
 def _proof_abi(proof: RecordProof | None) -> tuple[object, ...]:

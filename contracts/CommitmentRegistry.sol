@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ICalendarRegistry} from "./interfaces/ICalendarRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {ICommitmentRegistry} from "./interfaces/ICommitmentRegistry.sol";
 import {Roles} from "./libraries/Roles.sol";
+import {RelayedInstructions} from "./RelayedInstructions.sol";
 
 /// @title CommitmentRegistry
 /// @notice Credit commitment letters, their deadlines, fulfilment and breach.
-contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
+contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
     /// @notice EIP-712 type of a relayed recording; `dueBy` is the commitment's own deadline,
     /// counted from `acceptedOn` in `termLength` units of `termUnit` with `calendars`.
     bytes32 public constant RECORD_COMMITMENT_TYPEHASH = keccak256(
@@ -45,7 +43,7 @@ contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
     /// @notice Creates a registry whose departments are the consortium's PROVIDER members.
     /// @param consortium_ The Consortium.
     /// @param calendars_ The CalendarRegistry whose adopted calendars working-day terms name.
-    constructor(IConsortium consortium_, ICalendarRegistry calendars_) EIP712("CreditCommitments", "1") {
+    constructor(IConsortium consortium_, ICalendarRegistry calendars_) RelayedInstructions("CreditCommitments", "1") {
         _consortium = consortium_;
         _calendars = calendars_;
     }
@@ -143,11 +141,6 @@ contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
     }
 
     /// @inheritdoc ICommitmentRegistry
-    function nonces(address signer) public view override(ICommitmentRegistry, Nonces) returns (uint256) {
-        return super.nonces(signer);
-    }
-
-    /// @inheritdoc ICommitmentRegistry
     function calendars() external view returns (address) {
         return address(_calendars);
     }
@@ -233,15 +226,6 @@ contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
         emit CommitmentWithdrawn(commitmentId, department);
     }
 
-    /// @dev The signer of a relayed instruction, after checking the relayer, the deadline
-    /// and the signer's nonce (consumed).
-    function _instructionSigner(bytes32 structHash, Instruction calldata instruction) private returns (address signer) {
-        _checkGateway(msg.sender);
-        if (block.timestamp > instruction.deadline) revert CommitmentInstructionExpired(instruction.deadline);
-        signer = ECDSA.recover(_hashTypedDataV4(structHash), instruction.signature);
-        _useCheckedNonce(signer, instruction.nonce);
-    }
-
     function _pendingOf(address department, bytes32 commitmentId) private view returns (Commitment storage c) {
         c = _existing(commitmentId);
         if (c.department != department) revert CommitmentNotDepartment(commitmentId, department);
@@ -257,7 +241,12 @@ contract CommitmentRegistry is ICommitmentRegistry, EIP712, Nonces {
         if (!_consortium.hasRole(Roles.PROVIDER, account)) revert CommitmentNotProvider(account);
     }
 
-    function _checkGateway(address account) private view {
-        if (!_consortium.hasRole(Roles.GATEWAY, account)) revert CommitmentNotGateway(account);
+    /// @dev Only an active GATEWAY relays instructions.
+    function _checkRelayer(address relayer) internal view override {
+        if (!_consortium.hasRole(Roles.GATEWAY, relayer)) revert CommitmentNotGateway(relayer);
+    }
+
+    function _revertInstructionExpired(uint64 deadline) internal pure override {
+        revert CommitmentInstructionExpired(deadline);
     }
 }

@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {ICreditCatalog} from "./interfaces/ICreditCatalog.sol";
 import {ICreditLedger} from "./interfaces/ICreditLedger.sol";
 import {Roles} from "./libraries/Roles.sol";
+import {RelayedInstructions} from "./RelayedInstructions.sol";
 
 /// @title CreditLedger
 /// @notice Batch anchoring and the record lifecycle, proved leaf by leaf.
-contract CreditLedger is ICreditLedger, EIP712, Nonces {
+contract CreditLedger is ICreditLedger, RelayedInstructions {
     /// @notice EIP-712 type of a provider's signature over a record.
     bytes32 public constant CREDIT_RECORD_TYPEHASH = keccak256(
         "CreditRecord(bytes32 recordId,bytes32 catalogId,uint16 catalogVersion,bytes32 subjectRef,"
@@ -49,7 +47,7 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
     /// @notice Creates a ledger bound to a consortium and its catalog.
     /// @param consortium_ The Consortium whose roles are checked.
     /// @param catalog_ The CreditCatalog whose repair rules apply.
-    constructor(IConsortium consortium_, ICreditCatalog catalog_) EIP712("CreditLedger", "1") {
+    constructor(IConsortium consortium_, ICreditCatalog catalog_) RelayedInstructions("CreditLedger", "1") {
         _consortium = consortium_;
         _catalog = catalog_;
     }
@@ -221,11 +219,6 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
     }
 
     /// @inheritdoc ICreditLedger
-    function nonces(address signer) public view override(ICreditLedger, Nonces) returns (uint256) {
-        return super.nonces(signer);
-    }
-
-    /// @inheritdoc ICreditLedger
     function consortium() external view returns (address) {
         return address(_consortium);
     }
@@ -360,15 +353,6 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
         }
     }
 
-    /// @dev The signer of a relayed instruction, after checking the relayer, the deadline
-    /// and the signer's nonce (consumed).
-    function _instructionSigner(bytes32 structHash, Instruction calldata instruction) private returns (address signer) {
-        _checkGateway(msg.sender);
-        if (block.timestamp > instruction.deadline) revert LedgerInstructionExpired(instruction.deadline);
-        signer = ECDSA.recover(_hashTypedDataV4(structHash), instruction.signature);
-        _useCheckedNonce(signer, instruction.nonce);
-    }
-
     function _requireStatus(bytes32 recordId, RecordState storage state, Status expected) private view {
         Status status = state.status;
         if (status == expected) return;
@@ -380,6 +364,15 @@ contract CreditLedger is ICreditLedger, EIP712, Nonces {
         if (actor != provider || !_consortium.hasRole(Roles.PROVIDER, actor)) {
             revert LedgerNotProvider(recordId, actor);
         }
+    }
+
+    /// @dev Only an active GATEWAY relays instructions, as only one anchors.
+    function _checkRelayer(address relayer) internal view override {
+        _checkGateway(relayer);
+    }
+
+    function _revertInstructionExpired(uint64 deadline) internal pure override {
+        revert LedgerInstructionExpired(deadline);
     }
 
     function _checkGateway(address account) private view {

@@ -12,6 +12,11 @@
     client.proof(record.record_id_hex, disclose=["subjectName"])
 
 Errors come back as GatewayClientError with the server's stable code.
+
+Relayed EIP-712 instructions (objections, repairs, commitments ...) are described once, in
+INSTRUCTIONS: where the gateway takes each, under which contract's domain it is signed,
+its struct hash and its body fields. `GatewayClient.send_instruction` signs and sends any
+of them; `file_objection`, `fulfil_commitment` and the others are thin wrappers over it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from eth_account.signers.local import LocalAccount
@@ -58,6 +63,91 @@ from gateway.infra.subject_ids import parse_subject, subject_ref
 from gateway.lifecycle.terms import KINDS, EvidenceKind, KindName, repair_evidence_hash
 
 ZERO32 = bytes(32)
+INSTRUCTION_LIFETIME_S = 3600
+
+
+@dataclass(frozen=True)
+class InstructionRoute:
+    """How the gateway takes one relayed instruction.
+
+    path: the POST path, a template of the record's or commitment's id (`{record_id}`,
+    `{commitment_id}`) as the gateway's routes name it. domain: "ledger" or "commitments",
+    the contract whose EIP-712 domain and nonce it is signed with (GET /v1/instructions).
+    function: the contract function the gateway relays it to. struct_hash: its chain_client
+    hashing rule, the signed fields first, then nonce and deadline. fields and optional:
+    the body's fields besides `instruction`, those it needs and those it may carry.
+    """
+
+    path: str
+    domain: Literal["ledger", "commitments"]
+    function: str
+    struct_hash: Callable[..., bytes]
+    fields: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+
+_DOMAINS: Mapping[str, type[Eip712Domain]] = {"ledger": LedgerDomain, "commitments": CommitmentDomain}
+
+# Every instruction the gateway relays, by its EIP-712 type name (docs/formats.md).
+INSTRUCTIONS: Mapping[str, InstructionRoute] = {
+    "FileObjection": InstructionRoute(
+        "/v1/records/{record_id}/objections",
+        "ledger",
+        "fileObjectionBySig",
+        file_objection_struct_hash,
+        ("reasonHash",),
+    ),
+    "ResolveObjection": InstructionRoute(
+        "/v1/records/{record_id}/objections/resolution",
+        "ledger",
+        "resolveObjectionBySig",
+        resolve_objection_struct_hash,
+        ("outcome",),
+        ("correctionId",),
+    ),
+    "Revoke": InstructionRoute(
+        "/v1/records/{record_id}/revocation", "ledger", "revokeBySig", revoke_struct_hash, ("reasonHash",)
+    ),
+    "RequestRepair": InstructionRoute(
+        "/v1/records/{record_id}/repairs",
+        "ledger",
+        "requestRepairBySig",
+        request_repair_struct_hash,
+        ("evidenceKind", "documentsHash"),
+    ),
+    "ApproveRepair": InstructionRoute(
+        "/v1/records/{record_id}/repairs/approval", "ledger", "approveRepairBySig", approve_repair_struct_hash
+    ),
+    "RejectRepair": InstructionRoute(
+        "/v1/records/{record_id}/repairs/rejection",
+        "ledger",
+        "rejectRepairBySig",
+        reject_repair_struct_hash,
+        ("reasonHash",),
+    ),
+    "RecordCommitment": InstructionRoute(
+        "/v1/commitments",
+        "commitments",
+        "recordBySig",
+        record_commitment_struct_hash,
+        ("subject", "kind", "docHash", "dueBy"),
+        ("acceptedOn", "workingDays", "months", "calendars"),
+    ),
+    "Fulfil": InstructionRoute(
+        "/v1/commitments/{commitment_id}/fulfilment", "commitments", "fulfilBySig", fulfil_struct_hash
+    ),
+    "Withdraw": InstructionRoute(
+        "/v1/commitments/{commitment_id}/withdrawal", "commitments", "withdrawBySig", withdraw_struct_hash
+    ),
+    "Breach": InstructionRoute(
+        "/v1/commitments/{commitment_id}/breach",
+        "commitments",
+        "breachBySig",
+        breach_struct_hash,
+        ("record",),
+        ("violation",),
+    ),
+}
 
 
 class GatewayClientError(Exception):
@@ -275,73 +365,77 @@ class GatewayClient:
             params.append(("requester", requester))
         return self.call("GET", "/v1/access-log", params=params)
 
-    # ------------------------------------------------------------ lifecycle
+    # ---------------------------------------------------------- instructions
     # Each call fetches the requester's next nonce and the domains (GET /v1/instructions),
     # signs the EIP-712 instruction with the client's account and sends it to be relayed.
 
+    def send_instruction(
+        self,
+        name: str,
+        signed: Sequence[object],
+        body: Mapping[str, Any],
+        *,
+        context: Mapping[str, Any] | None = None,
+        **ids: str,
+    ) -> Any:
+        """Sign the instruction INSTRUCTIONS[name] and send it to be relayed; the gateway's answer.
+
+        signed: the instruction's typed fields before nonce and deadline, as its struct hash
+        takes them. body: the request's other fields. ids: the path's ids (record_id=...,
+        commitment_id=...). context: GET /v1/instructions, when the caller has fetched it.
+        The instruction carries the requester's next nonce on the contract and a deadline
+        INSTRUCTION_LIFETIME_S after the gateway's clock.
+        """
+        if self.account is None:
+            raise ValueError("signing an instruction needs the client's account")
+        route = INSTRUCTIONS[name]
+        missing, unknown = set(route.fields) - set(body), set(body) - set(route.fields) - set(route.optional)
+        if missing or unknown:
+            raise ValueError(f"{name} takes fields {route.fields} and {route.optional}, not {sorted(body)}")
+        if context is None:
+            context = self.call("GET", "/v1/instructions")
+        domain_json = context[route.domain]["domain"]
+        domain = _DOMAINS[route.domain](
+            chain_id=int(domain_json["chainId"]), verifying_contract=checksummed(domain_json["verifyingContract"])
+        )
+        nonce, deadline = int(context[route.domain]["nonce"]), int(context["now"]) + INSTRUCTION_LIFETIME_S
+        signature = sign_digest(self.account, domain.digest(route.struct_hash(*signed, nonce, deadline)))
+        instruction = {"nonce": nonce, "deadline": deadline, "signature": _hex(signature)}
+        return self.call("POST", route.path.format(**ids), body={**body, "instruction": instruction})
+
     def file_objection(self, record_id: str, reason_hash: bytes) -> Any:
         """File an objection on the subject's behalf."""
-        rid = _b32(record_id)
-        return self._lifecycle(
-            f"/v1/records/{record_id}/objections",
-            "ledger",
-            lambda n, d: file_objection_struct_hash(rid, reason_hash, n, d),
-            {"reasonHash": _hex(reason_hash)},
-        )
+        body = {"reasonHash": _hex(reason_hash)}
+        return self.send_instruction("FileObjection", (_b32(record_id), reason_hash), body, record_id=record_id)
 
     def resolve_objection(self, record_id: str, outcome: str, correction_id: str | None = None) -> Any:
         """Resolve an objection as the provider: rejected, revoked or corrected."""
-        rid, cid = _b32(record_id), _b32(correction_id) if correction_id else ZERO32
         code = {"rejected": 0, "revoked": 1, "corrected": 2}[outcome]
+        signed = (_b32(record_id), code, _b32(correction_id) if correction_id else ZERO32)
         body: dict[str, Any] = {"outcome": outcome}
         if correction_id:
             body["correctionId"] = correction_id
-        return self._lifecycle(
-            f"/v1/records/{record_id}/objections/resolution",
-            "ledger",
-            lambda n, d: resolve_objection_struct_hash(rid, code, cid, n, d),
-            body,
-        )
+        return self.send_instruction("ResolveObjection", signed, body, record_id=record_id)
 
     def revoke(self, record_id: str, reason_hash: bytes) -> Any:
         """Revoke a record as its provider."""
-        rid = _b32(record_id)
-        return self._lifecycle(
-            f"/v1/records/{record_id}/revocation",
-            "ledger",
-            lambda n, d: revoke_struct_hash(rid, reason_hash, n, d),
-            {"reasonHash": _hex(reason_hash)},
-        )
+        body = {"reasonHash": _hex(reason_hash)}
+        return self.send_instruction("Revoke", (_b32(record_id), reason_hash), body, record_id=record_id)
 
     def request_repair(self, record_id: str, evidence_kind: str, documents_hash: bytes) -> Any:
         """Request credit repair on the subject's behalf."""
-        rid, evidence = _b32(record_id), repair_evidence_hash(EvidenceKind(evidence_kind), documents_hash)
-        return self._lifecycle(
-            f"/v1/records/{record_id}/repairs",
-            "ledger",
-            lambda n, d: request_repair_struct_hash(rid, evidence, n, d),
-            {"evidenceKind": evidence_kind, "documentsHash": _hex(documents_hash)},
-        )
+        evidence = repair_evidence_hash(EvidenceKind(evidence_kind), documents_hash)
+        body = {"evidenceKind": evidence_kind, "documentsHash": _hex(documents_hash)}
+        return self.send_instruction("RequestRepair", (_b32(record_id), evidence), body, record_id=record_id)
 
     def approve_repair(self, record_id: str) -> Any:
         """Approve the pending repair as the provider."""
-        rid = _b32(record_id)
-        return self._lifecycle(
-            f"/v1/records/{record_id}/repairs/approval",
-            "ledger",
-            lambda n, d: approve_repair_struct_hash(rid, n, d),
-            {},
-        )
+        return self.send_instruction("ApproveRepair", (_b32(record_id),), {}, record_id=record_id)
 
     def reject_repair(self, record_id: str, reason_hash: bytes) -> Any:
         """Reject the pending repair as the provider."""
-        rid = _b32(record_id)
-        return self._lifecycle(
-            f"/v1/records/{record_id}/repairs/rejection",
-            "ledger",
-            lambda n, d: reject_repair_struct_hash(rid, reason_hash, n, d),
-            {"reasonHash": _hex(reason_hash)},
-        )
+        body = {"reasonHash": _hex(reason_hash)}
+        return self.send_instruction("RejectRepair", (_b32(record_id), reason_hash), body, record_id=record_id)
 
     def record_commitment(
         self,
@@ -379,13 +473,8 @@ class GatewayClient:
             "dueBy": due,
             "calendars": [ref.to_json() for ref in term.calendars],
         }
-        return self._send_instruction(
-            "/v1/commitments",
-            context,
-            "commitments",
-            lambda n, d: record_commitment_struct_hash(ref, chain_kind, doc_hash, term, due, n, d),
-            body,
-        )
+        signed = (ref, chain_kind, doc_hash, term, due)
+        return self.send_instruction("RecordCommitment", signed, body, context=context)
 
     def deadline_preview(
         self,
@@ -424,30 +513,17 @@ class GatewayClient:
 
     def fulfil_commitment(self, commitment_id: str) -> Any:
         """Mark a commitment fulfilled as its department."""
-        cid = _b32(commitment_id)
-        return self._lifecycle(
-            f"/v1/commitments/{commitment_id}/fulfilment", "commitments", lambda n, d: fulfil_struct_hash(cid, n, d), {}
-        )
+        return self.send_instruction("Fulfil", (_b32(commitment_id),), {}, commitment_id=commitment_id)
 
     def withdraw_commitment(self, commitment_id: str) -> Any:
         """Withdraw a commitment as its department."""
-        cid = _b32(commitment_id)
-        return self._lifecycle(
-            f"/v1/commitments/{commitment_id}/withdrawal",
-            "commitments",
-            lambda n, d: withdraw_struct_hash(cid, n, d),
-            {},
-        )
+        return self.send_instruction("Withdraw", (_b32(commitment_id),), {}, commitment_id=commitment_id)
 
     def breach_commitment(self, commitment_id: str, record: PreparedRecord, *, violation: bool = False) -> Any:
         """Record a breach with the dishonesty record it produced (prepared under a breach entry)."""
-        cid, rid = _b32(commitment_id), record.leaf.record_id
-        return self._lifecycle(
-            f"/v1/commitments/{commitment_id}/breach",
-            "commitments",
-            lambda n, d: breach_struct_hash(cid, rid, violation, n, d),
-            {"record": record.submission, "violation": violation},
-        )
+        signed = (_b32(commitment_id), record.leaf.record_id, violation)
+        body = {"record": record.submission, "violation": violation}
+        return self.send_instruction("Breach", signed, body, commitment_id=commitment_id)
 
     def measures(self, subject: str) -> Any:
         """The signed answer: lists the subject is on and the measures that apply."""
@@ -469,34 +545,6 @@ class GatewayClient:
         if response.status_code >= 400:
             raise _error_of(response)
         return response.text
-
-    def _lifecycle(
-        self, path: str, contract: str, struct_hash: Callable[[int, int], bytes], body: dict[str, Any]
-    ) -> Any:
-        return self._send_instruction(path, self.call("GET", "/v1/instructions"), contract, struct_hash, body)
-
-    def _send_instruction(
-        self,
-        path: str,
-        context: Mapping[str, Any],
-        contract: str,
-        struct_hash: Callable[[int, int], bytes],
-        body: dict[str, Any],
-    ) -> Any:
-        if self.account is None:
-            raise ValueError("signing an instruction needs the client's account")
-        domain_json = context[contract]["domain"]
-        domain_type: type[Eip712Domain] = CommitmentDomain if contract == "commitments" else LedgerDomain
-        domain = domain_type(
-            chain_id=int(domain_json["chainId"]), verifying_contract=checksummed(domain_json["verifyingContract"])
-        )
-        nonce, deadline = int(context[contract]["nonce"]), int(context["now"]) + INSTRUCTION_LIFETIME_S
-        signature = sign_digest(self.account, domain.digest(struct_hash(nonce, deadline)))
-        instruction = {"nonce": nonce, "deadline": deadline, "signature": _hex(signature)}
-        return self.call("POST", path, body={**body, "instruction": instruction})
-
-
-INSTRUCTION_LIFETIME_S = 3600
 
 
 def _b32(value: str) -> bytes:

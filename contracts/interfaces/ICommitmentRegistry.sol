@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IRelayedInstructions} from "./IRelayedInstructions.sol";
+
 /// @title ICommitmentRegistry
 /// @notice Credit commitment letters (信用承诺书) with their deadlines. Only the
 /// department that recorded a commitment changes it, directly or by an EIP-712
-/// instruction that a gateway relays (domain "CreditCommitments", version "1"). A breach
-/// (违诺失信) names the dishonesty record it produced, so the two stay linked on chain.
+/// instruction that a gateway relays (domain "CreditCommitments", version "1"; the
+/// instruction type and the signers' nonces are IRelayedInstructions', which the registry
+/// implements too). A breach (违诺失信) names the dishonesty record it produced, so the two
+/// stay linked on chain.
 interface ICommitmentRegistry {
     /// @notice The kind of commitment.
     /// NotificationCommitment: 告知承诺; IncompleteAcceptance: 容缺受理, documents due by
@@ -82,16 +86,6 @@ interface ICommitmentRegistry {
         Term term;
     }
 
-    /// @notice A department's EIP-712 instruction, relayed by a gateway: the signer acts.
-    /// @param nonce The signer's next nonce.
-    /// @param deadline Time after which the instruction may not be relayed.
-    /// @param signature The signer's 65-byte signature of the typed data.
-    struct Instruction {
-        uint256 nonce;
-        uint64 deadline;
-        bytes signature;
-    }
-
     /// @notice Emitted when a commitment is recorded, with how its deadline was counted.
     event CommitmentRecorded(
         bytes32 indexed commitmentId,
@@ -152,7 +146,7 @@ interface ICommitmentRegistry {
     /// @param input Subject, kind, letter hash and deadline.
     /// @param instruction The department's nonce, deadline and signature.
     /// @return commitmentId keccak256(abi.encode(signer, subjectRef, kind, docHash)).
-    function recordBySig(CommitmentInput calldata input, Instruction calldata instruction)
+    function recordBySig(CommitmentInput calldata input, IRelayedInstructions.Instruction calldata instruction)
         external
         returns (bytes32 commitmentId);
 
@@ -170,7 +164,7 @@ interface ICommitmentRegistry {
     /// @dev Only an active GATEWAY relays; the signer must be the commitment's department.
     /// @param commitmentId The commitment.
     /// @param instruction The department's nonce, deadline and signature.
-    function fulfilBySig(bytes32 commitmentId, Instruction calldata instruction) external;
+    function fulfilBySig(bytes32 commitmentId, IRelayedInstructions.Instruction calldata instruction) external;
 
     /// @notice Marks a pending commitment breached, linking the dishonesty record it produced.
     /// @dev Only its department; before the deadline only when `violation` is set (a
@@ -186,8 +180,12 @@ interface ICommitmentRegistry {
     /// @param breachRecordId The dishonesty record.
     /// @param violation True for a breach before the deadline.
     /// @param instruction The department's nonce, deadline and signature.
-    function breachBySig(bytes32 commitmentId, bytes32 breachRecordId, bool violation, Instruction calldata instruction)
-        external;
+    function breachBySig(
+        bytes32 commitmentId,
+        bytes32 breachRecordId,
+        bool violation,
+        IRelayedInstructions.Instruction calldata instruction
+    ) external;
 
     /// @notice Withdraws a pending commitment.
     /// @dev Only its department.
@@ -198,17 +196,12 @@ interface ICommitmentRegistry {
     /// @dev Only an active GATEWAY relays; the signer must be the commitment's department.
     /// @param commitmentId The commitment.
     /// @param instruction The department's nonce, deadline and signature.
-    function withdrawBySig(bytes32 commitmentId, Instruction calldata instruction) external;
+    function withdrawBySig(bytes32 commitmentId, IRelayedInstructions.Instruction calldata instruction) external;
 
     /// @notice A commitment.
     /// @param commitmentId The commitment.
     /// @return The commitment; reverts with CommitmentUnknown for unknown ids.
     function commitment(bytes32 commitmentId) external view returns (Commitment memory);
-
-    /// @notice The next instruction nonce of a department.
-    /// @param signer The department.
-    /// @return The nonce its next relayed instruction must carry.
-    function nonces(address signer) external view returns (uint256);
 
     /// @notice The calendar registry whose adopted calendars working-day terms name.
     /// @return Its address.

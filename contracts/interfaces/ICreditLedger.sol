@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IRelayedInstructions} from "./IRelayedInstructions.sol";
+
 /// @title ICreditLedger
 /// @notice Anchors Merkle roots of record and access-log batches, and keeps the lifecycle
 /// of each record: objection (异议), correction, revocation and credit repair (信用修复).
 /// Anchoring writes no per-record storage: a record is Active until a lifecycle call,
 /// which proves the record by its leaf fields, its batch root and a Merkle proof.
+/// Each lifecycle step can be relayed by a gateway on the acting member's EIP-712
+/// instruction (domain "CreditLedger", version "1"); the instruction type and the signers'
+/// nonces are IRelayedInstructions', which the ledger implements too.
 interface ICreditLedger {
     /// @notice What a batch root commits to.
     enum BatchKind {
@@ -60,13 +65,6 @@ interface ICreditLedger {
         RecordLeaf leaf;
         bytes32 root;
         bytes32[] proof;
-    }
-
-    /// @notice A member's EIP-712 instruction, relayed by a gateway: the signer acts.
-    struct Instruction {
-        uint256 nonce;
-        uint64 deadline;
-        bytes signature;
     }
 
     /// @notice One revealed payload field: name, salt and RFC 8785 JSON of the value.
@@ -171,8 +169,11 @@ interface ICreditLedger {
     /// @param record The record and its proof.
     /// @param reasonHash Hash of the objection's reason document.
     /// @param instruction The member's nonce, deadline and signature.
-    function fileObjectionBySig(RecordProof calldata record, bytes32 reasonHash, Instruction calldata instruction)
-        external;
+    function fileObjectionBySig(
+        RecordProof calldata record,
+        bytes32 reasonHash,
+        IRelayedInstructions.Instruction calldata instruction
+    ) external;
 
     /// @notice Resolves an objection: rejected (Active again), upheld and revoked, or
     /// upheld with a correction (the record becomes Corrected, superseded by `correction`).
@@ -197,7 +198,7 @@ interface ICreditLedger {
         RecordProof calldata record,
         ObjectionOutcome outcome,
         RecordProof calldata correction,
-        Instruction calldata instruction
+        IRelayedInstructions.Instruction calldata instruction
     ) external;
 
     /// @notice Revokes an Active or Disputed record.
@@ -210,7 +211,11 @@ interface ICreditLedger {
     /// @param record The record and its proof.
     /// @param reasonHash Hash of the revocation decision.
     /// @param instruction The provider's nonce, deadline and signature.
-    function revokeBySig(RecordProof calldata record, bytes32 reasonHash, Instruction calldata instruction) external;
+    function revokeBySig(
+        RecordProof calldata record,
+        bytes32 reasonHash,
+        IRelayedInstructions.Instruction calldata instruction
+    ) external;
 
     /// @notice Requests credit repair of an Active record.
     /// @dev Any active member, on the subject's behalf.
@@ -224,8 +229,11 @@ interface ICreditLedger {
     /// @param record The record and its proof.
     /// @param evidenceHash Hash of the evidence documents.
     /// @param instruction The member's nonce, deadline and signature.
-    function requestRepairBySig(RecordProof calldata record, bytes32 evidenceHash, Instruction calldata instruction)
-        external;
+    function requestRepairBySig(
+        RecordProof calldata record,
+        bytes32 evidenceHash,
+        IRelayedInstructions.Instruction calldata instruction
+    ) external;
 
     /// @notice Approves a pending repair: the record becomes Repaired.
     /// @dev Only the record's provider, and only once the catalog version's
@@ -236,7 +244,8 @@ interface ICreditLedger {
     /// @notice approveRepair on the provider's EIP-712 instruction, relayed by a gateway.
     /// @param record The record and its proof.
     /// @param instruction The provider's nonce, deadline and signature.
-    function approveRepairBySig(RecordProof calldata record, Instruction calldata instruction) external;
+    function approveRepairBySig(RecordProof calldata record, IRelayedInstructions.Instruction calldata instruction)
+        external;
 
     /// @notice Rejects a pending repair request.
     /// @dev Only the record's provider.
@@ -248,8 +257,11 @@ interface ICreditLedger {
     /// @param record The record and its proof.
     /// @param reasonHash Hash of the rejection decision.
     /// @param instruction The provider's nonce, deadline and signature.
-    function rejectRepairBySig(RecordProof calldata record, bytes32 reasonHash, Instruction calldata instruction)
-        external;
+    function rejectRepairBySig(
+        RecordProof calldata record,
+        bytes32 reasonHash,
+        IRelayedInstructions.Instruction calldata instruction
+    ) external;
 
     /// @notice A record's status and the record that superseded it, if any.
     /// @param recordId The record.
@@ -287,11 +299,6 @@ interface ICreditLedger {
     /// @param leaf The record leaf.
     /// @return The digest.
     function recordDigest(RecordLeaf calldata leaf) external view returns (bytes32);
-
-    /// @notice The next instruction nonce of a signer (a provider, or a member filing for a subject).
-    /// @param signer The signer.
-    /// @return The nonce its next relayed instruction must carry.
-    function nonces(address signer) external view returns (uint256);
 
     /// @notice The consortium whose roles this ledger checks.
     /// @return Its address.

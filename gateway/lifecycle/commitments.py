@@ -83,12 +83,13 @@ def record_commitment(
         subject_ref=gw.subject_ref(subject_id), kind=chain_kind, doc_hash=doc_hash, deadline=expected, term=counted
     )
     registry = gw.stack.commitments
-    instruction = _checked(
+    instruction = check_instruction(
         gw,
         member,
         signed,
-        record_commitment_struct_hash(
-            spec.subject_ref, int(chain_kind), doc_hash, counted, expected, signed.nonce, signed.deadline
+        registry,
+        lambda n, d: record_commitment_struct_hash(
+            spec.subject_ref, int(chain_kind), doc_hash, counted, expected, n, d
         ),
     )
     commitment_id = spec.commitment_id(cast(ChecksumAddress, member.address))
@@ -101,8 +102,8 @@ def record_commitment(
 def fulfil(gw: Gateway, member: Requester, commitment_id: str, signed: SignedInstruction) -> dict[str, Any]:
     """The department marks a commitment fulfilled (documents came in time)."""
     commitment = _own_pending(gw, member, commitment_id)
-    instruction = _checked(
-        gw, member, signed, fulfil_struct_hash(commitment.commitment_id, signed.nonce, signed.deadline)
+    instruction = check_instruction(
+        gw, member, signed, gw.stack.commitments, lambda n, d: fulfil_struct_hash(commitment.commitment_id, n, d)
     )
     tx = relay(lambda: gw.stack.commitments.relay_fulfil(gw.account, commitment.commitment_id, instruction))
     return {**commitment_json(gw.stack.commitments.commitment(commitment.commitment_id), gw.now()), **tx}
@@ -111,8 +112,8 @@ def fulfil(gw: Gateway, member: Requester, commitment_id: str, signed: SignedIns
 def withdraw(gw: Gateway, member: Requester, commitment_id: str, signed: SignedInstruction) -> dict[str, Any]:
     """The department withdraws a pending commitment."""
     commitment = _own_pending(gw, member, commitment_id)
-    instruction = _checked(
-        gw, member, signed, withdraw_struct_hash(commitment.commitment_id, signed.nonce, signed.deadline)
+    instruction = check_instruction(
+        gw, member, signed, gw.stack.commitments, lambda n, d: withdraw_struct_hash(commitment.commitment_id, n, d)
     )
     tx = relay(lambda: gw.stack.commitments.relay_withdraw(gw.account, commitment.commitment_id, instruction))
     return {**commitment_json(gw.stack.commitments.commitment(commitment.commitment_id), gw.now()), **tx}
@@ -155,11 +156,12 @@ def breach(
         )
     if leaf.subject_ref != commitment.subject_ref or _payload_commitment(checked.plaintext) != commitment_id.lower():
         raise InputError("BREACH_RECORD_MISMATCH", "the breach record names another subject or another commitment")
-    instruction = _checked(
+    instruction = check_instruction(
         gw,
         member,
         signed,
-        breach_struct_hash(commitment.commitment_id, leaf.record_id, violation, signed.nonce, signed.deadline),
+        gw.stack.commitments,
+        lambda n, d: breach_struct_hash(commitment.commitment_id, leaf.record_id, violation, n, d),
     )
     tx = relay(
         lambda: gw.stack.commitments.relay_breach(
@@ -234,14 +236,3 @@ def _own_pending(gw: Gateway, member: Requester, commitment_id: str) -> Commitme
 def _payload_commitment(plaintext: bytes) -> str | None:
     value = json.loads(plaintext)["payload"].get("commitmentId")
     return value.lower() if isinstance(value, str) else None
-
-
-def _checked(gw: Gateway, member: Requester, signed: SignedInstruction, struct_hash: bytes) -> Any:
-    return check_instruction(
-        signed,
-        domain=gw.stack.commitments.domain,
-        struct_hash=struct_hash,
-        requester=cast(ChecksumAddress, member.address),
-        next_nonce=gw.stack.commitments.nonce(cast(ChecksumAddress, member.address)),
-        now=gw.now(),
-    )

@@ -8,9 +8,8 @@ directly is seen the same way.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from eth_typing import ChecksumAddress
 from sqlalchemy.orm import Session
 
 from chain_client import (
@@ -43,8 +42,8 @@ def file_objection(
     """A member files an objection on the subject's behalf: the record becomes Disputed."""
     row = find_record(session, record_id)
     proof = record_proof(gw, session, row)
-    instruction = _checked(
-        gw, member, signed, file_objection_struct_hash(row.record_id, reason_hash, signed.nonce, signed.deadline)
+    instruction = check_instruction(
+        gw, member, signed, gw.stack.ledger, lambda n, d: file_objection_struct_hash(row.record_id, reason_hash, n, d)
     )
     tx = relay(lambda: gw.stack.ledger.relay_file_objection(gw.account, proof, reason_hash, instruction))
     return _result(gw, row, "objection-filed", tx)
@@ -71,11 +70,12 @@ def resolve_objection(
         raise ConflictError("CORRECTION_UNEXPECTED", "only a correction outcome names a correcting record")
     outcome = OUTCOMES[resolution]
     correction_leaf_id = correction.leaf.record_id if correction else bytes(32)
-    instruction = _checked(
+    instruction = check_instruction(
         gw,
         member,
         signed,
-        resolve_objection_struct_hash(row.record_id, int(outcome), correction_leaf_id, signed.nonce, signed.deadline),
+        gw.stack.ledger,
+        lambda n, d: resolve_objection_struct_hash(row.record_id, int(outcome), correction_leaf_id, n, d),
     )
     tx = relay(
         lambda: gw.stack.ledger.relay_resolve_objection(gw.account, proof, outcome, instruction, correction=correction)
@@ -89,8 +89,8 @@ def revoke(
     """The provider revokes its record (撤销)."""
     row = _own_record(session, member, record_id)
     proof = record_proof(gw, session, row)
-    instruction = _checked(
-        gw, member, signed, revoke_struct_hash(row.record_id, reason_hash, signed.nonce, signed.deadline)
+    instruction = check_instruction(
+        gw, member, signed, gw.stack.ledger, lambda n, d: revoke_struct_hash(row.record_id, reason_hash, n, d)
     )
     tx = relay(lambda: gw.stack.ledger.relay_revoke(gw.account, proof, reason_hash, instruction))
     return _result(gw, row, "revoked", tx)
@@ -109,8 +109,8 @@ def request_repair(
     row = find_record(session, record_id)
     proof = record_proof(gw, session, row)
     evidence_hash = repair_evidence_hash(kind, documents_hash)
-    instruction = _checked(
-        gw, member, signed, request_repair_struct_hash(row.record_id, evidence_hash, signed.nonce, signed.deadline)
+    instruction = check_instruction(
+        gw, member, signed, gw.stack.ledger, lambda n, d: request_repair_struct_hash(row.record_id, evidence_hash, n, d)
     )
     tx = relay(lambda: gw.stack.ledger.relay_request_repair(gw.account, proof, evidence_hash, instruction))
     result = _result(gw, row, "repair-requested", tx)
@@ -133,7 +133,9 @@ def approve_repair(
             "the catalog's minimum days before repair have not passed",
             detail={"earliest": earliest},
         )
-    instruction = _checked(gw, member, signed, approve_repair_struct_hash(row.record_id, signed.nonce, signed.deadline))
+    instruction = check_instruction(
+        gw, member, signed, gw.stack.ledger, lambda n, d: approve_repair_struct_hash(row.record_id, n, d)
+    )
     tx = relay(lambda: gw.stack.ledger.relay_approve_repair(gw.account, proof, instruction))
     return _result(gw, row, "repaired", tx)
 
@@ -144,8 +146,8 @@ def reject_repair(
     """The provider rejects a repair request."""
     row = _own_record(session, member, record_id)
     proof = record_proof(gw, session, row)
-    instruction = _checked(
-        gw, member, signed, reject_repair_struct_hash(row.record_id, reason_hash, signed.nonce, signed.deadline)
+    instruction = check_instruction(
+        gw, member, signed, gw.stack.ledger, lambda n, d: reject_repair_struct_hash(row.record_id, reason_hash, n, d)
     )
     tx = relay(lambda: gw.stack.ledger.relay_reject_repair(gw.account, proof, reason_hash, instruction))
     return _result(gw, row, "repair-rejected", tx)
@@ -165,17 +167,6 @@ def _own_record(session: Session, member: Requester, record_id: str) -> StoredRe
     if row.provider != member.address:
         raise AuthError("LIFECYCLE_NOT_PROVIDER", "only the record's provider may do this")
     return row
-
-
-def _checked(gw: Gateway, member: Requester, signed: SignedInstruction, struct_hash: bytes) -> Any:
-    return check_instruction(
-        signed,
-        domain=gw.stack.ledger.domain,
-        struct_hash=struct_hash,
-        requester=cast(ChecksumAddress, member.address),
-        next_nonce=gw.stack.ledger.nonce(cast(ChecksumAddress, member.address)),
-        now=gw.now(),
-    )
 
 
 def _result(gw: Gateway, row: StoredRecord, action: str, tx: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ changes nothing, so the member retries with the same signed instruction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from eth_typing import ChecksumAddress
 from pydantic import BaseModel, Field, field_validator
@@ -20,6 +20,8 @@ from web3.types import TxReceipt
 
 from chain_client import ChainUnavailableError, ContractRevertError, Eip712Domain, Instruction, recover_signer
 from gateway.infra.errors import AuthError, ConflictError, GatewayError, InputError, UnavailableError
+from gateway.infra.service import Gateway
+from gateway.records.entitlement import Requester
 
 
 class SignedInstruction(BaseModel):
@@ -42,29 +44,48 @@ class SignedInstruction(BaseModel):
         return Instruction(signer, self.nonce, self.deadline, bytes.fromhex(self.signature[2:]))
 
 
+class RelayTarget(Protocol):
+    """A contract that takes relayed instructions: chain_client's CreditLedger or CommitmentRegistry."""
+
+    @property
+    def domain(self) -> Eip712Domain:
+        """The contract's EIP-712 domain."""
+        ...
+
+    def nonce(self, signer: ChecksumAddress) -> int:
+        """The signer's next nonce on the contract."""
+        ...
+
+
 def check_instruction(
-    instruction: SignedInstruction,
-    *,
-    domain: Eip712Domain,
-    struct_hash: bytes,
-    requester: ChecksumAddress,
-    next_nonce: int,
-    now: int,
+    gw: Gateway,
+    member: Requester,
+    signed: SignedInstruction,
+    contract: RelayTarget,
+    struct_hash: Callable[[int, int], bytes],
 ) -> Instruction:
-    """The instruction once its signer, deadline and nonce are right; GatewayError otherwise."""
-    if instruction.deadline <= now:
+    """The member's instruction to `contract` once its deadline, signer and nonce are right; GatewayError otherwise.
+
+    struct_hash gives the instruction's hashStruct from its nonce and deadline (the
+    chain_client hashing rule with the instruction's other fields bound).
+    """
+    now = gw.now()
+    if signed.deadline <= now:
         raise InputError("INSTRUCTION_EXPIRED", "the instruction's deadline has passed", detail={"now": now})
-    signature = bytes.fromhex(instruction.signature[2:])
-    if recover_signer(domain.digest(struct_hash), signature) != requester:
+    requester = cast(ChecksumAddress, member.address)
+    signature = bytes.fromhex(signed.signature[2:])
+    digest = contract.domain.digest(struct_hash(signed.nonce, signed.deadline))
+    if recover_signer(digest, signature) != requester:
         raise AuthError(
             "INSTRUCTION_BAD_SIGNATURE",
             "the instruction is not signed by the requesting member over these fields",
         )
-    if instruction.nonce != next_nonce:
+    next_nonce = contract.nonce(requester)
+    if signed.nonce != next_nonce:
         raise ConflictError(
             "INSTRUCTION_BAD_NONCE", "the instruction must carry the signer's next nonce", detail={"next": next_nonce}
         )
-    return instruction.signed_by(requester)
+    return signed.signed_by(requester)
 
 
 # Contract errors and what the API answers for them: (error class, code, message).
