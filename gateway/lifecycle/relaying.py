@@ -123,7 +123,6 @@ _REVERTS: dict[str, tuple[type[GatewayError], str, str]] = {
     "CommitmentNotDue": (ConflictError, "COMMITMENT_NOT_DUE", "the deadline has not passed: mark it a violation"),
     "CommitmentMissingBreachRecord": (InputError, "BREACH_RECORD_MISSING", "a breach names its dishonesty record"),
 }
-_STATUS = {AuthError: 403, GatewayError: 404}
 
 
 def relay(send: Callable[[], TxReceipt]) -> dict[str, Any]:
