@@ -1,39 +1,68 @@
 """chain_client: the credit-ledger contracts from Python.
 
-Connect to a chain (`Chain.embedded()` or `Chain.connect(url)`), deploy or attach the
-contracts (`deploy_stack`, `attach_stack`), and use the typed wrappers (`Consortium`,
-`CreditCatalog`, `CreditLedger`, `CalendarRegistry`, `CommitmentRegistry`). The working
-calendar format and deadline counting (`parse_calendar`, `count_deadline`) and the
-auditor's recount of a commitment's deadline (`check_commitment_deadline`) are here too. The hashing rules of the design
-(record leaves, batch trees, per-field content commitments, EIP-712 digests) live here
-too, so that anyone can recompute what the chain holds. Every error raised on purpose
-derives from `ChainClientError`; a contract revert is a `ContractRevertError` with the
-Solidity error's name and arguments, whichever node raised it.
+Connect to a chain (`Chain.connect(url)`), deploy or attach the contracts
+(`deploy_stack`, `attach_stack`), and use the typed wrappers (`Consortium`,
+`CreditCatalog`, `CreditLedger`, `CalendarRegistry`, `CommitmentRegistry`). The hashing
+rules of docs/formats.md (record leaves, batch trees, per-field content commitments,
+EIP-712 digests, working calendars and deadline counting) and the verifiers (proof
+bundles, access-log entries, credit reports, a commitment's deadline recounted from the
+chain) are here too, so that anyone can recompute what the chain holds. Inside, the
+package is layered: `spec` (the hashing specification) under `contracts` (the
+connection and wrappers) under `verify` (the verifiers) under `dev` (the development
+tools, public as `chain_client.dev`: `DevChain` with the embedded chain and its clock,
+the build, gas, the development node and the Hardhat launcher). Every error raised on
+purpose derives from `ChainClientError`; a contract revert is a `ContractRevertError`
+with the Solidity error's name and arguments, whichever node raised it.
 """
 
-from chain_client._access_log import (
-    ACCESS_LOG_ENCODING,
-    ACCESS_LOG_FIELDS,
-    ACCESS_LOG_FORMAT,
-    NO_CONSENT,
-    AccessLogCheck,
-    AccessLogLeaf,
-    access_log_tree,
-    purpose_hash,
-    verify_access_log_entry,
+from chain_client._errors import (
+    ArtifactError,
+    BuildError,
+    ChainClientError,
+    ChainUnavailableError,
+    ContractRevertError,
+    DeploymentMismatchError,
+    DevKeyRefusedError,
+    TransactionError,
 )
-from chain_client._artifacts import Artifact, artifact_names, load_artifact
-from chain_client._bundle import (
-    BUNDLE_FORMAT,
-    BatchRef,
-    ChainRef,
-    ProofBundle,
-    SignedRecord,
-    anchor_records,
-    bundle_schema,
-    chain_ref,
+from chain_client.contracts.artifacts import Artifact, artifact_names, load_artifact
+from chain_client.contracts.calendar_registry import (
+    AdoptedCalendar,
+    CalendarAdoption,
+    CalendarRegistry,
+    check_adopted_document,
 )
-from chain_client._calendar import (
+from chain_client.contracts.catalog import CatalogEntry, CatalogEntrySpec, CreditCatalog, DisclosureClass, ListKind
+from chain_client.contracts.chain import DEVELOPMENT_CHAIN_IDS, Chain, Event
+from chain_client.contracts.commitments import (
+    Commitment,
+    CommitmentKind,
+    CommitmentRegistry,
+    CommitmentSpec,
+    CommitmentStatus,
+)
+from chain_client.contracts.consortium import Call, Consortium, Member, MemberSpec, Proposal
+from chain_client.contracts.deployment import (
+    DeployedContract,
+    DeploymentRecord,
+    check_deployment,
+    load_deployment,
+    save_deployment,
+)
+from chain_client.contracts.instructions import Instruction
+from chain_client.contracts.ledger import (
+    Batch,
+    BatchKind,
+    CreditLedger,
+    ObjectionOutcome,
+    RecordProof,
+    RecordState,
+    RecordStatus,
+)
+from chain_client.contracts.stack import Stack, attach_stack, deploy_stack
+from chain_client.dev.demo_stack import demo_members, deploy_demo_stack
+from chain_client.dev.devnet import DevAccount, Devnet, devnet_for
+from chain_client.spec.calendar import (
     BEIJING,
     CALENDAR_CHECK_CODES,
     CALENDAR_FORMAT,
@@ -50,34 +79,14 @@ from chain_client._calendar import (
     parse_calendar,
     shipped_calendars,
 )
-from chain_client._calendar_registry import AdoptedCalendar, CalendarAdoption, CalendarRegistry, check_adopted_document
-from chain_client._catalog import CatalogEntry, CatalogEntrySpec, CreditCatalog, DisclosureClass, ListKind
-from chain_client._chain import Chain, Event
-from chain_client._commitments import (
-    Commitment,
-    CommitmentKind,
-    CommitmentRegistry,
-    CommitmentSpec,
-    CommitmentStatus,
-)
-from chain_client._consortium import Call, Consortium, Member, MemberSpec, Proposal
-from chain_client._content import (
+from chain_client.spec.content import (
     ContentCommitment,
     DisclosedField,
     Disclosure,
     canonical_json,
     verify_disclosure,
 )
-from chain_client._deadline_check import DeadlineCheck, check_commitment_deadline
-from chain_client._deployment import (
-    DeployedContract,
-    DeploymentRecord,
-    check_deployment,
-    load_deployment,
-    save_deployment,
-)
-from chain_client._devnet import DEVELOPMENT_CHAIN_IDS, DevAccount, Devnet, devnet_for
-from chain_client._eip712 import (
+from chain_client.spec.eip712 import (
     CommitmentDomain,
     Eip712Domain,
     LedgerDomain,
@@ -96,29 +105,9 @@ from chain_client._eip712 import (
     sign_digest,
     withdraw_struct_hash,
 )
-from chain_client._errors import (
-    ArtifactError,
-    BuildError,
-    ChainClientError,
-    ChainUnavailableError,
-    ContractRevertError,
-    DeploymentMismatchError,
-    DevKeyRefusedError,
-    TransactionError,
-)
-from chain_client._instructions import Instruction
-from chain_client._keccak import keccak
-from chain_client._ledger import (
-    Batch,
-    BatchKind,
-    CreditLedger,
-    ObjectionOutcome,
-    RecordProof,
-    RecordState,
-    RecordStatus,
-)
-from chain_client._merkle import MultiProof, StandardMerkleTree, verify_multiproof, verify_proof
-from chain_client._records import (
+from chain_client.spec.keccak import keccak
+from chain_client.spec.merkle import MultiProof, StandardMerkleTree, verify_multiproof, verify_proof
+from chain_client.spec.records import (
     LEAF_ENCODING,
     RecordLeaf,
     address_bytes,
@@ -129,7 +118,33 @@ from chain_client._records import (
     subject_ref_resident,
     subject_ref_uscc,
 )
-from chain_client._report import (
+from chain_client.spec.roles import Role
+from chain_client.spec.signed_document import document_digest, document_signer, sign_document
+from chain_client.spec.terms import CalendarRef, CommitmentTerm
+from chain_client.verify.access_log import (
+    ACCESS_LOG_ENCODING,
+    ACCESS_LOG_FIELDS,
+    ACCESS_LOG_FORMAT,
+    NO_CONSENT,
+    AccessLogCheck,
+    AccessLogLeaf,
+    access_log_tree,
+    purpose_hash,
+    verify_access_log_entry,
+)
+from chain_client.verify.bundle import (
+    BUNDLE_FORMAT,
+    BatchRef,
+    ChainRef,
+    ProofBundle,
+    SignedRecord,
+    anchor_records,
+    bundle_schema,
+    chain_ref,
+)
+from chain_client.verify.bundles import Check, VerificationReport, verify_bundle, verify_bundles
+from chain_client.verify.deadline import DeadlineCheck, check_commitment_deadline
+from chain_client.verify.report import (
     REPORT_FORMAT,
     ReportVerification,
     build_report_document,
@@ -138,11 +153,6 @@ from chain_client._report import (
     report_schema_problems,
     verify_report,
 )
-from chain_client._roles import Role
-from chain_client._signed_document import document_digest, document_signer, sign_document
-from chain_client._stack import Stack, attach_stack, demo_members, deploy_demo_stack, deploy_stack
-from chain_client._terms import CalendarRef, CommitmentTerm
-from chain_client._verify import Check, VerificationReport, verify_bundle, verify_bundles
 
 __all__ = [
     "ACCESS_LOG_ENCODING",

@@ -30,7 +30,7 @@ from chain_client import (
     load_deployment,
     save_deployment,
 )
-from chain_client.dev import EMBEDDED_CHAIN_ID
+from chain_client.dev import EMBEDDED_CHAIN_ID, DevChain
 from credit_cli.audit import audit
 from credit_cli.bench import bench
 from credit_cli.calendar import calendar, check_deadline
@@ -107,7 +107,7 @@ def deploy(rpc: str | None, deployments: Path | None, as_json: bool) -> None:
     deployment: a chain that does not (say, a restarted Hardhat node) is refused.
     """
     try:
-        chain = Chain.connect(rpc) if rpc else Chain.embedded()
+        chain = DevChain.connect(rpc) if rpc else DevChain.embedded()
         stack = _attach_or_deploy(chain, deployments)
         members = stack.consortium.members()
     except DeploymentMismatchError as exc:
@@ -143,7 +143,7 @@ def gas(rpc: str | None, as_json: bool) -> None:
     from chain_client.dev import measure_gas
 
     try:
-        chain = Chain.connect(rpc) if rpc else Chain.embedded()
+        chain = DevChain.connect(rpc) if rpc else DevChain.embedded()
         measured = measure_gas(chain)
     except ChainClientError as exc:
         _fail(str(exc))

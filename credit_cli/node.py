@@ -2,7 +2,7 @@
 
 The embedded py-evm chain (chain id 131277322940537, the demo consortium funded) served
 on 127.0.0.1, every request that changes the chain journaled and fsync'ed before it is
-answered (chain_client/_node.py), so a node killed and started again on the same
+answered (chain_client/dev/node.py), so a node killed and started again on the same
 directory serves the same chain. For reliability tests and development only: Hardhat 3
 forgets its chain when it stops. `NodeProcess` runs the command as a child process.
 """

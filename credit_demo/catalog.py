@@ -24,6 +24,7 @@ from chain_client import (
     deploy_demo_stack,
     devnet_for,
 )
+from chain_client.dev import DevChain
 from gateway.infra.catalog_schemas import SchemaStore
 from gateway.infra.service import DevelopmentBootstrap, Gateway
 from gateway.infra.settings import Settings
@@ -88,7 +89,7 @@ def deploy_demo(chain: Chain, schemas: SchemaStore) -> Stack:
     return stack
 
 
-DEMO_BOOTSTRAP = DevelopmentBootstrap(schemas=demo_schemas, deploy=deploy_demo)
+DEMO_BOOTSTRAP = DevelopmentBootstrap(schemas=demo_schemas, deploy=deploy_demo, chain=DevChain.embedded)
 
 
 def open_gateway(settings: Settings, *, chain: Chain | None = None) -> Gateway:

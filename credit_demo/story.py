@@ -30,7 +30,6 @@ import click
 
 from chain_client import (
     BEIJING,
-    Chain,
     beijing_date,
     catalog_id,
     devnet_for,
@@ -38,7 +37,7 @@ from chain_client import (
     verify_bundle,
     verify_report,
 )
-from chain_client.dev import HardhatNode
+from chain_client.dev import DevChain, HardhatNode
 from credit_client.client import GatewayClient, GatewayClientError, PreparedRecord, prepare_record
 from credit_demo.regions import Region, Regions, run_regions
 from gateway.infra.request_auth import sign_request
@@ -139,7 +138,7 @@ def run_demo(*, out: Path | None, hardhat_root: Path | None, keep_running: bool 
         narrator.echo(f"credit-ledger demo: three regional gateways on {rpc_url or 'the embedded py-evm chain'}")
         with run_regions(Path(scratch), rpc_url=rpc_url, chain=None if rpc_url else chain) as regions:
             # The auditor's own connection: on a node it trusts the node, not a gateway.
-            auditor_chain = Chain.connect(rpc_url) if rpc_url else chain
+            auditor_chain = DevChain.connect(rpc_url) if rpc_url else chain
             Story(regions, auditor_chain, narrator).tell()
             _summary(narrator)
             if keep_running:
@@ -155,7 +154,7 @@ class Story:
     """The steps, in order, sharing what earlier steps produced."""
 
     regions: Regions
-    chain: Chain
+    chain: DevChain
     n: Narrator
     records: dict[str, PreparedRecord] = field(default_factory=dict)
     bundles: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -546,18 +545,18 @@ def _summary(n: Narrator) -> None:
 
 
 @contextmanager
-def _chain(hardhat_root: Path | None, scratch: Path) -> Iterator[tuple[Chain, str | None]]:
+def _chain(hardhat_root: Path | None, scratch: Path) -> Iterator[tuple[DevChain, str | None]]:
     """The embedded chain, or a Hardhat node started for the demo, both from the story's start.
 
     A fixed start keeps every deadline of the story inside the shipped calendars (2024 to 2026)
     whatever today's date is; the gateways' clocks follow the chain's.
     """
     if hardhat_root is None:
-        yield Chain.embedded(start_time=int(START.timestamp())), None
+        yield DevChain.embedded(start_time=int(START.timestamp())), None
         return
     node = HardhatNode(hardhat_root, scratch / "hardhat-node.log", start_time=int(START.timestamp()))
     try:
-        yield Chain.connect(node.url), node.url
+        yield DevChain.connect(node.url), node.url
     finally:
         node.stop()
 

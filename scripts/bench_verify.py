@@ -21,10 +21,10 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
 from chain_client import LEAF_ENCODING, ProofBundle, RecordLeaf, catalog_id, record_tree, verify_bundles
-from chain_client._bundle import BatchRef, ChainRef
-from chain_client._eip712 import LedgerDomain, record_struct_hash, sign_digest
-from chain_client._merkle import verify_proof
-from chain_client._records import LEAF_FIELDS
+from chain_client.spec.eip712 import LedgerDomain, record_struct_hash, sign_digest
+from chain_client.spec.merkle import verify_proof
+from chain_client.spec.records import LEAF_FIELDS
+from chain_client.verify.bundle import BatchRef, ChainRef
 
 LEDGER = "0x22ee72F6722869a84B53FbD970FDD56E29623D83"
 TYPES = {"CreditRecord": [{"name": n, "type": t} for n, t in zip(LEAF_FIELDS, LEAF_ENCODING, strict=True)]}

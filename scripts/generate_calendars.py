@@ -23,7 +23,7 @@ from typing import Any
 
 import chinese_calendar
 
-from chain_client._calendar import CALENDAR_FORMAT, CalendarError, parse_calendar
+from chain_client.spec.calendar import CALENDAR_FORMAT, CalendarError, parse_calendar
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "chain_client" / "calendars"
 

@@ -14,6 +14,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from chain_client import Chain, Devnet, Role, Stack, catalog_id, deploy_demo_stack, devnet_for
+from chain_client.dev import DevChain
 from tests.chain_client.conftest import PENALTY_CODE, govern, penalty_spec
 from tests.support.hardhat import HardhatNode, start_node
 
@@ -39,9 +40,9 @@ def hardhat_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HardhatNo
 def session_chain(request: pytest.FixtureRequest) -> Chain:
     """One chain per backend for the session; tests get it through `chain`."""
     if request.param == "embedded":
-        return Chain.embedded()
+        return DevChain.embedded()
     node: HardhatNode = request.getfixturevalue("hardhat_node")
-    return Chain.connect(node.url)
+    return DevChain.connect(node.url)
 
 
 @pytest.fixture(scope="session")

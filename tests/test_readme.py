@@ -37,7 +37,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     """The README's Python example runs as written and prints what its comment says."""
-    (example,) = [block for block in _blocks("python") if "Chain.embedded()" in block]
+    (example,) = [block for block in _blocks("python") if "DevChain.embedded()" in block]
     exec(compile(example, str(README), "exec"), {})
     assert capsys.readouterr().out.strip() == "ConsortiumUnknownProposal {'proposalId': 99}"
 

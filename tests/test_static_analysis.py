@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from chain_client import BuildError
-from chain_client._build import find_compiler
+from chain_client.dev.build import find_compiler
 from tests.support.hardhat import HARDHAT_LOCAL, REPO, in_ci
 
 pytestmark = pytest.mark.solc

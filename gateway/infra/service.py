@@ -62,6 +62,7 @@ class DevelopmentBootstrap:
 
     schemas: Callable[[], SchemaStore]
     deploy: Callable[[Chain, SchemaStore], Stack]
+    chain: Callable[[], Chain]
 
 
 DEV_KEYRING_FILE = "keyring.dev.json"
@@ -102,7 +103,7 @@ class Gateway:
         schemas = _schemas(settings, bootstrap)
         policy = load_policy(settings.policy_file)
         try:
-            chain = chain or (Chain.connect(settings.rpc_url) if settings.rpc_url else Chain.embedded())
+            chain = chain or _chain(settings, bootstrap)
         except ChainUnavailableError as exc:
             raise ConfigurationError("CONFIG_CHAIN_UNREACHABLE", str(exc)) from None
         account = _gateway_account(settings, chain)
@@ -278,6 +279,14 @@ def _gateway_account(settings: Settings, chain: Chain) -> LocalAccount:
 
 def _deployments_dir(settings: Settings, data_dir: Path) -> Path:
     return settings.deployments_dir or data_dir / "deployments"
+
+
+def _chain(settings: Settings, bootstrap: DevelopmentBootstrap | None) -> Chain:
+    if settings.rpc_url:
+        return Chain.connect(settings.rpc_url)
+    if bootstrap is None:
+        raise ConfigurationError("CONFIG_INVALID", "no chain: set CREDIT_LEDGER_RPC")
+    return bootstrap.chain()
 
 
 def _schemas(settings: Settings, bootstrap: DevelopmentBootstrap | None) -> SchemaStore:

@@ -5,7 +5,7 @@ A record puts its subject on its catalog entry's list while it is anchored, in f
 chain (Active, or Disputed while an objection is open: publicity continues during an
 objection) and inside the entry's publicity period when it has one. A record that is
 repaired, revoked or corrected leaves the list the moment the chain says so. The answer
-is signed by the gateway (chain_client._signed_document) so a department can keep it as
+is signed by the gateway (chain_client.spec.signed_document) so a department can keep it as
 the basis of its decision; auditors fetch the proof bundles behind it.
 """
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from chain_client import BuildError
-from chain_client._build import SOLC_VERSION, collect_sources, find_compiler
+from chain_client.dev.build import SOLC_VERSION, collect_sources, find_compiler
 from credit_cli.main import main
 from tests.support.hardhat import in_ci
 

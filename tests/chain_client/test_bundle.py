@@ -32,9 +32,10 @@ from chain_client import (
     verify_bundle,
     verify_bundles,
 )
-from chain_client._bundle import schema_problems
-from chain_client._records import LEAF_FIELDS
-from chain_client._verify import OFFLINE_CHECKS, ONLINE_CHECKS
+from chain_client.dev import DevChain
+from chain_client.spec.records import LEAF_FIELDS
+from chain_client.verify.bundle import schema_problems
+from chain_client.verify.bundles import OFFLINE_CHECKS, ONLINE_CHECKS
 from credit_cli.main import main
 from tests.chain_client.conftest import MIN_DAYS_BEFORE_REPAIR, govern, make_leaf, penalty_spec
 from tests.support.hardhat import HardhatNode
@@ -319,7 +320,7 @@ def test_cli_usage_and_connection_errors_exit_2(issued: Issued, tmp_path: Path) 
 @pytest.mark.hardhat
 def test_cli_verifies_against_a_hardhat_node(hardhat_node: HardhatNode, tmp_path: Path) -> None:
     """A Tianjin auditor with only bundle files and the RPC URL verifies Beijing records online."""
-    chain = Chain.connect(hardhat_node.url)
+    chain = DevChain.connect(hardhat_node.url)
     stack = deploy_demo_stack(chain)
     devnet = devnet_for(chain.chain_id)
     provider = devnet.by_label("samr-beijing").account

@@ -15,7 +15,7 @@ import pytest
 import rfc8785
 from eth_utils.crypto import keccak
 
-from chain_client._calendar import (
+from chain_client.spec.calendar import (
     CALENDAR_FORMAT,
     CalendarError,
     CalendarYearNotAdoptedError,

@@ -22,7 +22,7 @@ from chain_client import (
     keccak,
     shipped_calendars,
 )
-from chain_client._consortium import Call
+from chain_client.contracts.consortium import Call
 from tests.chain_client.conftest import govern
 from tests.support.calendars import labelled_test_calendar
 from tests.support.reverts import expect_revert

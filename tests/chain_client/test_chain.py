@@ -13,7 +13,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from chain_client import BEIJING, Chain, ChainUnavailableError, Stack
-from chain_client._devnet import EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID
+from chain_client.contracts.chain import EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID
+from chain_client.dev import DevChain
 from tests.support.hardhat import free_port, start_node
 
 
@@ -53,12 +54,12 @@ def test_snapshot_and_revert_undo_changes(stack: Stack) -> None:
 def test_connect_to_a_closed_port_raises_chain_unavailable() -> None:
     """A node that does not answer is a ChainUnavailableError, not a raw requests error."""
     with pytest.raises(ChainUnavailableError, match="unreachable"):
-        Chain.connect(f"http://127.0.0.1:{free_port()}", timeout=2)
+        DevChain.connect(f"http://127.0.0.1:{free_port()}", timeout=2)
 
 
 def test_embedded_chains_are_distinct() -> None:
     """Two embedded chains share the chain id but not the genesis hash."""
-    first, second = Chain.embedded(), Chain.embedded()
+    first, second = DevChain.embedded(), DevChain.embedded()
     assert first.chain_id == second.chain_id == EMBEDDED_CHAIN_ID
     assert first.genesis_hash != second.genesis_hash
 
@@ -91,7 +92,7 @@ def test_a_node_started_in_the_past_sets_the_clock_of_whoever_connects(tmp_path:
     start = int(dt.datetime(2026, 11, 2, 9, 30, tzinfo=BEIJING).timestamp())
     node = start_node(tmp_path / "node.log", start_time=start)
     try:
-        chain = Chain.connect(node.url)
+        chain = DevChain.connect(node.url)
         assert abs(chain.now() - start) < 60
         assert abs(chain.latest_timestamp() - start) < 60
         chain.mine()

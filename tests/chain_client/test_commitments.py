@@ -23,7 +23,7 @@ from chain_client import (
     keccak,
     recover_signer,
 )
-from chain_client._eip712 import (
+from chain_client.spec.eip712 import (
     BREACH_TYPE,
     CALENDAR_REF_TYPE,
     FULFIL_TYPE,

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from chain_client import (
-    Chain,
     DeploymentMismatchError,
     DeploymentRecord,
     Stack,
@@ -17,6 +16,7 @@ from chain_client import (
     load_deployment,
     save_deployment,
 )
+from chain_client.dev import DevChain
 
 
 def test_record_holds_chain_identity_and_code_hashes(stack: Stack) -> None:
@@ -47,7 +47,7 @@ def test_the_recorded_chain_is_accepted(stack: Stack) -> None:
 def test_another_chain_is_refused(stack: Stack) -> None:
     """A fresh chain (new genesis, no contract) is refused, naming each mismatch."""
     with pytest.raises(DeploymentMismatchError) as caught:
-        check_deployment(Chain.embedded(), stack.record)
+        check_deployment(DevChain.embedded(), stack.record)
     problems = " ".join(caught.value.problems)
     assert "genesis hash" in problems
     assert "Consortium" in problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chain_client import DevKeyRefusedError, Role, devnet_for
-from chain_client._devnet import EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID
+from chain_client.contracts.chain import EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID
 
 
 @pytest.mark.parametrize("chain_id", [1, 11155111, 1337_0001])

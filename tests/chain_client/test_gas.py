@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chain_client import Chain
-from chain_client._gas import measure_gas
+from chain_client.dev.gas import measure_gas
 
 LIFECYCLE = ("fileObjection", "resolveObjection", "revoke", "requestRepair", "approveRepair", "rejectRepair")
 

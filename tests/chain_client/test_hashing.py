@@ -34,8 +34,8 @@ from chain_client import (
     subject_ref_uscc,
     verify_disclosure,
 )
-from chain_client._content import encode_field
-from chain_client._eip712 import (
+from chain_client.spec.content import encode_field
+from chain_client.spec.eip712 import (
     breach_struct_hash,
     file_objection_struct_hash,
     fulfil_struct_hash,

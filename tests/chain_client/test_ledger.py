@@ -27,7 +27,7 @@ from chain_client import (
     keccak,
     recover_signer,
 )
-from chain_client._eip712 import (
+from chain_client.spec.eip712 import (
     FILE_OBJECTION_TYPE,
     REQUEST_REPAIR_TYPE,
     file_objection_struct_hash,

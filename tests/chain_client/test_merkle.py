@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chain_client import LEAF_ENCODING, RecordLeaf, StandardMerkleTree, record_tree, verify_multiproof, verify_proof
-from chain_client._merkle import process_multiproof, standard_leaf_hash
+from chain_client.spec.merkle import process_multiproof, standard_leaf_hash
 from tests.support.reference import openzeppelin_merkle
 
 leaf_sets = st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=40, unique=True)

@@ -18,7 +18,6 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from chain_client import (
-    Chain,
     ContractRevertError,
     DeploymentRecord,
     Stack,
@@ -26,8 +25,9 @@ from chain_client import (
     deploy_demo_stack,
     devnet_for,
 )
-from chain_client._devnet import EMBEDDED_CHAIN_ID
-from chain_client._node import JOURNAL_FILE, DevNode, NodeJournalError
+from chain_client.contracts.chain import EMBEDDED_CHAIN_ID
+from chain_client.dev import DevChain
+from chain_client.dev.node import JOURNAL_FILE, DevNode, NodeJournalError
 from credit_cli.node import NodeProcess, node
 
 GATEWAY = "gateway-beijing"
@@ -53,7 +53,7 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Origin:
     base = tmp_path_factory.mktemp("origin")
     process = NodeProcess(base / "data", base / "node.log")
     try:
-        stack = deploy_demo_stack(Chain.connect(process.start()))
+        stack = deploy_demo_stack(DevChain.connect(process.start()))
         root = os.urandom(32)
         receipt = stack.ledger.anchor_batch(gateway_account(), root, 5)
     finally:
@@ -112,7 +112,7 @@ def what_the_chain_holds(stack: Stack, tx_hashes: list[bytes], roots: list[bytes
 
 def test_a_killed_node_restarts_with_the_same_chain_and_clock(origin: Origin, process: NodeProcess) -> None:
     """After SIGKILL and a restart on the same directory and port: same blocks, code, receipts, reads and clock."""
-    stack = attach_stack(Chain.connect(process.url), origin.record)
+    stack = attach_stack(DevChain.connect(process.url), origin.record)
     root = os.urandom(32)
     receipt = stack.ledger.anchor_batch(gateway_account(), root, 7)
     stack.chain.increase_time(3600)
@@ -125,7 +125,7 @@ def test_a_killed_node_restarts_with_the_same_chain_and_clock(origin: Origin, pr
     process.start()
 
     assert process.url == url
-    again = attach_stack(Chain.connect(url), origin.record)  # genesis and code hashes as recorded
+    again = attach_stack(DevChain.connect(url), origin.record)  # genesis and code hashes as recorded
     assert what_the_chain_holds(again, txs, [origin.root, root]) == before
     started = int(time.time())
     again.chain.mine()
@@ -134,7 +134,7 @@ def test_a_killed_node_restarts_with_the_same_chain_and_clock(origin: Origin, pr
 
 def test_a_transaction_answered_just_before_the_kill_survives(origin: Origin, process: NodeProcess) -> None:
     """A raw transaction the node answered, then SIGKILL at once: after the restart it is mined, the nonce goes on."""
-    chain = Chain.connect(process.url)
+    chain = DevChain.connect(process.url)
     stack = attach_stack(chain, origin.record)
     gateway, root = gateway_account(), os.urandom(32)
     with chain.sending_as(gateway.address):
@@ -144,7 +144,7 @@ def test_a_transaction_answered_just_before_the_kill_survives(origin: Origin, pr
     process.kill()
     process.start()
 
-    again = attach_stack(Chain.connect(process.url), origin.record)
+    again = attach_stack(DevChain.connect(process.url), origin.record)
     receipt = again.chain.receipt(tx_hash)
     assert receipt is not None
     assert receipt["status"] == 1
@@ -154,19 +154,19 @@ def test_a_transaction_answered_just_before_the_kill_survives(origin: Origin, pr
 
 def test_sigterm_stops_the_command_with_exit_0_and_keeps_the_chain(origin: Origin, process: NodeProcess) -> None:
     """`credit-ledger node` stops on SIGTERM with exit status 0; started again it serves the same latest block."""
-    latest = Chain.connect(process.url).w3.eth.get_block("latest")
+    latest = DevChain.connect(process.url).w3.eth.get_block("latest")
 
     process.stop()
 
     assert process.process is not None
     assert process.process.returncode == 0
     process.start()
-    assert Chain.connect(process.url).w3.eth.get_block("latest") == latest
+    assert DevChain.connect(process.url).w3.eth.get_block("latest") == latest
 
 
 def test_reverts_reach_a_json_rpc_client_as_named_errors(origin: Origin, served: str) -> None:
     """A transaction or a view the contract refuses comes back with its revert data, decoded to the named error."""
-    stack = attach_stack(Chain.connect(served), origin.record)
+    stack = attach_stack(DevChain.connect(served), origin.record)
     regulator = devnet_for(EMBEDDED_CHAIN_ID).by_label("samr-beijing").account
     with pytest.raises(ContractRevertError) as caught:
         stack.ledger.anchor_batch(regulator, os.urandom(32), 1)

@@ -189,6 +189,7 @@ def test_the_development_tools_are_their_own_public_module() -> None:
         "JOURNAL_FILE",
         "SOLC_VERSION",
         "ChainRpc",
+        "DevChain",
         "DevNode",
         "HardhatNode",
         "HardhatUnavailableError",

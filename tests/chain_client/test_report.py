@@ -24,7 +24,9 @@ from chain_client import (
     Stack,
     anchor_records,
 )
-from chain_client._report import (
+from chain_client.dev import DevChain
+from chain_client.spec.signed_document import document_digest, document_signer, sign_document
+from chain_client.verify.report import (
     ONLINE_RECORD_CHECKS,
     ONLINE_REPORT_CHECKS,
     RECORD_CHECKS,
@@ -36,7 +38,6 @@ from chain_client._report import (
     report_schema_problems,
     verify_report,
 )
-from chain_client._signed_document import document_digest, document_signer, sign_document
 from tests.chain_client.conftest import PENALTY_CODE, govern, make_leaf
 from tests.support.reports import (
     PENALTY_ID,
@@ -247,7 +248,7 @@ def test_a_report_of_another_chain_fails_the_chain_id(chain: Chain, issued: Issu
 
 def test_a_report_checked_on_a_chain_without_its_deployment_fails(issued: Issued) -> None:
     """On a fresh chain of the same id the ledger is missing: `gateway` and every bundle fail."""
-    result = verify_report(issued.document, Chain.embedded())
+    result = verify_report(issued.document, DevChain.embedded())
     assert "the code at" in result.check("gateway").detail
     assert result.failures == ["gateway"] + [f"records[{i}].{name}" for i in range(3) for name in ("bundle", "status")]
 

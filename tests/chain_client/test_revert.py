@@ -7,7 +7,7 @@ from eth_tester.exceptions import TransactionFailed
 from eth_utils import function_signature_to_4byte_selector
 from web3.exceptions import ContractCustomError, Web3RPCError
 
-from chain_client._revert import decode_revert, revert_from_exception
+from chain_client.contracts.revert import decode_revert, revert_from_exception
 
 NOT_GOVERNOR = function_signature_to_4byte_selector("ConsortiumNotGovernor(address)")
 ACCOUNT = "0x1A6a26e84D73Dc081faAbD91aC97958CeE431787"

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from chain_client import Role, devnet_for
-from chain_client._devnet import EMBEDDED_CHAIN_ID
+from chain_client.contracts.chain import EMBEDDED_CHAIN_ID
 from credit_cli.main import main
 from tests.support.hardhat import HardhatNode, free_port
 

@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from chain_client import (
-    Chain,
     CommitmentKind,
     CommitmentSpec,
     CommitmentTerm,
@@ -21,6 +20,7 @@ from chain_client import (
     devnet_for,
     load_deployment,
 )
+from chain_client.dev import DevChain
 from credit_cli.main import main
 from tests.support.hardhat import HardhatNode
 
@@ -29,7 +29,7 @@ from tests.support.hardhat import HardhatNode
 def test_overdue_lists_pending_commitments_past_their_deadline(hardhat_node: HardhatNode, tmp_path: Path) -> None:
     deployed = CliRunner().invoke(main, ["deploy", "--rpc", hardhat_node.url, "--deployments", str(tmp_path)])
     assert deployed.exit_code == 0, deployed.output
-    chain = Chain.connect(hardhat_node.url)
+    chain = DevChain.connect(hardhat_node.url)
     snapshot = chain.snapshot()
     try:
         stack = attach_stack(chain, load_deployment(tmp_path, chain.chain_id))

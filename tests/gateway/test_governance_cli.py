@@ -38,6 +38,7 @@ from chain_client import (
     parse_calendar,
     save_deployment,
 )
+from chain_client.dev import DevChain
 from credit_cli.main import main
 from tests.support.hardhat import HardhatNode
 
@@ -62,7 +63,7 @@ class Deployed:
 @pytest.fixture(scope="module")
 def deployed_module(hardhat_node: HardhatNode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     """A fresh demo deployment; the shared node is put back as it was after the module."""
-    chain = Chain.connect(hardhat_node.url)
+    chain = DevChain.connect(hardhat_node.url)
     snapshot = chain.snapshot()
     try:
         stack = deploy_demo_stack(chain)

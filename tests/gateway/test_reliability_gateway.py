@@ -56,6 +56,7 @@ from chain_client import (
     load_deployment,
     record_tree,
 )
+from chain_client.dev import DevChain
 from credit_client.client import GatewayClient, PreparedRecord, prepare_record
 from gateway.infra.settings import DEV_GATEWAY_LABEL, DEV_SUBJECT_KEY
 from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
@@ -413,7 +414,7 @@ def test_a_gateway_killed_during_batch_submission_loses_nothing_and_anchors_noth
     observer = read_only(database_url)
     try:
         gateway.start()  # the first start deploys the demo consortium and catalog, recorded in data_dir
-        chain = Chain.connect(node.url)
+        chain = DevChain.connect(node.url)
         stack = attach_stack(chain, load_deployment(data_dir / "deployments", chain.chain_id))
         transactions_before = chain.w3.eth.get_transaction_count(gateway_address(chain))
         provider, records = prepare_records(gateway.url, chain)

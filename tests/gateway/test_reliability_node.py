@@ -32,8 +32,9 @@ from web3 import Web3
 from web3.middleware.base import Web3Middleware
 from web3.types import MakeRequestFn, RPCEndpoint, RPCResponse
 
-from chain_client import BatchKind, Chain, attach_stack
-from chain_client._node import JOURNAL_FILE
+from chain_client import BatchKind, attach_stack
+from chain_client.dev import DevChain
+from chain_client.dev.node import JOURNAL_FILE
 from credit_cli.node import NodeProcess
 from gateway.infra.settings import Settings
 from gateway.infra.storage import AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
@@ -162,7 +163,7 @@ def test_node_killed_three_times_during_anchoring_every_record_is_anchored_once(
 ) -> None:
     """The node killed before a batch transaction reaches it, after it answered one, mid-backlog: none lost or twice."""
     switch = KillSwitch(node)
-    chain = Chain.connect(node.url)
+    chain = DevChain.connect(node.url)
     chain.w3.middleware_onion.add(switch.middleware(), "kill-switch")
     settings = Settings(
         rpc_url=node.url,
@@ -207,7 +208,7 @@ def test_node_killed_three_times_during_anchoring_every_record_is_anchored_once(
         intake.submit()
         wait_until(lambda: anchored_records(served) == len(intake.accepted), timeout=90, what="every record anchored")
 
-        verifier = attach_stack(Chain.connect(node.url), served.gateway.stack.record)
+        verifier = attach_stack(DevChain.connect(node.url), served.gateway.stack.record)
         events = verifier.ledger._contract.events.BatchAnchored().get_logs(from_block=0)
         with Session(served.gateway.engine) as session:
             rows = {r: b for r, b in session.execute(select(StoredRecord.record_id, StoredRecord.batch_id))}

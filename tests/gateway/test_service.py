@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chain_client import Chain, devnet_for
+from chain_client.dev import DevChain
 from credit_cli.main import main
 from credit_demo.catalog import open_gateway
 from gateway.infra.envelope import Keyring, PayloadIntegrityError, SealedPayload, open_sealed
@@ -74,13 +75,13 @@ def test_a_gateway_refuses_a_chain_without_its_recorded_deployment(tmp_path: Pat
     """The data directory records the deployment; a different chain is refused at start."""
     settings = Settings(data_dir=tmp_path, start_worker=False)
     open_gateway(settings).stop()
-    assert json.loads((tmp_path / "deployments" / f"{Chain.embedded().chain_id}.json").read_text())["format"]
+    assert json.loads((tmp_path / "deployments" / f"{DevChain.embedded().chain_id}.json").read_text())["format"]
     assert refusal(settings) == "CONFIG_WRONG_CHAIN"
 
 
 def test_a_restarted_gateway_keeps_every_accepted_record(tmp_path: Path) -> None:
     """Stopping and reopening on the same chain and data directory loses nothing and anchors what was pending."""
-    chain = Chain.embedded()
+    chain = DevChain.embedded()
     settings = Settings(data_dir=tmp_path, batch_interval_s=0.1, start_worker=False)
     with serve_gateway(settings, chain=chain) as first:
         records = [first.submit(SAMR, PENALTY, new_uscc(), penalty()) for _ in range(3)]
@@ -95,7 +96,7 @@ def test_a_restarted_gateway_keeps_every_accepted_record(tmp_path: Path) -> None
 
 def test_keys_rotate_rewraps_every_data_key(tmp_path: Path) -> None:
     """`credit-ledger keys rotate` makes a new KEK active; every payload still opens, a tampered row is named."""
-    chain = Chain.embedded()
+    chain = DevChain.embedded()
     settings = Settings(data_dir=tmp_path, start_worker=False)
     with serve_gateway(settings, chain=chain) as served:
         records = [served.submit(SAMR, PENALTY, new_uscc(), penalty()) for _ in range(3)]

@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 from eth_account.signers.local import LocalAccount
 
-from chain_client import Chain, Role, Stack, deploy_demo_stack, devnet_for
-from chain_client._report import verify_report
+from chain_client import Role, Stack, deploy_demo_stack, devnet_for
+from chain_client.dev import DevChain
+from chain_client.verify.report import verify_report
 from credit_cli.main import main
 from gateway.standing.report_html import ReportFileError, extract_report, render_report_html
 from tests.chain_client.conftest import govern, penalty_spec
@@ -185,7 +186,7 @@ def test_cli_unreadable_input_exits_2(issued: Issued, tmp_path: Path) -> None:
 @pytest.mark.hardhat
 def test_cli_verifies_a_report_page_against_a_hardhat_node(hardhat_node: HardhatNode, tmp_path: Path) -> None:
     """With only the page and the RPC URL, another region verifies the gateway's role and each record's status."""
-    chain = Chain.connect(hardhat_node.url)
+    chain = DevChain.connect(hardhat_node.url)
     stack = deploy_demo_stack(chain)
     devnet = devnet_for(chain.chain_id)
     provider = devnet.by_label("samr-beijing").account

@@ -29,8 +29,8 @@ import pytest
 from click.testing import CliRunner
 
 from chain_client import devnet_for
-from chain_client._devnet import EMBEDDED_CHAIN_ID
-from chain_client._hardhat_node import free_port
+from chain_client.contracts.chain import EMBEDDED_CHAIN_ID
+from chain_client.dev.hardhat_node import free_port
 from credit_cli.main import DEV_LABELS, main, serve
 from gateway.infra.request_auth import sign_request
 from gateway.infra.settings import DEPRECATED_ENV, ENV_PREFIX, Settings, env_name, field_of_option

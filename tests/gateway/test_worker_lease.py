@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chain_client import Chain
+from chain_client.dev import DevChain
 from credit_demo.catalog import open_gateway
 from gateway.infra.settings import Settings
 from gateway.infra.storage import connect
@@ -86,7 +86,7 @@ def test_a_holder_killed_by_sigkill_frees_the_lease(database_url: str) -> None:
 def test_of_two_gateways_on_one_database_one_runs_the_worker_until_it_stops(tmp_path: Path) -> None:
     """A region's second process serves requests; it takes over anchoring when the first stops."""
     with postgres_database() as url:
-        chain = Chain.embedded()
+        chain = DevChain.embedded()
         common = {"database_url": url, "batch_interval_s": 0.1, "chain_poll_interval_s": 0.2}
         first = open_gateway(Settings(data_dir=tmp_path / "first", **common), chain=chain)
         second = open_gateway(

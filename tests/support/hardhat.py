@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from chain_client._hardhat_node import HardhatNode as _Node
-from chain_client._hardhat_node import HardhatUnavailableError, free_port
+from chain_client.dev.hardhat_node import HardhatNode as _Node
+from chain_client.dev.hardhat_node import HardhatUnavailableError, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 HARDHAT_LOCAL = REPO / "hardhat-local"

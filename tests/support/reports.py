@@ -15,7 +15,6 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from chain_client import (
-    Chain,
     ContentCommitment,
     DisclosureClass,
     ProofBundle,
@@ -29,8 +28,9 @@ from chain_client import (
     deploy_demo_stack,
     subject_ref_uscc,
 )
-from chain_client._report import View, build_report_document, report_record
-from chain_client._signed_document import sign_document
+from chain_client.dev import DevChain
+from chain_client.spec.signed_document import sign_document
+from chain_client.verify.report import View, build_report_document, report_record
 from tests.chain_client.conftest import PENALTY_CODE
 from tests.support.payloads import penalty
 from tests.support.subjects import new_uscc
@@ -45,7 +45,7 @@ PENALTY_ID = catalog_id(PENALTY_CODE)
 
 def deploy_embedded_stack() -> Stack:
     """The demo consortium on a new embedded chain (for a module-scoped `embedded_stack` fixture)."""
-    return deploy_demo_stack(Chain.embedded())
+    return deploy_demo_stack(DevChain.embedded())
 
 
 @contextmanager

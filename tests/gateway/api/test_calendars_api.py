@@ -17,7 +17,6 @@ import pytest
 from chain_client import (
     BEIJING,
     CalendarRef,
-    Chain,
     CommitmentKind,
     CommitmentSpec,
     CommitmentTerm,
@@ -30,6 +29,7 @@ from chain_client import (
     devnet_for,
     shipped_calendars,
 )
+from chain_client.dev import DevChain
 from credit_client.client import GatewayClientError
 from gateway.infra.calendars import CalendarBook
 from gateway.infra.settings import Settings
@@ -52,7 +52,7 @@ TEST_2027 = labelled_test_calendar(2027, holidays=[dt.date(2027, 1, d) for d in 
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A gateway on an embedded chain whose clock starts at START."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("gateway"), batch_interval_s=0.1, chain_poll_interval_s=0.2)
-    with serve_gateway(settings, chain=Chain.embedded(start_time=START)) as running:
+    with serve_gateway(settings, chain=DevChain.embedded(start_time=START)) as running:
         yield running
 
 
@@ -216,7 +216,7 @@ def test_a_document_altered_on_its_way_is_refused_by_the_gateway_and_the_auditor
             lied_to = check_commitment_deadline(stack.commitments, stack.calendars, commitment_id)
             assert not lied_to.valid
             assert "CALENDAR_HASH_MISMATCH" in lied_to.problems[0]
-            honest = Chain.connect(hardhat_node.url)
+            honest = DevChain.connect(hardhat_node.url)
             honest_check = check_commitment_deadline(
                 type(stack.commitments)(honest, stack.commitments.address),
                 type(stack.calendars)(honest, stack.calendars.address),

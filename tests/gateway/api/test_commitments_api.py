@@ -14,7 +14,6 @@ import pytest
 
 from chain_client import (
     BEIJING,
-    Chain,
     CommitmentKind,
     CommitmentStatus,
     Term,
@@ -23,6 +22,7 @@ from chain_client import (
     count_deadline,
     shipped_calendars,
 )
+from chain_client.dev import DevChain
 from credit_client.client import GatewayClientError
 from gateway.infra.settings import Settings
 from gateway.infra.subject_ids import parse_subject
@@ -44,7 +44,7 @@ def due_by(accepted: dt.date, working_days: int) -> int:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A gateway on an embedded chain whose clock starts at START."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("gateway"), batch_interval_s=0.1, chain_poll_interval_s=0.2)
-    with serve_gateway(settings, chain=Chain.embedded(start_time=START)) as running:
+    with serve_gateway(settings, chain=DevChain.embedded(start_time=START)) as running:
         yield running
 
 

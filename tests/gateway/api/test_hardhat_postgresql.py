@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from chain_client import Chain, verify_access_log_entry, verify_bundle
+from chain_client.dev import DevChain
 from credit_client.client import GatewayClientError
 from gateway.infra.settings import Settings
 from gateway.infra.storage import AnchorBatch, BatchState, StoredRecord
@@ -51,7 +52,7 @@ def served(node: HardhatNode, tmp_path_factory: pytest.TempPathFactory) -> Itera
 @pytest.fixture(scope="module")
 def verifier_chain(node: HardhatNode) -> Chain:
     """A connection of the verifier's own: it trusts the node, not the gateway."""
-    return Chain.connect(node.url)
+    return DevChain.connect(node.url)
 
 
 def test_a_bulk_is_anchored_on_hardhat_and_its_proofs_verify(served: Served, verifier_chain: Chain) -> None:

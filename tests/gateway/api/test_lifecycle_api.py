@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chain_client import LedgerDomain, RecordStatus
-from chain_client._eip712 import file_objection_struct_hash, sign_digest
+from chain_client.spec.eip712 import file_objection_struct_hash, sign_digest
 from credit_client.client import GatewayClient, GatewayClientError, PreparedRecord
 from gateway.infra.storage import StoredRecord
 from tests.support.payloads import PENALTY, SAMR, penalty

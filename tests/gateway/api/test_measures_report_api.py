@@ -7,8 +7,8 @@ import json
 import pytest
 
 from chain_client import verify_bundle
-from chain_client._report import verify_report
-from chain_client._signed_document import document_signer
+from chain_client.spec.signed_document import document_signer
+from chain_client.verify.report import verify_report
 from credit_client.client import GatewayClientError
 from gateway.standing.report_html import extract_report
 from tests.support.payloads import (

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from chain_client import BEIJING, Chain, CommitmentStatus, RecordStatus
-from chain_client._report import verify_report
+from chain_client import BEIJING, CommitmentStatus, RecordStatus
+from chain_client.dev import DevChain
+from chain_client.verify.report import verify_report
 from credit_client.client import GatewayClientError
 from gateway.infra.settings import Settings
 from tests.support.payloads import BREACH, PENALTY, SAMR, TAX, TAX_GRADE, commitment_breach, penalty, taxpayer_grade
@@ -30,7 +31,7 @@ EVIDENCE = bytes.fromhex("5e" * 32)
 @pytest.fixture
 def beijing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("beijing"), batch_interval_s=0.1, chain_poll_interval_s=0.2)
-    with serve_gateway(settings, chain=Chain.embedded(start_time=int(START.timestamp()))) as running:
+    with serve_gateway(settings, chain=DevChain.embedded(start_time=int(START.timestamp()))) as running:
         yield running
 
 

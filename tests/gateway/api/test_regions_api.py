@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chain_client import Chain, Role, devnet_for, verify_access_log_entry, verify_bundle
+from chain_client.dev import DevChain
 from credit_client.client import GatewayClient, GatewayClientError
 from gateway.infra.request_auth import sign_request
 from gateway.infra.settings import Settings
@@ -69,7 +70,7 @@ class Regions:
     def own_chain(self) -> Chain:
         """A chain connection of a verifier's own: a new JSON-RPC connection to the node on Hardhat;
         on the embedded chain, the one in-process chain there is."""
-        return Chain.connect(self.rpc_url) if self.rpc_url else self.beijing.gateway.stack.chain
+        return DevChain.connect(self.rpc_url) if self.rpc_url else self.beijing.gateway.stack.chain
 
 
 def _url_of(served: Served, account: str) -> str | None:
@@ -89,7 +90,7 @@ def regions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             stack.callback(node.stop)  # after the gateways: the stack unwinds in reverse
             rpc_url = node.url
         else:
-            chain = Chain.embedded()
+            chain = DevChain.embedded()
         common: dict[str, Any] = {
             "rpc_url": rpc_url,
             "batch_interval_s": 0.1,

@@ -19,8 +19,8 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3.types import TxReceipt
 
-from chain_client._chain import Chain
-from chain_client._eip712 import Eip712Domain, sign_digest
+from chain_client.contracts.chain import Chain
+from chain_client.spec.eip712 import Eip712Domain, sign_digest
 
 INSTRUCTION_LIFETIME = 3600  # seconds a relayed instruction stays valid by default
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chain_client._calendar import Term, TermUnit
-from chain_client._keccak import keccak
+from chain_client.spec.calendar import Term, TermUnit
+from chain_client.spec.keccak import keccak
 
 CALENDAR_REF_TYPE = "CalendarRef(uint16 year,uint16 version)"
 _CALENDAR_REF_TYPEHASH = keccak(CALENDAR_REF_TYPE.encode())

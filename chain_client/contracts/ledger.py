@@ -11,9 +11,10 @@ from eth_typing import ChecksumAddress
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
-from chain_client._chain import Chain, Event
-from chain_client._content import Disclosure, canonical_json, field_leaf_hash
-from chain_client._eip712 import (
+from chain_client.contracts.chain import Chain, Event
+from chain_client.contracts.instructions import Instruction, RelayedInstructions
+from chain_client.spec.content import Disclosure, canonical_json, field_leaf_hash
+from chain_client.spec.eip712 import (
     LedgerDomain,
     approve_repair_struct_hash,
     file_objection_struct_hash,
@@ -24,9 +25,8 @@ from chain_client._eip712 import (
     revoke_struct_hash,
     sign_digest,
 )
-from chain_client._instructions import Instruction, RelayedInstructions
-from chain_client._merkle import StandardMerkleTree
-from chain_client._records import ZERO32, RecordLeaf
+from chain_client.spec.merkle import StandardMerkleTree
+from chain_client.spec.records import ZERO32, RecordLeaf
 
 CONTRACT_NAME = "CreditLedger"
 

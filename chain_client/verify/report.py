@@ -25,18 +25,18 @@ from typing import Any, Literal
 from eth_account.signers.local import LocalAccount
 from rfc8785 import CanonicalizationError
 
-from chain_client._artifacts import load_artifact
-from chain_client._bundle import BUNDLE_FORMAT, ProofBundle
-from chain_client._catalog import DisclosureClass
-from chain_client._chain import Chain
-from chain_client._consortium import Consortium
-from chain_client._content import canonical_json
-from chain_client._ledger import CreditLedger, RecordStatus
-from chain_client._records import catalog_id, checksummed
-from chain_client._roles import Role
-from chain_client._schemas import load_schema, schema_problems
-from chain_client._signed_document import document_signer, sign_document
-from chain_client._verify import CURRENT_STATUSES, Check, VerificationReport, verify_bundles
+from chain_client.contracts.artifacts import load_artifact
+from chain_client.contracts.catalog import DisclosureClass
+from chain_client.contracts.chain import Chain
+from chain_client.contracts.consortium import Consortium
+from chain_client.contracts.ledger import CreditLedger, RecordStatus
+from chain_client.spec.content import canonical_json
+from chain_client.spec.records import catalog_id, checksummed
+from chain_client.spec.roles import Role
+from chain_client.spec.schemas import load_schema, schema_problems
+from chain_client.spec.signed_document import document_signer, sign_document
+from chain_client.verify.bundle import BUNDLE_FORMAT, ProofBundle
+from chain_client.verify.bundles import CURRENT_STATUSES, Check, VerificationReport, verify_bundles
 
 REPORT_FORMAT = "credit-ledger/report@1"
 REPORT_CHECKS = ("format", "signature")

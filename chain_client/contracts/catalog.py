@@ -9,9 +9,9 @@ from typing import Any
 from eth_typing import ChecksumAddress
 from web3.types import TxReceipt
 
-from chain_client._chain import Chain, Event
-from chain_client._consortium import Call
-from chain_client._records import catalog_id
+from chain_client.contracts.chain import Chain, Event
+from chain_client.contracts.consortium import Call
+from chain_client.spec.records import catalog_id
 
 CONTRACT_NAME = "CreditCatalog"
 

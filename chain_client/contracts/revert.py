@@ -13,8 +13,8 @@ from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3.exceptions import ContractLogicError, Web3RPCError
 
-from chain_client._artifacts import artifact_names, load_artifact
 from chain_client._errors import ContractRevertError
+from chain_client.contracts.artifacts import artifact_names, load_artifact
 
 _ERROR_STRING = function_signature_to_4byte_selector("Error(string)")
 _PANIC = function_signature_to_4byte_selector("Panic(uint256)")

@@ -15,18 +15,19 @@ from itertools import islice
 from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
-from chain_client._calendar import Term, TermUnit, shipped_calendars
-from chain_client._catalog import CatalogEntrySpec, DisclosureClass, ListKind
-from chain_client._chain import Chain
-from chain_client._commitments import CommitmentKind, CommitmentSpec
-from chain_client._consortium import Call, MemberSpec
-from chain_client._devnet import Devnet, devnet_for
-from chain_client._ledger import BatchKind, ObjectionOutcome, RecordProof
-from chain_client._merkle import StandardMerkleTree
-from chain_client._records import RecordLeaf, catalog_id, record_tree
-from chain_client._roles import Role
-from chain_client._stack import Stack, deploy_demo_stack
-from chain_client._terms import CalendarRef, CommitmentTerm
+from chain_client.contracts.catalog import CatalogEntrySpec, DisclosureClass, ListKind
+from chain_client.contracts.commitments import CommitmentKind, CommitmentSpec
+from chain_client.contracts.consortium import Call, MemberSpec
+from chain_client.contracts.ledger import BatchKind, ObjectionOutcome, RecordProof
+from chain_client.contracts.stack import Stack
+from chain_client.dev.chain import DevChain
+from chain_client.dev.demo_stack import deploy_demo_stack
+from chain_client.dev.devnet import Devnet, devnet_for
+from chain_client.spec.calendar import Term, TermUnit, shipped_calendars
+from chain_client.spec.merkle import StandardMerkleTree
+from chain_client.spec.records import RecordLeaf, catalog_id, record_tree
+from chain_client.spec.roles import Role
+from chain_client.spec.terms import CalendarRef, CommitmentTerm
 
 LARGE_BATCH = 100_000
 DEEP = 17
@@ -41,7 +42,7 @@ class _Actors:
     member: LocalAccount
 
 
-def measure_gas(chain: Chain) -> dict[str, int]:
+def measure_gas(chain: DevChain) -> dict[str, int]:
     """Deploy the demo stack on a development chain and record gasUsed per operation."""
     devnet = devnet_for(chain.chain_id)
     stack = deploy_demo_stack(chain)
@@ -54,7 +55,7 @@ def measure_gas(chain: Chain) -> dict[str, int]:
         gas[f"deploy{name}{suffix}"] = _used(receipt)
     gas.update(_consortium_gas(stack, actors))
     gas.update(_catalog_gas(stack, actors))
-    gas.update(_ledger_gas(stack, actors))
+    gas.update(_ledger_gas(stack, actors, chain))
     gas.update(_calendar_gas(stack, actors))
     gas.update(_commitment_gas(stack, actors))
     return gas
@@ -128,8 +129,8 @@ def _catalog_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
     return gas
 
 
-def _ledger_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
-    ledger, chain = stack.ledger, stack.chain
+def _ledger_gas(stack: Stack, actors: _Actors, chain: DevChain) -> dict[str, int]:
+    ledger = stack.ledger
     gas = {
         "anchorBatch_1": _used(ledger.anchor_batch(actors.gateway, os.urandom(32), 1)),
         f"anchorBatch_{LARGE_BATCH}": _used(ledger.anchor_batch(actors.gateway, os.urandom(32), LARGE_BATCH)),

@@ -5,7 +5,8 @@ Production code (the gateway's service, domain and infrastructure) does not impo
 module; the command line, the demo, the benchmarks and the tests do.
 """
 
-from chain_client._build import (
+from chain_client.contracts.chain import EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID
+from chain_client.dev.build import (
     SOLC_VERSION,
     collect_sources,
     compile_contracts,
@@ -14,10 +15,10 @@ from chain_client._build import (
     find_repo_root,
     write_artifacts,
 )
-from chain_client._devnet import EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID
-from chain_client._gas import measure_gas
-from chain_client._hardhat_node import HardhatNode, HardhatUnavailableError, free_port
-from chain_client._node import JOURNAL_FILE, ChainRpc, DevNode, NodeJournalError, NodeServer
+from chain_client.dev.chain import DevChain
+from chain_client.dev.gas import measure_gas
+from chain_client.dev.hardhat_node import HardhatNode, HardhatUnavailableError, free_port
+from chain_client.dev.node import JOURNAL_FILE, ChainRpc, DevNode, NodeJournalError, NodeServer
 
 __all__ = [
     "EMBEDDED_CHAIN_ID",
@@ -25,6 +26,7 @@ __all__ = [
     "JOURNAL_FILE",
     "SOLC_VERSION",
     "ChainRpc",
+    "DevChain",
     "DevNode",
     "HardhatNode",
     "HardhatUnavailableError",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from eth_abi.abi import encode
 
-from chain_client._keccak import keccak
+from chain_client.spec.keccak import keccak
 
 
 def standard_leaf_hash(types: Sequence[str], values: Sequence[object]) -> bytes:

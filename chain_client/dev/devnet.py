@@ -15,11 +15,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from chain_client._errors import DevKeyRefusedError
-from chain_client._roles import Role
-
-EMBEDDED_CHAIN_ID = 131277322940537  # eth-tester's py-evm chain
-HARDHAT_CHAIN_ID = 31337
-DEVELOPMENT_CHAIN_IDS = frozenset({EMBEDDED_CHAIN_ID, HARDHAT_CHAIN_ID})
+from chain_client.contracts.chain import DEVELOPMENT_CHAIN_IDS
+from chain_client.spec.roles import Role
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from eth_keys.exceptions import BadSignature
 from eth_typing import ChecksumAddress
 from eth_utils.exceptions import ValidationError
 
-from chain_client._content import canonical_json
-from chain_client._keccak import keccak
+from chain_client.spec.content import canonical_json
+from chain_client.spec.keccak import keccak
 
 SIGNATURE_HEX_LENGTH = 2 + 65 * 2  # "0x" and r, s, v
 

@@ -1,7 +1,7 @@
 """A development JSON-RPC node that keeps its chain across crashes (`credit-ledger node`).
 
 Hardhat 3 forgets its chain when it stops. This node serves the embedded py-evm chain
-(the provider and clock of `Chain.embedded`, chain id EMBEDDED_CHAIN_ID) over HTTP on
+(the provider and clock of `DevChain.embedded`, chain id EMBEDDED_CHAIN_ID) over HTTP on
 127.0.0.1 and keeps a journal in its data directory, so that a node killed with SIGKILL
 and started again on the same directory serves the same chain: blocks and their hashes,
 transactions, receipts, state and clock.
@@ -67,10 +67,11 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.middleware import combine_middleware
 
-from chain_client._chain import Chain, _SerializedTesterProvider, embedded_genesis
-from chain_client._devnet import EMBEDDED_CHAIN_ID, devnet_for
 from chain_client._errors import ChainClientError
-from chain_client._revert import revert_from_exception
+from chain_client.contracts.chain import EMBEDDED_CHAIN_ID, Chain
+from chain_client.contracts.revert import revert_from_exception
+from chain_client.dev.chain import _SerializedTesterProvider, embedded_genesis
+from chain_client.dev.devnet import devnet_for
 
 JOURNAL_FORMAT = "credit-ledger-node-journal@1"
 JOURNAL_FILE = "journal.jsonl"
@@ -270,7 +271,7 @@ class ChainRpc:
         return _to_rpc(response.get("result"))
 
     def _increase_time(self, params: list[Any]) -> str:
-        # As Chain.increase_time on the embedded chain: the next block lands `seconds` after
+        # As DevChain.increase_time on the embedded chain: the next block lands `seconds` after
         # the one that would have come now, and later blocks keep that lead. Under the
         # provider's lock: a gateway's own threads read the clock meanwhile.
         seconds = _quantity(params, 0)
@@ -517,7 +518,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _backend(genesis: dict[str, Any]) -> _JournalingBackend:
-    # Chain.embedded's genesis, with the timestamp and extra data the journal names.
+    # DevChain.embedded's genesis, with the timestamp and extra data the journal names.
     params, state = embedded_genesis(
         [to_checksum_address(address) for address in genesis["funded"]],
         timestamp=int(genesis["timestamp"]),

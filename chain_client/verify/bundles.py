@@ -12,18 +12,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chain_client._artifacts import load_artifact
-from chain_client._bundle import ProofBundle, schema_problems
-from chain_client._catalog import CreditCatalog
-from chain_client._chain import Chain
-from chain_client._consortium import Consortium
-from chain_client._content import verify_disclosure
-from chain_client._eip712 import LedgerDomain, record_struct_hash, recover_address, recover_signer
 from chain_client._errors import ContractRevertError
-from chain_client._ledger import BatchKind, CreditLedger, RecordStatus
-from chain_client._merkle import process_proof
-from chain_client._records import address_bytes
-from chain_client._roles import Role
+from chain_client.contracts.artifacts import load_artifact
+from chain_client.contracts.catalog import CreditCatalog
+from chain_client.contracts.chain import Chain
+from chain_client.contracts.consortium import Consortium
+from chain_client.contracts.ledger import BatchKind, CreditLedger, RecordStatus
+from chain_client.spec.content import verify_disclosure
+from chain_client.spec.eip712 import LedgerDomain, record_struct_hash, recover_address, recover_signer
+from chain_client.spec.merkle import process_proof
+from chain_client.spec.records import address_bytes
+from chain_client.spec.roles import Role
+from chain_client.verify.bundle import ProofBundle, schema_problems
 
 OFFLINE_CHECKS = ("schema", "recordId", "batchProof", "signature", "disclosure")
 ONLINE_CHECKS = ("chainId", "contracts", "anchored", "provider", "catalog", "status")

@@ -23,12 +23,12 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 
-from chain_client._chain import Chain
 from chain_client._errors import ContractRevertError
-from chain_client._keccak import keccak
-from chain_client._ledger import BatchKind, CreditLedger
-from chain_client._merkle import StandardMerkleTree, process_proof
-from chain_client._records import _address_word, checksummed
+from chain_client.contracts.chain import Chain
+from chain_client.contracts.ledger import BatchKind, CreditLedger
+from chain_client.spec.keccak import keccak
+from chain_client.spec.merkle import StandardMerkleTree, process_proof
+from chain_client.spec.records import _address_word, checksummed
 
 ACCESS_LOG_FORMAT = "credit-ledger/access-log@1"
 ACCESS_LOG_ENCODING = ("uint64", "bytes32", "address", "bytes32", "bytes32", "bytes32", "uint64")

@@ -20,9 +20,9 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_canonical_address, to_checksum_address
 
-from chain_client._keccak import keccak
-from chain_client._records import RecordLeaf
-from chain_client._terms import CALENDAR_REF_TYPE, CommitmentTerm
+from chain_client.spec.keccak import keccak
+from chain_client.spec.records import RecordLeaf
+from chain_client.spec.terms import CALENDAR_REF_TYPE, CommitmentTerm
 
 DOMAIN_NAME = "CreditLedger"
 COMMITMENT_DOMAIN_NAME = "CreditCommitments"

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from eth_typing import ChecksumAddress
 from web3.types import TxReceipt
 
-from chain_client._calendar import CalendarError, CalendarYearNotAdoptedError, WorkingCalendar, parse_calendar
-from chain_client._chain import Chain, Event
-from chain_client._consortium import Call
-from chain_client._keccak import keccak
+from chain_client.contracts.chain import Chain, Event
+from chain_client.contracts.consortium import Call
+from chain_client.spec.calendar import CalendarError, CalendarYearNotAdoptedError, WorkingCalendar, parse_calendar
+from chain_client.spec.keccak import keccak
 
 CONTRACT_NAME = "CalendarRegistry"
 

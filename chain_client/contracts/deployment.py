@@ -17,8 +17,8 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from web3.types import TxReceipt
 
-from chain_client._chain import Chain
 from chain_client._errors import DeploymentMismatchError
+from chain_client.contracts.chain import Chain
 
 RECORD_FORMAT = "credit-ledger/deployment@1"
 

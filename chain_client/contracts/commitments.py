@@ -10,19 +10,19 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3.types import TxReceipt
 
-from chain_client._chain import Chain, Event
-from chain_client._eip712 import (
+from chain_client._errors import ChainClientError
+from chain_client.contracts.chain import Chain, Event
+from chain_client.contracts.instructions import Instruction, RelayedInstructions
+from chain_client.spec.eip712 import (
     CommitmentDomain,
     breach_struct_hash,
     fulfil_struct_hash,
     record_commitment_struct_hash,
     withdraw_struct_hash,
 )
-from chain_client._errors import ChainClientError
-from chain_client._instructions import Instruction, RelayedInstructions
-from chain_client._keccak import keccak
-from chain_client._records import ZERO32
-from chain_client._terms import CommitmentTerm
+from chain_client.spec.keccak import keccak
+from chain_client.spec.records import ZERO32
+from chain_client.spec.terms import CommitmentTerm
 
 CONTRACT_NAME = "CommitmentRegistry"
 

@@ -7,16 +7,13 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
-from chain_client._calendar import shipped_calendars
-from chain_client._calendar_registry import CalendarRegistry
-from chain_client._catalog import CreditCatalog
-from chain_client._chain import Chain
-from chain_client._commitments import CommitmentRegistry
-from chain_client._consortium import DEFAULT_PROPOSAL_LIFETIME, Consortium, MemberSpec
-from chain_client._deployment import DeploymentRecord, check_deployment, new_record, record_contract
-from chain_client._devnet import Devnet, devnet_for
-from chain_client._ledger import CreditLedger
-from chain_client._roles import Role
+from chain_client.contracts.calendar_registry import CalendarRegistry
+from chain_client.contracts.catalog import CreditCatalog
+from chain_client.contracts.chain import Chain
+from chain_client.contracts.commitments import CommitmentRegistry
+from chain_client.contracts.consortium import DEFAULT_PROPOSAL_LIFETIME, Consortium, MemberSpec
+from chain_client.contracts.deployment import DeploymentRecord, check_deployment, new_record, record_contract
+from chain_client.contracts.ledger import CreditLedger
 
 
 @dataclass(frozen=True)
@@ -60,29 +57,6 @@ def attach_stack(chain: Chain, record: DeploymentRecord) -> Stack:
     """The stack a record describes, after checking that chain holds it."""
     check_deployment(chain, record)
     return _stack(chain, record)
-
-
-def demo_members(devnet: Devnet) -> list[MemberSpec]:
-    """The demo consortium's founding members (development keys)."""
-    return [
-        MemberSpec(account=d.account.address, region=d.region, name=d.name, roles=d.roles, gateway_url=d.gateway_url)
-        for d in devnet.accounts
-    ]
-
-
-def deploy_demo_stack(chain: Chain) -> Stack:
-    """Deploy the demo consortium on a development chain (DevKeyRefusedError elsewhere).
-
-    Its governors adopt the shipped working calendars (one proposal each), so that
-    commitments in those years can be counted from the start.
-    """
-    devnet = devnet_for(chain.chain_id)
-    deployer = devnet.accounts[0].account
-    stack = deploy_stack(chain, deployer, demo_members(devnet), threshold=devnet.threshold)
-    governors = [d.account for d in devnet.with_role(Role.GOVERNOR)][: devnet.threshold]
-    for calendar in shipped_calendars():
-        stack.consortium.govern(governors, stack.calendars.adopt_call(calendar))
-    return stack
 
 
 def _stack(chain: Chain, record: DeploymentRecord) -> Stack:

@@ -10,9 +10,9 @@ from eth_typing import ChecksumAddress
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from chain_client._chain import Chain, Event
 from chain_client._errors import ChainClientError
-from chain_client._roles import Role
+from chain_client.contracts.chain import Chain, Event
+from chain_client.spec.roles import Role
 
 CONTRACT_NAME = "Consortium"
 DEFAULT_PROPOSAL_LIFETIME = 7 * 24 * 3600  # a week for the other regions to approve

@@ -17,8 +17,8 @@ from functools import cache
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_canonical_address, to_checksum_address
 
-from chain_client._keccak import keccak
-from chain_client._merkle import StandardMerkleTree
+from chain_client.spec.keccak import keccak
+from chain_client.spec.merkle import StandardMerkleTree
 
 LEAF_ENCODING = (
     "bytes32",  # recordId

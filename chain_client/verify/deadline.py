@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chain_client._calendar import (
+from chain_client._errors import ChainClientError, ContractRevertError
+from chain_client.contracts.calendar_registry import CalendarRegistry
+from chain_client.contracts.commitments import CommitmentRegistry
+from chain_client.spec.calendar import (
     CalendarError,
     CalendarYearNotAdoptedError,
     Deadline,
@@ -20,10 +23,7 @@ from chain_client._calendar import (
     beijing_date,
     count_deadline,
 )
-from chain_client._calendar_registry import CalendarRegistry
-from chain_client._commitments import CommitmentRegistry
-from chain_client._errors import ChainClientError, ContractRevertError
-from chain_client._terms import CommitmentTerm
+from chain_client.spec.terms import CommitmentTerm
 
 
 @dataclass(frozen=True)

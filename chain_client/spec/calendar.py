@@ -40,7 +40,7 @@ import rfc8785
 from eth_utils.crypto import keccak
 
 from chain_client._errors import ChainClientError
-from chain_client._schemas import load_schema, schema_problems
+from chain_client.spec.schemas import load_schema, schema_problems
 
 CALENDAR_FORMAT = "credit-ledger/working-calendar@1"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -48,7 +48,7 @@ MAX_WORKING_DAYS = 250  # about one year of working days
 MAX_MONTHS = 60
 
 # Every code a CalendarError carries: the document's own checks, then those a reader of an
-# adoption applies (chain_client._calendar_registry).
+# adoption applies (chain_client.contracts.calendar_registry).
 CALENDAR_CHECK_CODES = (
     "CALENDAR_MALFORMED",
     "CALENDAR_DATE_INVALID",

@@ -17,8 +17,8 @@ from typing import Any
 
 import rfc8785
 
-from chain_client._keccak import keccak
-from chain_client._merkle import StandardMerkleTree, verify_multiproof
+from chain_client.spec.keccak import keccak
+from chain_client.spec.merkle import StandardMerkleTree, verify_multiproof
 
 FIELD_ENCODING = ("string", "bytes32", "bytes")
 

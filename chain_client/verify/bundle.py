@@ -16,12 +16,12 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 
-from chain_client._content import DisclosedField, Disclosure
-from chain_client._ledger import BatchKind
-from chain_client._records import LEAF_ENCODING, RecordLeaf, checksummed, record_tree
-from chain_client._schemas import load_schema
-from chain_client._schemas import schema_problems as problems_under
-from chain_client._stack import Stack
+from chain_client.contracts.ledger import BatchKind
+from chain_client.contracts.stack import Stack
+from chain_client.spec.content import DisclosedField, Disclosure
+from chain_client.spec.records import LEAF_ENCODING, RecordLeaf, checksummed, record_tree
+from chain_client.spec.schemas import load_schema
+from chain_client.spec.schemas import schema_problems as problems_under
 
 BUNDLE_FORMAT = "credit-ledger/proof@1"
 
