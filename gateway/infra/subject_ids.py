@@ -142,7 +142,7 @@ def parse_subject(text: str) -> SubjectId:
 
 
 def subject_ref(subject_key: bytes, subject: SubjectId) -> bytes:
-    """The HMAC subjectRef of a validated identifier (DESIGN.md section 3)."""
+    """The HMAC subjectRef of a validated identifier (docs/formats.md, "Subject references")."""
     if subject.kind == SubjectKind.USCC:
         return subject_ref_uscc(subject_key, subject.value)
     return subject_ref_resident(subject_key, subject.value)
