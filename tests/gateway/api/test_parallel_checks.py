@@ -13,12 +13,12 @@ from gateway.records import checks as submissions
 from gateway.records.checks import Outcome, SubmissionRules, accept_records
 from tests.support.payloads import PENALTY, SAMR, TAX_ARREARS, penalty
 from tests.support.served import Served
-from tests.support.subjects import new_uscc
+from tests.support.subjects import new_uscc, with_wrong_check
 
 
 def _bulk(served: Served) -> list[Any]:
     records: list[Any] = [served.prepare(SAMR, PENALTY, new_uscc(), penalty()).submission for _ in range(30)]
-    records[1] = {**records[1], "subject": records[1]["subject"][:-1] + "0"}  # check character
+    records[1] = {**records[1], "subject": with_wrong_check(records[1]["subject"])}  # never "0" when that is right
     records[3] = {**records[3], "catalogCode": "BJ-NOPE-001"}  # unknown entry
     records[5] = {**records[5], "catalogCode": ["not", "a", "code"]}  # malformed
     records[7] = {**records[7], "signature": records[8]["signature"]}  # another record's signature
