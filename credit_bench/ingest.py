@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from chain_client import devnet_for
 from credit_bench.records import PROVIDER_LABEL
+from credit_client import GatewayClient
 from gateway.infra.request_auth import sign_request
 from gateway.infra.storage import AnchorBatch, BatchState, OutboxKind, StoredRecord
 
@@ -66,6 +67,8 @@ def post_bulks(
     """Send every body from `connections` threads; on_accepted(time, recordIds) per bulk."""
     lock = threading.Lock()
     failures: list[str] = []
+    with GatewayClient(url) as public:
+        audience = public.audience
 
     def next_body() -> bytes | None:
         with lock:
@@ -74,7 +77,9 @@ def post_bulks(
     def sender() -> None:
         with httpx.Client(base_url=url, timeout=HTTP_TIMEOUT_S) as http:
             while (body := next_body()) is not None:
-                headers = sign_request(provider, "POST", "/v1/records", [], body, timestamp=int(time.time()))
+                headers = sign_request(
+                    provider, "POST", "/v1/records", [], body, audience=audience, timestamp=int(time.time())
+                )
                 headers["content-type"] = "application/json"
                 try:
                     response = http.post("/v1/records", content=body, headers=headers)

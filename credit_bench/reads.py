@@ -18,6 +18,7 @@ import httpx
 
 from chain_client import devnet_for
 from credit_bench.records import PROVIDER_LABEL
+from credit_client import GatewayClient
 from gateway.infra.request_auth import sign_request
 
 PURPOSE = (("purpose", "benchmark"),)
@@ -54,10 +55,12 @@ Timed = list[tuple[float, str | None]]  # latency, and what went wrong (None for
 def _load(url: str, chain_id: int, record_ids: list[str], clients: int, per_client: int) -> tuple[Timed, float]:
     provider = devnet_for(chain_id).by_label(PROVIDER_LABEL).account
     now = int(time.time())
+    with GatewayClient(url) as public:
+        audience = public.audience
     signed = []
     for index in range(WARM_UP + clients * per_client):
         path = f"/v1/records/{record_ids[index % len(record_ids)]}"
-        signed.append((path, sign_request(provider, "GET", path, PURPOSE, b"", timestamp=now)))
+        signed.append((path, sign_request(provider, "GET", path, PURPOSE, b"", audience=audience, timestamp=now)))
     return asyncio.run(_drive(url, signed, clients))
 
 

@@ -418,27 +418,51 @@ _LABELS_EPILOG = "\b\nLABEL, a member of the demo consortium (chain_client/devne
     help="The demo consortium member to sign as (development keys): one of the labels below.",
 )
 @click.option("--body", type=click.File("rb"), default=None, help="The request body, to sign its SHA-256.")
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8101",
+    show_default=True,
+    help="The gateway the request is for: its audience is asked of its /public/v1/gateway.",
+)
+@click.option("--audience", default=None, help="The audience, eip155:<chainId>:<gateway account>, instead of --url.")
 @click.argument("method")
 @click.argument("path_and_query")
-def dev_headers(label: str, body: IO[bytes] | None, method: str, path_and_query: str) -> None:
+def dev_headers(
+    label: str, body: IO[bytes] | None, url: str, audience: str | None, method: str, path_and_query: str
+) -> None:
     """Signature headers for one request, for curl -H @FILE (development keys only).
 
-    Signs METHOD PATH[?QUERY] as a member of the demo consortium, whose keys are public
-    and which production gateways refuse. Valid for the gateway's window (5 minutes)
-    and once (the nonce).
+    Signs METHOD PATH[?QUERY] for one gateway (the audience) as a member of the demo
+    consortium, whose keys are public and which production gateways refuse. Valid at that
+    gateway only, for its window (5 minutes) and once (the nonce).
     """
     import time
     from urllib.parse import parse_qsl, urlsplit
 
-    from gateway.infra.request_auth import sign_request
+    from credit_client import GatewayClient
+    from gateway.infra.request_auth import Audience, sign_request
 
-    account = devnet_for(EMBEDDED_CHAIN_ID).by_label(label).account
+    if audience is None:
+        with GatewayClient(url) as public:
+            signed_for = public.audience
+    else:
+        try:
+            signed_for = Audience.parse(audience)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--audience") from None
+    account = devnet_for(signed_for.chain_id).by_label(label).account
     parts = urlsplit(path_and_query)
     content = body.read() if body is not None else b""
     headers = sign_request(
-        account, method.upper(), parts.path, parse_qsl(parts.query), content, timestamp=int(time.time())
+        account,
+        method.upper(),
+        parts.path,
+        parse_qsl(parts.query),
+        content,
+        audience=signed_for,
+        timestamp=int(time.time()),
     )
-    click.echo(f"# development key of {label}: never use outside development", err=True)
+    click.echo(f"# development key of {label}, for {signed_for}: never use outside development", err=True)
     for name, value in headers.items():
         click.echo(f"{name}: {value}")
 

@@ -58,7 +58,7 @@ from chain_client import (
     sign_digest,
     withdraw_struct_hash,
 )
-from gateway.infra.request_auth import sign_request
+from gateway.infra.request_auth import Audience, sign_request
 from gateway.infra.subject_ids import parse_subject, subject_ref
 from gateway.lifecycle.terms import KINDS, EvidenceKind, KindName, repair_evidence_hash
 
@@ -240,10 +240,23 @@ class GatewayClient:
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        audience: Audience | str | None = None,
     ) -> None:
         self.account = account
         self._clock = clock
         self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+        self._audience = Audience.parse(audience) if isinstance(audience, str) else audience
+
+    @property
+    def audience(self) -> Audience:
+        """The gateway this client's requests are signed for (`eip155:<chainId>:<gateway>`).
+
+        Given to the constructor, or else asked once of `/public/v1/gateway`. A department's
+        production client pins it: a request signed for one gateway is refused at every other.
+        """
+        if self._audience is None:
+            self._audience = Audience.parse(str(self.call("GET", "/public/v1/gateway", signed=False)["audience"]))
+        return self._audience
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -273,7 +286,11 @@ class GatewayClient:
         if body is not None:
             all_headers.setdefault("content-type", "application/json")
         if signed and self.account is not None:
-            all_headers.update(sign_request(self.account, method, path, params, content, timestamp=int(self._clock())))
+            all_headers.update(
+                sign_request(
+                    self.account, method, path, params, content, audience=self.audience, timestamp=int(self._clock())
+                )
+            )
         return self._http.request(method, path, params=list(params), content=content, headers=all_headers)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -304,9 +321,20 @@ class GatewayClient:
         params = [("atomic", "true")] if atomic else []
         return self.call("POST", "/v1/records", params=params, body={"records": [dict(s) for s in submissions]})
 
-    def record(self, record_id: str, *, purpose: str | None = None) -> Any:
-        """A record as this member may see it."""
-        return self.call("GET", f"/v1/records/{record_id}", params=_purpose(purpose))
+    def record(self, record_id: str, *, purpose: str | None = None, holder: str | None = None) -> Any:
+        """A record as this member may see it.
+
+        A record another region holds is read in two signed steps: this gateway names the
+        holder (409 `RECORD_HELD_BY_PEER`), and the read is signed again naming it, so the
+        signed request goes to that holder alone.
+        """
+        params = _purpose(purpose) + ([("holder", holder)] if holder else [])
+        try:
+            return self.call("GET", f"/v1/records/{record_id}", params=params)
+        except GatewayClientError as exc:
+            if exc.code != "RECORD_HELD_BY_PEER" or holder is not None:
+                raise
+            return self.record(record_id, purpose=purpose, holder=str(exc.detail["holder"]))
 
     def proof(self, record_id: str, *, disclose: Iterable[str] = (), purpose: str | None = None) -> Any:
         """A record's proof bundle, disclosing some fields."""

@@ -277,8 +277,11 @@ class Story:
         tj, bj = self.regions.tianjin, self.regions.beijing
         department = self.regions.account("samr-tianjin")
         path = f"/v1/records/{self._id('inspection')}"
-        headers = sign_request(department, "GET", path, [], b"", timestamp=int(time.time()))
-        original = OriginalRequest.of("GET", path, [], headers)
+        query = [("holder", bj.gateway.account.address)]  # signed for Tianjin, naming Beijing as the holder
+        headers = sign_request(
+            department, "GET", path, query, b"", audience=tj.gateway.audience, timestamp=int(time.time())
+        )
+        original = OriginalRequest.of("GET", path, query, headers)
         with GatewayClient(bj.url, tj.gateway.account) as peer:
             response = peer.request(
                 "GET", f"/peer/v1/records/{self._id('inspection')}", headers={HEADER_ON_BEHALF: original.encode()}

@@ -6,12 +6,10 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from chain_client import Role
 from gateway.infra.errors import AuthError
-from gateway.infra.request_auth import RequestAuthError, verify_request
 from gateway.infra.service import Gateway
 from gateway.records.entitlement import Requester
 
@@ -34,26 +32,12 @@ def get_session(gateway: GatewayDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-async def current_member(request: Request, gateway: GatewayDep) -> Requester:
-    """The active member that signed this request (EIP-191), its nonce now used up."""
-    body = await request.body()
-    try:
-        signed = verify_request(
-            request.headers,
-            request.method,
-            request.scope["path"],  # the path routed, exactly as decoded; url.path re-escapes
-            request.query_params.multi_items(),
-            body,
-            now=gateway.wall_clock(),
-            window_s=gateway.settings.auth_window_s,
-        )
-    except RequestAuthError as exc:
-        raise AuthError(exc.code, str(exc)) from None
-    roles = gateway.view.roles(signed.address)
-    if not roles:
-        raise AuthError("AUTH_NOT_MEMBER", "the signer is not an active member of the consortium")
-    await run_in_threadpool(gateway.nonces.use, signed.address, signed.nonce, signed.timestamp)
-    return Requester(signed.address, roles)
+def current_member(request: Request) -> Requester:
+    """The active member that signed this request, authenticated by its SignedRoute before the body was read."""
+    member = getattr(request.state, "member", None)
+    if not isinstance(member, Requester):  # a route asking for a member must be a SignedRoute: fail closed
+        raise AuthError("AUTH_MISSING", "this endpoint is not served as a signed route")
+    return member
 
 
 CurrentMember = Annotated[Requester, Depends(current_member)]

@@ -47,10 +47,12 @@ The credit-ledger gateway: departments submit signed credit records, the gateway
 their payloads encrypted and anchors their hashes on the consortium chain, and releases
 payloads only as the catalog's disclosure class allows, logging every release.
 
-**Authentication.** Every `/v1` request is signed by a member key (EIP-191) over the
-method, path, sorted query, body SHA-256, timestamp and nonce, in the headers
-`X-CL-Address`, `X-CL-Timestamp`, `X-CL-Nonce`, `X-CL-Signature` (see
-`credit_client.GatewayClient`). `/public` and the operations endpoints need none.
+**Authentication.** Every `/v1` and `/peer/v1` request is signed by a member key
+(EIP-191) for this gateway (its audience, `GET /public/v1/gateway`) over the method,
+path, sorted query, body SHA-256, timestamp and nonce, in the headers `X-CL-Address`,
+`X-CL-Audience`, `X-CL-Content-SHA256`, `X-CL-Timestamp`, `X-CL-Nonce`, `X-CL-Signature`
+(see `credit_client.GatewayClient`). The signer is checked before the body is read; each
+route's body limit is its `x-body-limit`. `/public` and the operations endpoints need none.
 
 **Errors** are JSON `{code, message, detail}` with stable codes.
 """

@@ -121,6 +121,11 @@ class RecordView(BaseModel):
     subject: str | None = Field(description="The subject id, in full views only.")
     payload: dict[str, Any] | None
     accessLogSequence: int | None = Field(description="The access-log entry of this release (full views).")
+    heldBy: str | None = Field(
+        None,
+        description="The gateway account that holds the record, when another region's gateway released it "
+        "(accessLogSequence is then in that holder's log).",
+    )
 
 
 class SubjectRecords(BaseModel):

@@ -23,12 +23,14 @@ class ErrorCode:
 
 _CODES = (
     # ---------------------------------------------------------------- authentication
-    ErrorCode("AUTH_MISSING", 401, "The request lacks the four signature headers."),
+    ErrorCode("AUTH_MISSING", 401, "The request lacks the six signature headers."),
     ErrorCode("AUTH_MALFORMED", 401, "A signature header is malformed."),
     ErrorCode("AUTH_STALE", 401, "The signed timestamp lies outside the window."),
     ErrorCode("AUTH_BAD_NONCE", 401, "The nonce is malformed."),
     ErrorCode("AUTH_BAD_SIGNATURE", 401, "The signature does not verify over the request."),
     ErrorCode("AUTH_REPLAYED", 401, "The nonce was used before: a replayed request."),
+    ErrorCode("AUTH_WRONG_AUDIENCE", 401, "The request is signed for another gateway or chain."),
+    ErrorCode("AUTH_BODY_MISMATCH", 401, "The body is not the one whose hash was signed."),
     ErrorCode("AUTH_NOT_MEMBER", 403, "The signer is not an active member of the consortium."),
     # ----------------------------------------------------------------- entitlement
     ErrorCode("ACCESS_ROLE_REQUIRED", 403, "The member lacks the role this needs."),
@@ -41,6 +43,7 @@ _CODES = (
     ErrorCode("BODY_MALFORMED", 400, "The request could not be read."),
     ErrorCode("BODY_NOT_JSON", 400, "The body is not JSON."),
     ErrorCode("BODY_TOO_LARGE", 413, "The body exceeds the endpoint's limit."),
+    ErrorCode("QUERY_KEY_REPEATED", 400, "A query key is given more than once."),
     ErrorCode("CONTENT_TYPE_UNSUPPORTED", 415, "The body is not sent as application/json."),
     ErrorCode("ROUTE_NOT_FOUND", 404, "No such endpoint."),
     ErrorCode("METHOD_NOT_ALLOWED", 405, "The endpoint does not take this method."),
@@ -89,6 +92,8 @@ _CODES = (
     ErrorCode("PEER_ON_BEHALF_MALFORMED", 401, "The department's signed request carried by a peer is malformed."),
     ErrorCode("PEER_ON_BEHALF_MISMATCH", 403, "The carried request is not the one the peer asks."),
     ErrorCode("PEER_UNAVAILABLE", 503, "The holding region's gateway cannot be reached."),
+    ErrorCode("RECORD_HELD_BY_PEER", 409, "Another region holds the record: sign the read again naming the holder."),
+    ErrorCode("PEER_HOLDER_UNKNOWN", 422, "The holder named is not a peer gateway of the consortium."),
     ErrorCode("PEER_RESPONSE_INVALID", 502, "The holding gateway's answer does not match the chain; not served."),
     # ---------------------------------------------------------------- lifecycle steps
     ErrorCode("INSTRUCTION_BAD_SIGNATURE", 403, "The instruction's signer is not the requester."),

@@ -45,6 +45,7 @@ from gateway.infra.errors import ConfigurationError
 from gateway.infra.logs import get_logger
 from gateway.infra.metrics import Metrics
 from gateway.infra.nonces import NonceStore
+from gateway.infra.request_auth import Audience
 from gateway.infra.settings import Settings
 from gateway.infra.storage import connect, migrate
 from gateway.infra.storage.leaves import BatchTrees
@@ -181,6 +182,11 @@ class Gateway:
         the chain would already refuse (or the reverse) when a node's clock runs ahead.
         """
         return self.stack.chain.now()
+
+    @property
+    def audience(self) -> Audience:
+        """This gateway as signed requests name it: its account on its chain (CAIP-10)."""
+        return Audience(self.stack.chain.chain_id, self.account.address)
 
     @staticmethod
     def wall_clock() -> int:

@@ -135,9 +135,14 @@ def proof_bundle(session: Session, stack: Stack, row: StoredRecord, trees: Batch
 
 def public_until(entry: CatalogEntry, row: StoredRecord) -> int | None:
     """End of the A-class publicity window (issuedAt + publicityDays), None for B and C."""
+    return publicity_end(entry, row.issued_at)
+
+
+def publicity_end(entry: CatalogEntry, issued_at: int) -> int | None:
+    """End of the A-class publicity window of a record issued then, None for B and C."""
     if entry.disclosure_class != DisclosureClass.A:
         return None
-    return row.issued_at + entry.publicity_days * DAY_S
+    return issued_at + entry.publicity_days * DAY_S
 
 
 def publicly_visible(entry: CatalogEntry, row: StoredRecord, state: RecordState, now: int) -> bool:

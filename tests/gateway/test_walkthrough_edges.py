@@ -32,6 +32,7 @@ from chain_client import devnet_for
 from chain_client.contracts.chain import EMBEDDED_CHAIN_ID
 from chain_client.dev.hardhat_node import free_port
 from credit_cli.main import DEV_LABELS, main, serve
+from credit_client import GatewayClient
 from gateway.infra.request_auth import sign_request
 from gateway.infra.settings import DEPRECATED_ENV, ENV_PREFIX, Settings, env_name, field_of_option
 from tests.support.served import wait_until
@@ -366,7 +367,9 @@ def test_a_mistyped_all_digit_code_is_refused_with_both_reasons_over_http(
     if signed:
         path = f"/v1/subjects/{MISTYPED_CODE}/records"
         account = devnet_for(EMBEDDED_CHAIN_ID).by_label("samr-beijing").account
-        headers = sign_request(account, "GET", path, [], b"", timestamp=int(time.time()))
+        with GatewayClient(walkthrough.api_url) as public:
+            audience = public.audience
+        headers = sign_request(account, "GET", path, [], b"", audience=audience, timestamp=int(time.time()))
         response = httpx.get(walkthrough.api_url + path, headers=headers, timeout=30)
     else:
         response = httpx.get(

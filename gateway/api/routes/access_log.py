@@ -10,11 +10,12 @@ from sqlalchemy import select
 from chain_client import Role, checksummed
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.schemas import MAX_SQL_INTEGER, AccessLogPage, ErrorBody
+from gateway.api.signed import SignedRoute
 from gateway.infra.errors import InputError
 from gateway.infra.storage import AccessLogEntry
 from gateway.records.access_log import entry_documents
 
-router = APIRouter(prefix="/v1/access-log", tags=["access log"])
+router = APIRouter(prefix="/v1/access-log", tags=["access log"], route_class=SignedRoute)
 
 
 @router.get("", response_model=AccessLogPage, responses={403: {"model": ErrorBody}})

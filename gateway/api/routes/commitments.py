@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from chain_client import CalendarRef, Role
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.schemas import BreachIn, CommitmentIn, ErrorBody, InstructionOnly
+from gateway.api.signed import BodySize, SignedRoute, body_limit
 from gateway.lifecycle import commitments
 
-router = APIRouter(prefix="/v1/commitments", tags=["commitments"])
+router = APIRouter(prefix="/v1/commitments", tags=["commitments"], route_class=SignedRoute)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (403, 404, 409, 422, 503)}
 
@@ -70,7 +71,12 @@ def withdraw(commitment_id: str, body: InstructionOnly, gateway: GatewayDep, mem
     return commitments.withdraw(gateway, member, commitment_id, body.instruction)
 
 
-@router.post("/{commitment_id}/breach", response_model=dict[str, Any], responses=_ERRORS)
+@router.post(
+    "/{commitment_id}/breach",
+    response_model=dict[str, Any],
+    responses=_ERRORS,
+    openapi_extra=body_limit(BodySize.RECORD),
+)
 def breach(commitment_id: str, body: BreachIn, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
     """The department records the breach after the deadline (or, marked `violation`, before it)
     with the dishonesty record it signed under a breach catalog entry; the chain links the two."""

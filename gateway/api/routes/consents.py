@@ -9,12 +9,13 @@ from fastapi import APIRouter
 from chain_client import checksummed
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep
 from gateway.api.schemas import ConsentIn, ConsentOut, ErrorBody
+from gateway.api.signed import SignedRoute
 from gateway.infra.errors import InputError, NotFoundError
 from gateway.infra.storage import Consent
 from gateway.infra.subject_ids import SubjectIdError, parse_subject
 from gateway.records.consents import ConsentRequest, create_consent, revoke_consent
 
-router = APIRouter(prefix="/v1/consents", tags=["consents"])
+router = APIRouter(prefix="/v1/consents", tags=["consents"], route_class=SignedRoute)
 
 
 @router.post("", response_model=ConsentOut, status_code=201, responses={403: {"model": ErrorBody}})

@@ -8,8 +8,9 @@ from eth_typing import ChecksumAddress
 from fastapi import APIRouter
 
 from gateway.api.deps import CurrentMember, GatewayDep
+from gateway.api.signed import SignedRoute
 
-router = APIRouter(prefix="/v1/instructions", tags=["lifecycle"])
+router = APIRouter(prefix="/v1/instructions", tags=["lifecycle"], route_class=SignedRoute)
 
 
 @router.get("", response_model=dict[str, Any])

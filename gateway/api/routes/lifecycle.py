@@ -20,9 +20,10 @@ from gateway.api.schemas import (
     ResolutionIn,
     RevocationIn,
 )
+from gateway.api.signed import SignedRoute
 from gateway.lifecycle import record_steps as lifecycle
 
-router = APIRouter(prefix="/v1/records", tags=["lifecycle"])
+router = APIRouter(prefix="/v1/records", tags=["lifecycle"], route_class=SignedRoute)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (403, 404, 409, 422, 503)}
 

@@ -7,15 +7,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 
 from chain_client import Role
-from gateway.api.deps import CurrentMember, GatewayDep, Purpose, SessionDep, require_role
+from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.schemas import ErrorBody
+from gateway.api.signed import SignedRoute
 from gateway.infra.errors import AuthError
 from gateway.records.entitlement import View
 from gateway.records.peers import OriginalRequest, department_of
 from gateway.records.reads import find_record, proof_bundle
 from gateway.records.releases import grant_for, open_checked, record_view
 
-router = APIRouter(prefix="/peer/v1", tags=["peers"])
+router = APIRouter(prefix="/peer/v1", tags=["peers"], route_class=SignedRoute)
+
+
+@router.get("/holdings/{record_id}", response_model=dict[str, Any], responses={404: {"model": ErrorBody}})
+def read_holding(record_id: str, gateway: GatewayDep, session: SessionDep, peer: CurrentMember) -> Any:
+    """Whether this gateway holds a record: all a peer asks before a department's request goes anywhere."""
+    require_role(peer, Role.PEER)
+    find_record(session, record_id)
+    return {"recordId": record_id.lower(), "holder": gateway.account.address}
 
 
 @router.get(
@@ -29,20 +38,20 @@ def read_for_peer(
     session: SessionDep,
     peer: CurrentMember,
     on_behalf: Annotated[str, Header(alias="X-CL-On-Behalf", description="The department's forwarded signed request.")],
-    purpose: Purpose = "unspecified",
 ) -> Any:
     """A record for a department of another region, asked by that region's gateway.
 
-    The department's own signed request decides entitlement; the release is logged for
-    the department. Full views only, with the record seed and proof bundle so the asking
+    The department's own signed request decides entitlement: signed for the asking gateway,
+    naming this one as holder, with its own purpose; the release is logged for the
+    department. Full views only, with the record seed and proof bundle so the asking
     gateway checks the payload against the chain.
     """
     require_role(peer, Role.PEER)
-    department = department_of(gateway, OriginalRequest.decode(on_behalf), record_id)
+    asked = department_of(gateway, OriginalRequest.decode(on_behalf), record_id, peer=peer.address)
     row = find_record(session, record_id)
-    if grant_for(gateway, session, department, row, purpose).view != View.FULL:
+    if grant_for(gateway, session, asked.department, row, asked.purpose).view != View.FULL:
         raise AuthError("ACCESS_NOT_ENTITLED", "the department may see only public fields of this record")
-    view = record_view(gateway, session, department, row, purpose)
+    view = record_view(gateway, session, asked.department, row, asked.purpose)
     opened = open_checked(gateway, row)
     return {
         "view": view,

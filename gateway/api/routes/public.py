@@ -38,6 +38,17 @@ def read_disclosures(
     return {"subjectRef": "0x" + subject_ref.hex(), "disclosures": disclosures}
 
 
+@router.get("/gateway", response_model=dict[str, Any])
+def read_gateway_identity(gateway: GatewayDep) -> Any:
+    """Who this gateway is on chain: the audience a signed request for it names.
+
+    A client may discover the audience here once; a department's production client pins
+    it in its configuration instead, so that a wrong URL gets refusals, not its requests.
+    """
+    audience = gateway.audience
+    return {"audience": str(audience), "chainId": audience.chain_id, "gateway": audience.gateway}
+
+
 @router.get("/deployment", response_model=dict[str, Any])
 def read_deployment(gateway: GatewayDep) -> Any:
     """The chain and contract addresses this gateway serves (its deployment record)."""

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Annotated, Any
 
+from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
@@ -13,15 +14,16 @@ from sqlalchemy.orm import Session
 from chain_client import Role
 from gateway.api.deps import CurrentMember, GatewayDep, Purpose, SessionDep, require_role
 from gateway.api.schemas import ErrorBody, RecordView, SubmissionResponse
+from gateway.api.signed import BodySize, SignedRoute, body_limit
 from gateway.infra.errors import GatewayError, InputError, NotFoundError
 from gateway.infra.service import Gateway
 from gateway.records.checks import Outcome, RecordSubmission, SubmissionRules, accept_records
 from gateway.records.entitlement import Requester
-from gateway.records.peers import OriginalRequest, fetch_from_peers
+from gateway.records.peers import OriginalRequest, fetch_from_holder, held_elsewhere
 from gateway.records.reads import find_record
 from gateway.records.releases import proof_for, record_view
 
-router = APIRouter(prefix="/v1/records", tags=["records"])
+router = APIRouter(prefix="/v1/records", tags=["records"], route_class=SignedRoute)
 
 
 _SUBMISSION_BODY = {
@@ -57,7 +59,7 @@ _SUBMISSION_BODY = {
 @router.post(
     "",
     response_model=SubmissionResponse,
-    openapi_extra={"requestBody": _SUBMISSION_BODY},
+    openapi_extra={"requestBody": _SUBMISSION_BODY, **body_limit(BodySize.BULK)},
     responses={413: {"model": ErrorBody}, 415: {"model": ErrorBody}, 422: {"model": ErrorBody}},
 )
 async def create_records(
@@ -75,9 +77,7 @@ async def create_records(
     error response with its code.
     """
     require_role(member, Role.PROVIDER)
-    body = await request.body()
-    if len(body) > gateway.settings.max_body_bytes:
-        raise InputError("BODY_TOO_LARGE", "the request body is too large")
+    body = await request.body()  # read, within the bulk limit, by the SignedRoute once the signer checked out
     # Parsing, checking and storing all run off the event loop: a bulk is megabytes of JSON.
     single, outcomes = await run_in_threadpool(_accept_body, gateway, member, body, atomic)
     if single and outcomes[0].error is not None:
@@ -156,7 +156,11 @@ def _summary(gateway: Gateway, outcomes: list[Outcome]) -> dict[str, Any]:
     }
 
 
-@router.get("/{record_id}", response_model=RecordView, responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
+@router.get(
+    "/{record_id}",
+    response_model=RecordView,
+    responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
 def read_record(
     record_id: str,
     request: Request,
@@ -164,19 +168,29 @@ def read_record(
     session: SessionDep,
     member: CurrentMember,
     purpose: Purpose = "unspecified",
+    holder: Annotated[
+        str | None,
+        Query(
+            pattern="^0x[0-9a-fA-F]{40}$",
+            description="The account of the region's gateway that holds the record, when this one does not.",
+        ),
+    ] = None,
 ) -> Any:
     """A record's metadata, on-chain status and the payload the requester is entitled to.
 
-    A record held by another region's gateway is fetched from it for the requester (its
-    signed request forwarded), checked against the chain and served, never kept.
+    A record held by another region's gateway is answered 409 `RECORD_HELD_BY_PEER` with
+    the holder's account; signed again with `holder=`, the read is forwarded to that holder
+    alone, checked against the chain and served, never kept.
     """
     try:
         row = find_record(session, record_id)
     except NotFoundError:
         if not gateway.settings.peer_reads:
             raise
+        if holder is None:
+            raise held_elsewhere(gateway, record_id) from None
         original = OriginalRequest.of("GET", request.scope["path"], request.query_params.multi_items(), request.headers)
-        return fetch_from_peers(gateway, record_id, original, purpose)
+        return fetch_from_holder(gateway, record_id, original, to_checksum_address(holder))
     return record_view(gateway, session, member, row, purpose)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from chain_client import Role
 from gateway.api.deps import CurrentMember, GatewayDep, Purpose, SessionDep, require_role
 from gateway.api.schemas import MAX_SQL_INTEGER, ErrorBody, SubjectRecords
+from gateway.api.signed import SignedRoute
 from gateway.infra.errors import AuthError, InputError
 from gateway.infra.service import Gateway
 from gateway.infra.subject_ids import SubjectIdError, parse_subject
@@ -19,7 +20,7 @@ from gateway.standing.measures import basis_proofs, measures_answer, standing_of
 from gateway.standing.report_html import render_report_html
 from gateway.standing.reports import credit_report
 
-router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
+router = APIRouter(prefix="/v1/subjects", tags=["subjects"], route_class=SignedRoute)
 
 
 @router.get("/{subject}/records", response_model=SubjectRecords, responses={422: {"model": ErrorBody}})

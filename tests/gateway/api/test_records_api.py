@@ -217,7 +217,15 @@ def test_bodies_that_are_not_records_are_refused(
     served: Served, headers: dict[str, str], body: bytes, status: int, code: str
 ) -> None:
     """Wrong content types and bodies that are not records get their codes."""
-    signed = sign_request(served.account(SAMR), "POST", "/v1/records", [], body, timestamp=int(time.time()))
+    signed = sign_request(
+        served.account(SAMR),
+        "POST",
+        "/v1/records",
+        [],
+        body,
+        audience=served.gateway.audience,
+        timestamp=int(time.time()),
+    )
     response = httpx.post(served.url + "/v1/records", content=body, headers={**headers, **signed})
     assert response.status_code == status
     assert response.json()["code"] == code

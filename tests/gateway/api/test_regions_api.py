@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from chain_client.dev import DevChain
 from credit_client.client import GatewayClient, GatewayClientError
 from gateway.infra.request_auth import sign_request
 from gateway.infra.settings import Settings
-from gateway.infra.storage import StoredRecord
+from gateway.infra.storage import RequestNonce, StoredRecord
 from gateway.records.peers import HEADER_ON_BEHALF, OriginalRequest, PeerError, checked_answer
 from gateway.serving import serve_app_in_thread
 from tests.support.calendars import labelled_test_calendar
@@ -274,8 +275,13 @@ def _peer_answer(regions: Regions, record_id: str) -> dict[str, Any]:
     """Beijing's answer to Tianjin's PEER request for a Tianjin department, fetched as Tianjin would."""
     department = regions.tianjin.account(TIANJIN_DEPARTMENT)
     path = f"/v1/records/{record_id}"
+    query = [("holder", regions.beijing.gateway.account.address)]
+    audience = regions.tianjin.gateway.audience
     original = OriginalRequest.of(
-        "GET", path, [], sign_request(department, "GET", path, [], b"", timestamp=int(time.time()))
+        "GET",
+        path,
+        query,
+        sign_request(department, "GET", path, query, b"", audience=audience, timestamp=int(time.time())),
     )
     gateway_account = regions.tianjin.gateway.account
     peer_path = f"/peer/v1/records/{record_id}"
@@ -315,3 +321,164 @@ def test_three_regions_count_the_same_deadline(regions: Regions) -> None:
     new_year = previews("2030-12-31")
     assert new_year[0] == new_year[1] == new_year[2]
     assert (new_year[0]["dueOn"], new_year[0]["calendars"][0]["year"]) == ("2031-01-10", 2031)
+
+
+# ------------------------------------------------------------------ issue 16: audience-bound requests, peer reads
+
+
+def _department_read(regions: Regions, record_id: str, *, holder: str, purpose: str | None = None) -> OriginalRequest:
+    """The Tianjin department's read of a record, signed for Tianjin, naming the holder."""
+    path = f"/v1/records/{record_id}"
+    query = [("holder", holder), *([("purpose", purpose)] if purpose else [])]
+    headers = sign_request(
+        regions.tianjin.account(TIANJIN_DEPARTMENT),
+        "GET",
+        path,
+        query,
+        b"",
+        audience=regions.tianjin.gateway.audience,
+        timestamp=int(time.time()),
+    )
+    return OriginalRequest.of("GET", path, query, headers)
+
+
+def _carry(regions: Regions, carrier: Served, to: Served, record_id: str, original: OriginalRequest) -> Any:
+    """A PEER request of `carrier`'s gateway account to `to`, carrying a department's request."""
+    with GatewayClient(to.url, carrier.gateway.account) as peer:
+        return peer.request("GET", f"/peer/v1/records/{record_id}", headers={HEADER_ON_BEHALF: original.encode()})
+
+
+def _nonces_of(served: Served, address: str) -> int:
+    with Session(served.gateway.engine) as session:
+        query = select(func.count()).select_from(RequestNonce).where(RequestNonce.address == address)
+        return int(session.scalar(query) or 0)
+
+
+def test_a_peer_read_goes_to_the_holder_alone_and_cannot_be_hijacked(regions: Regions) -> None:
+    """Finding 2. Tianjin finds the holder (Hebei) with a PEER question of its own, and only then the department's
+    request, signed for Tianjin and naming Hebei, goes to Hebei alone. Beijing never sees it; a front at Beijing
+    that got it anyway could not replay it at Hebei (another audience), nor could Hebei's answer go to anyone else."""
+    record = regions.hebei.submit(SAMR, INSPECTION, new_uscc(), inspection())
+    regions.hebei.wait_anchored(record, timeout=WAIT_S)
+    department = regions.tianjin.account(TIANJIN_DEPARTMENT).address
+    at_beijing = _nonces_of(regions.beijing, department)  # left by earlier reads of Beijing's records
+    with regions.tianjin.client(TIANJIN_DEPARTMENT) as client:
+        with pytest.raises(GatewayClientError) as named:
+            client.call("GET", f"/v1/records/{record.record_id_hex}")
+        assert (named.value.status, named.value.code) == (409, "RECORD_HELD_BY_PEER")
+        assert named.value.detail == {"holder": regions.hebei.gateway.account.address}
+        view = client.record(record.record_id_hex, purpose="joint supervision")  # signs again, naming Hebei
+    assert (view["view"], view["heldBy"]) == ("full", regions.hebei.gateway.account.address)
+    assert _nonces_of(regions.beijing, department) == at_beijing  # its signed requests never reached Beijing
+
+    # What a front at Beijing would do with a department's request it got: replay it at Hebei as Beijing's PEER.
+    hebei = regions.hebei.gateway.account.address
+    stolen = _department_read(regions, record.record_id_hex, holder=hebei)
+    replayed = _carry(regions, regions.beijing, regions.hebei, record.record_id_hex, stolen)
+    assert (replayed.status_code, replayed.json()["code"]) == (401, "AUTH_WRONG_AUDIENCE")
+    # ... and the department's own read still works: its nonce was not used up by the refused replay.
+    served = _carry(regions, regions.tianjin, regions.hebei, record.record_id_hex, stolen)
+    assert served.status_code == 200, served.text
+    # A request naming another holder is refused by the one it reaches.
+    elsewhere = _department_read(regions, record.record_id_hex, holder=regions.beijing.gateway.account.address)
+    refused = _carry(regions, regions.tianjin, regions.hebei, record.record_id_hex, elsewhere)
+    assert (refused.status_code, refused.json()["code"]) == (403, "PEER_ON_BEHALF_MISMATCH")
+
+
+def test_the_holder_decides_with_the_purpose_the_department_signed(regions: Regions) -> None:
+    """Finding 3. A PEER adding ?purpose= of its own changes nothing: the holder decides and logs with the
+    department's signed purpose, so a consent for another purpose does not open class B."""
+    subject = new_uscc()
+    record = regions.beijing.submit(TAX, TAX_ARREARS, subject, tax_arrears())
+    regions.beijing.wait_anchored(record, timeout=WAIT_S)
+    with regions.beijing.client(TIANJIN_DEPARTMENT) as at_beijing:
+        at_beijing.create_consent(
+            subject=subject,
+            requester=regions.tianjin.account(TIANJIN_DEPARTMENT).address,
+            purpose="credit-review",
+            expires_at=regions.beijing.gateway.now() + 3600,
+            document_hash=b"\x11" * 32,
+        )
+    original = _department_read(
+        regions, record.record_id_hex, holder=regions.beijing.gateway.account.address, purpose="marketing"
+    )
+    with GatewayClient(regions.beijing.url, regions.tianjin.gateway.account) as peer:
+        response = peer.request(
+            "GET",
+            f"/peer/v1/records/{record.record_id_hex}",
+            params=[("purpose", "credit-review")],
+            headers={HEADER_ON_BEHALF: original.encode()},
+        )
+    assert (response.status_code, response.json()["code"]) == (403, "ACCESS_CONSENT_REQUIRED")
+
+
+def test_the_asking_gateway_takes_status_list_and_publicity_from_the_chain(regions: Regions) -> None:
+    """Finding 5. A holder's answer edited to ACTIVE, RED, a later publicUntil and no supersession is served with
+    what the chain and the verified bundle say: the edits never reach the department."""
+    record = regions.beijing.submit(SAMR, INSPECTION, new_uscc(), inspection())
+    regions.beijing.wait_anchored(record, timeout=WAIT_S)
+    with regions.beijing.client(SAMR) as provider:
+        provider.revoke(record.record_id_hex, b"\x22" * 32)
+
+    def flattering(answer: dict[str, Any]) -> None:
+        view = answer["view"]
+        view["status"] = {"status": "ACTIVE", "repairPending": False, "supersededBy": None}
+        view["catalog"]["list"] = "RED"
+        view["publicUntil"] = 4_102_444_800
+        view["anchoring"] = {"state": "anchored", "root": "0x" + "00" * 32}
+
+    with serve_app_in_thread(tampering_proxy(regions.beijing.url, flattering)) as proxy:
+        regions.set_url("gateway-beijing", proxy.url)
+        try:
+            with regions.tianjin.client(TIANJIN_DEPARTMENT) as department:
+                view = department.record(record.record_id_hex)
+        finally:
+            regions.set_url("gateway-beijing", regions.beijing.url)
+    assert view["status"]["status"] == "REVOKED"
+    assert (
+        view["catalog"]["list"]
+        == regions.beijing.gateway.view.entry_at(
+            bytes.fromhex(view["catalog"]["catalogId"][2:]), view["catalog"]["version"]
+        ).list_kind.name
+    )
+    assert view["publicUntil"] is None  # class C has no publicity
+    assert view["anchoring"]["root"] != "0x" + "00" * 32
+    assert view["payload"] == record.submission["payload"]
+
+
+@pytest.mark.parametrize("target", ["tianjin", "hebei"])
+def test_a_request_signed_for_beijing_is_refused_at_the_other_regions(regions: Regions, target: str) -> None:
+    """Finding 4. A Beijing department's signed POST /v1/records and GET /v1/subjects/{s}/records, replayed at
+    Tianjin or Hebei, are refused (AUTH_WRONG_AUDIENCE): nothing is stored, nothing is answered."""
+    other: Served = getattr(regions, target)
+    record = regions.beijing.prepare(SAMR, INSPECTION, new_uscc(), inspection())
+    with regions.beijing.client(SAMR) as beijing:
+        body = beijing._http.build_request("POST", "/v1/records", json=record.submission).content
+        headers = sign_request(
+            beijing.account,  # type: ignore[arg-type]
+            "POST",
+            "/v1/records",
+            [],
+            body,
+            audience=regions.beijing.gateway.audience,
+            timestamp=int(time.time()),
+        )
+    kept_before = stored_count(other)
+    response = httpx.post(
+        other.url + "/v1/records", content=body, headers={**headers, "content-type": "application/json"}
+    )
+    assert (response.status_code, response.json()["code"]) == (401, "AUTH_WRONG_AUDIENCE")
+    assert stored_count(other) == kept_before
+    path = f"/v1/subjects/{new_uscc()}/records"
+    read = sign_request(
+        regions.beijing.account(SAMR),
+        "GET",
+        path,
+        [],
+        b"",
+        audience=regions.beijing.gateway.audience,
+        timestamp=int(time.time()),
+    )
+    response = httpx.get(other.url + path, headers=read)
+    assert (response.status_code, response.json()["code"]) == (401, "AUTH_WRONG_AUDIENCE")
+    assert httpx.get(regions.beijing.url + path, headers=read).status_code == 200  # where it was meant to go
