@@ -59,7 +59,8 @@ from chain_client import (
     withdraw_struct_hash,
 )
 from gateway.infra.request_auth import Audience, sign_request
-from gateway.infra.subject_ids import parse_subject, subject_ref
+from gateway.infra.subject_ids import parse_subject
+from gateway.infra.subject_ids import subject_ref as ref_of
 from gateway.lifecycle.terms import KINDS, EvidenceKind, KindName, repair_evidence_hash
 
 ZERO32 = bytes(32)
@@ -195,18 +196,30 @@ def prepare_record(
     catalog_version: int,
     subject: str,
     payload: Mapping[str, Any],
-    subject_key: bytes,
+    subject_ref: bytes | None = None,
+    subject_key: bytes | None = None,
     issued_at: int | None = None,
     supersedes: bytes = ZERO32,
     record_seed: bytes | None = None,
 ) -> PreparedRecord:
-    """Commit to a payload, build the record leaf and sign it as the provider (EIP-712)."""
+    """Commit to a payload, build the record leaf and sign it as the provider (EIP-712).
+
+    The leaf names the subject by its subjectRef: a department asks its gateway for it
+    (`GatewayClient.subject_ref`, registered as a lookup) and never holds the consortium's
+    subject key; development tools that hold the key pass `subject_key` instead.
+    """
     parsed = parse_subject(subject)
+    if subject_ref is None:
+        if subject_key is None:
+            raise ValueError("give subject_ref (asked of the gateway) or subject_key")
+        subject_ref = ref_of(subject_key, parsed)
+    elif subject_key is not None:
+        raise ValueError("give subject_ref or subject_key, not both")
     seed = record_seed or os.urandom(32)
     leaf = RecordLeaf.create(
         catalog_id=catalog_id(catalog_code),
         catalog_version=catalog_version,
-        subject_ref=subject_ref(subject_key, parsed),
+        subject_ref=subject_ref,
         content_hash=ContentCommitment(payload, seed).content_hash,
         provider=provider.address,
         issued_at=int(time.time()) if issued_at is None else issued_at,
@@ -320,6 +333,20 @@ class GatewayClient:
         """Submit a bulk; per-record results."""
         params = [("atomic", "true")] if atomic else []
         return self.call("POST", "/v1/records", params=params, body={"records": [dict(s) for s in submissions]})
+
+    def subject_refs(self, subjects: Sequence[str], *, purpose: str = "record submission") -> dict[str, bytes]:
+        """The subjectRef of each subject id (a PROVIDER's lookup, registered by the gateway)."""
+        answer = self.call("POST", "/v1/subject-refs", body={"subjects": list(subjects), "purpose": purpose})
+        refs: dict[str, bytes] = {}
+        for line in answer["subjects"]:
+            if line["code"] is not None:
+                raise GatewayClientError(422, line["code"], f"subject id {line['subject']!r} is not valid")
+            refs[line["subject"]] = bytes.fromhex(line["subjectRef"][2:])
+        return refs
+
+    def subject_ref(self, subject: str, *, purpose: str = "record submission") -> bytes:
+        """The subjectRef of one subject id, to prepare a record or a commitment."""
+        return next(iter(self.subject_refs([subject], purpose=purpose).values()))
 
     def record(self, record_id: str, *, purpose: str | None = None, holder: str | None = None) -> Any:
         """A record as this member may see it.
@@ -471,7 +498,7 @@ class GatewayClient:
         subject: str,
         kind: str,
         doc_hash: bytes,
-        subject_key: bytes,
+        subject_key: bytes | None = None,
         accepted_on: str | None = None,
         working_days: int | None = None,
         months: int | None = None,
@@ -489,7 +516,7 @@ class GatewayClient:
             tuple(CalendarRef(c["year"], c["version"]) for c in preview["calendars"]),
         )
         due = int(preview["dueBy"])
-        ref = subject_ref(subject_key, parse_subject(subject))
+        ref = ref_of(subject_key, parse_subject(subject)) if subject_key is not None else self.subject_ref(subject)
         chain_kind = int(KINDS[KindName(kind)])
         length_field = "workingDays" if term.term.unit == TermUnit.WORKING_DAYS else "months"
         body = {

@@ -371,7 +371,7 @@ def _chain_commands(run: Scenario) -> None:
     report = f"/v1/subjects/{SUBJECT}/report?format=html"
     run.run(
         "verify-report --rpc",
-        f'credit-ledger dev-headers --as samr-beijing GET "{report}" > report-headers.txt\n'
+        f'credit-ledger dev-headers --url $URL --as samr-beijing GET "{report}" > report-headers.txt\n'
         f'curl -s -f -H @report-headers.txt "$URL{report}" > report.html\n'
         "credit-ledger verify-report report.html --rpc $CHAIN\n",
         cwd=home,

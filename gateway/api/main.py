@@ -27,12 +27,14 @@ from gateway.api.routes import (
     peer,
     public,
     records,
+    subject_refs,
     subjects,
 )
 from gateway.api.schemas import ErrorBody
 from gateway.infra.error_codes import status_of
 from gateway.infra.errors import GatewayError
 from gateway.infra.logs import get_logger
+from gateway.infra.rate_limit import RateLimitedError, RateLimiter
 from gateway.infra.service import Gateway
 
 log = get_logger("http")
@@ -72,8 +74,10 @@ def create_app(gateway: Gateway) -> FastAPI:
         },
     )
     app.state.gateway = gateway
+    app.state.public_lookups = RateLimiter(gateway.settings.public_lookups_per_minute)
     for router in (
         records.router,
+        subject_refs.router,
         lifecycle.router,
         subjects.router,
         commitments.router,
@@ -127,7 +131,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
         if exc.code in INTEGRITY_CODES:
             request.app.state.gateway.metrics.integrity_failures.inc()
-        return _error(exc.code, exc.message, exc.detail)
+        response = _error(exc.code, exc.message, exc.detail)
+        if isinstance(exc, RateLimitedError):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(ChainUnavailableError)
     async def chain_unavailable(_request: Request, _exc: ChainUnavailableError) -> JSONResponse:

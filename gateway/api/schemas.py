@@ -8,7 +8,7 @@ happens to hold.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -152,7 +152,7 @@ class PublicDisclosure(BaseModel):
 class PublicDisclosures(BaseModel):
     """What is public about a subject now."""
 
-    subjectRef: str
+    subjectRef: str | None = Field(description="The subject's subjectRef, only when it has public records.")
     disclosures: list[PublicDisclosure]
 
 
@@ -346,3 +346,10 @@ class BreachIn(InstructionOnly):
 
     record: dict[str, Any] = Field(description="A record submission under a breach catalog entry.")
     violation: bool = Field(False, description="True for a breach before the deadline (a commitment broken outright).")
+
+
+class SubjectRefsIn(BaseModel):
+    """The subjects a department is about to record (up to 100), and why."""
+
+    subjects: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(min_length=1, max_length=100)
+    purpose: str = Field("record submission", min_length=1, max_length=200)

@@ -47,6 +47,7 @@ _CODES = (
     ErrorCode("CONTENT_TYPE_UNSUPPORTED", 415, "The body is not sent as application/json."),
     ErrorCode("ROUTE_NOT_FOUND", 404, "No such endpoint."),
     ErrorCode("METHOD_NOT_ALLOWED", 405, "The endpoint does not take this method."),
+    ErrorCode("RATE_LIMITED", 429, "Too many public lookups from this client; see Retry-After."),
     ErrorCode("INTERNAL_ERROR", 500, "The gateway failed to handle the request; nothing secret is said."),
     # -------------------------------------------------------------- subject ids
     ErrorCode("USCC_LENGTH", 422, "A unified social credit code has 18 characters."),

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     max_bulk: int = Field(10_000, ge=1)
     max_payload_bytes: int = Field(64 * 1024, ge=256)
     max_body_bytes: int = Field(128 * 1024 * 1024, ge=1024)
+    public_lookups_per_minute: int = Field(
+        30, ge=1, description="Public lookups by subject id a client may make per minute (each process)."
+    )
     start_worker: bool = True
 
     @model_validator(mode="before")

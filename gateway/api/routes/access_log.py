@@ -13,7 +13,9 @@ from gateway.api.schemas import MAX_SQL_INTEGER, AccessLogPage, ErrorBody
 from gateway.api.signed import SignedRoute
 from gateway.infra.errors import InputError
 from gateway.infra.storage import AccessLogEntry
+from gateway.infra.subject_ids import SubjectIdError, parse_subject
 from gateway.records.access_log import entry_documents
+from gateway.records.lookups import lookups
 
 router = APIRouter(prefix="/v1/access-log", tags=["access log"], route_class=SignedRoute)
 
@@ -44,3 +46,23 @@ def read_access_log(
         "entries": entry_documents(session, gateway.stack, rows),
         "head": {"sequence": head.sequence, "entryHash": "0x" + head.entry_hash.hex()} if head else None,
     }
+
+
+@router.get("/lookups", response_model=dict[str, Any], responses={403: {"model": ErrorBody}})
+def read_lookups(
+    gateway: GatewayDep,
+    session: SessionDep,
+    member: CurrentMember,
+    requester: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only this member.")] = None,
+    subject: Annotated[str | None, Query(min_length=15, max_length=18, description="Only this subject id.")] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER, description="Lookups with a greater id.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Members' registered queries by subject id (records, measures, reports, subjectRefs), in order."""
+    require_role(member, Role.AUDITOR)
+    try:
+        subject_ref = gateway.subject_ref(parse_subject(subject)) if subject is not None else None
+    except SubjectIdError as exc:
+        raise InputError(exc.code, str(exc), detail=exc.detail) from None
+    who = checksummed(requester) if requester is not None else None
+    return {"lookups": lookups(session, requester=who, subject_ref=subject_ref, after=after, limit=limit)}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from chain_client import DisclosureClass
 from gateway.api.deps import GatewayDep, SessionDep
 from gateway.api.schemas import CatalogView, ErrorBody, PublicDisclosures
 from gateway.infra.errors import InputError
+from gateway.infra.rate_limit import RateLimiter
 from gateway.infra.subject_ids import SubjectIdError, parse_subject
 from gateway.records.reads import rows_of_subject
 from gateway.records.releases import public_disclosure
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/public/v1", tags=["public"])
 
 @router.get("/disclosures", response_model=PublicDisclosures, responses={422: {"model": ErrorBody}})
 def read_disclosures(
+    request: Request,
     gateway: GatewayDep,
     session: SessionDep,
     subject: Annotated[str, Query(min_length=15, max_length=18, examples=["91110108MA01C5XL6R"])],
@@ -26,7 +28,15 @@ def read_disclosures(
 ) -> Any:
     """A subject's public records: class A, anchored, within the publicity window, not
     revoked, corrected or repaired; public fields only, each with a proof bundle that
-    discloses them."""
+    discloses them.
+
+    Each client may look up `public_lookups_per_minute` subjects a minute (429
+    `RATE_LIMITED` with Retry-After beyond). `subjectRef` is answered only with public
+    records, so an id without any cannot be turned into the subjectRef that on-chain
+    events or non-public answers carry.
+    """
+    limiter: RateLimiter = request.app.state.public_lookups
+    limiter.take(request.client.host if request.client else "unknown")
     try:
         subject_ref = gateway.subject_ref(parse_subject(subject))
     except SubjectIdError as exc:
@@ -35,7 +45,7 @@ def read_disclosures(
     for row in rows_of_subject(session, subject_ref, limit=limit, offset=0):
         if (disclosure := public_disclosure(gateway, session, row)) is not None:
             disclosures.append(disclosure)
-    return {"subjectRef": "0x" + subject_ref.hex(), "disclosures": disclosures}
+    return {"subjectRef": "0x" + subject_ref.hex() if disclosures else None, "disclosures": disclosures}
 
 
 @router.get("/gateway", response_model=dict[str, Any])

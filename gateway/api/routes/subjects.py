@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.orm import Session
 
 from chain_client import Role
 from gateway.api.deps import CurrentMember, GatewayDep, Purpose, SessionDep, require_role
@@ -13,7 +14,9 @@ from gateway.api.schemas import MAX_SQL_INTEGER, ErrorBody, SubjectRecords
 from gateway.api.signed import SignedRoute
 from gateway.infra.errors import AuthError, InputError
 from gateway.infra.service import Gateway
-from gateway.infra.subject_ids import SubjectIdError, parse_subject
+from gateway.infra.subject_ids import SubjectId, SubjectIdError, parse_subject
+from gateway.records.entitlement import Requester
+from gateway.records.lookups import register_lookup
 from gateway.records.reads import rows_of_subject
 from gateway.records.releases import record_view
 from gateway.standing.measures import basis_proofs, measures_answer, standing_of
@@ -38,7 +41,7 @@ def read_subject_records(
     Records the member is not entitled to (class B without consent, class C without the
     role, class A outside publicity) are left out, not reported.
     """
-    subject_ref = _subject_ref(gateway, subject)
+    subject_ref = _registered(gateway, session, member, subject, "records", purpose)
     views = []
     for row in rows_of_subject(session, subject_ref, limit=limit, offset=offset):
         try:
@@ -55,7 +58,7 @@ def read_subject_measures(subject: str, gateway: GatewayDep, session: SessionDep
     Booleans and measure codes only, never record contents, signed by the gateway
     (`credit-ledger/measures@1`: EIP-191 signature over keccak256 of the RFC 8785 answer).
     """
-    subject_ref = _subject_ref(gateway, subject)
+    subject_ref = _registered(gateway, session, member, subject, "measures", "joint measures")
     standing = standing_of(gateway, session, subject_ref)
     return measures_answer(gateway, standing, subject_ref, member)
 
@@ -64,7 +67,7 @@ def read_subject_measures(subject: str, gateway: GatewayDep, session: SessionDep
 def read_subject_measure_proofs(subject: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
     """For AUDITORs: the signed answer and the proof bundles of the records behind it."""
     require_role(member, Role.AUDITOR)
-    subject_ref = _subject_ref(gateway, subject)
+    subject_ref = _registered(gateway, session, member, subject, "measure-proofs", "joint measures")
     standing = standing_of(gateway, session, subject_ref)
     return {
         **measures_answer(gateway, standing, subject_ref, member),
@@ -88,18 +91,32 @@ def read_subject_report(
     """A signed credit report (`credit-ledger/report@1`) of the subject's records in force
     that this member may see, each with its proof bundle; `credit-ledger verify-report`
     checks it anywhere. The HTML page embeds the same signed JSON."""
-    try:
-        parsed = parse_subject(subject)
-    except SubjectIdError as exc:
-        raise InputError(exc.code, str(exc), detail=exc.detail) from None
+    parsed = _parsed(subject)
+    register_lookup(
+        session,
+        requester=member.address,
+        subject_ref=gateway.subject_ref(parsed),
+        kind="report",
+        purpose=purpose,
+        now=gateway.now(),
+    )
     document = credit_report(gateway, session, member, parsed, purpose)
     if format == "html":
         return HTMLResponse(render_report_html(document))
     return JSONResponse(document)
 
 
-def _subject_ref(gateway: Gateway, subject: str) -> bytes:
+def _registered(gateway: Gateway, session: Session, member: Requester, subject: str, kind: str, purpose: str) -> bytes:
+    """The subject's subjectRef, the member's query about it registered first."""
+    subject_ref = gateway.subject_ref(_parsed(subject))
+    register_lookup(
+        session, requester=member.address, subject_ref=subject_ref, kind=kind, purpose=purpose, now=gateway.now()
+    )
+    return subject_ref
+
+
+def _parsed(subject: str) -> SubjectId:
     try:
-        return gateway.subject_ref(parse_subject(subject))
+        return parse_subject(subject)
     except SubjectIdError as exc:
         raise InputError(exc.code, str(exc), detail=exc.detail) from None

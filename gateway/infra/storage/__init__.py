@@ -14,6 +14,7 @@ from gateway.infra.storage.models import (
     OutboxKind,
     RequestNonce,
     StoredRecord,
+    SubjectLookup,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "OutboxKind",
     "RequestNonce",
     "StoredRecord",
+    "SubjectLookup",
     "connect",
     "migrate",
 ]

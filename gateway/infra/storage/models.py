@@ -143,6 +143,23 @@ class Consent(Base):
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class SubjectLookup(Base):
+    """A member's query by subject id (查询使用登记): who asked about which subjectRef, how and when.
+
+    Public lookups are rate-limited; members' are registered here instead, so probing
+    ids for records, commitments or objections is never anonymous.
+    """
+
+    __tablename__ = "subject_lookups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    requester: Mapped[str] = mapped_column(String(42), index=True)
+    subject_ref: Mapped[bytes] = mapped_column(Bytes(32), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    purpose: Mapped[str] = mapped_column(String(200))
+    at: Mapped[int] = mapped_column(BigInteger)
+
+
 class AccessLogEntry(Base):
     """One release of plaintext; entries are hash-chained by sequence and anchored in batches."""
 

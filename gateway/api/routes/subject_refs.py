@@ -1,0 +1,49 @@
+"""subjectRefs for departments: the consortium subject key stays inside the gateways.
+
+A department signs each record's leaf, which names the subject by its subjectRef
+(HMAC-SHA256 under the consortium's subject key). Rather than hold that key, which would
+let it test any guessed id against the chain, a PROVIDER asks its gateway, and every
+answer is registered as a lookup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from chain_client import Role
+from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
+from gateway.api.schemas import ErrorBody, SubjectRefsIn
+from gateway.api.signed import SignedRoute
+from gateway.infra.subject_ids import SubjectIdError, parse_subject
+from gateway.records.lookups import register_lookup
+
+router = APIRouter(prefix="/v1/subject-refs", tags=["records"], route_class=SignedRoute)
+
+
+@router.post("", response_model=dict[str, Any], responses={403: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+def subject_refs(body: SubjectRefsIn, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
+    """The subjectRef of each subject id (up to 100), for a PROVIDER preparing records; each is registered.
+
+    An invalid id gets its code on its own line and registers nothing.
+    """
+    require_role(member, Role.PROVIDER)
+    answers: list[dict[str, Any]] = []
+    for text in body.subjects:
+        try:
+            parsed = parse_subject(text)
+        except SubjectIdError as exc:
+            answers.append({"subject": text, "subjectRef": None, "code": exc.code})
+            continue
+        ref = gateway.subject_ref(parsed)
+        register_lookup(
+            session,
+            requester=member.address,
+            subject_ref=ref,
+            kind="subject-ref",
+            purpose=body.purpose,
+            now=gateway.now(),
+        )
+        answers.append({"subject": parsed.value, "subjectRef": "0x" + ref.hex(), "code": None})
+    return {"subjects": answers}

@@ -1,0 +1,51 @@
+"""Members' queries by subject id, registered (查询使用登记).
+
+Every query a member makes by subject id (its records, measures, report, or the
+subjectRef a department needs to sign a record) is registered before it is answered, with
+who asked, how and for which purpose. Public lookups are rate-limited instead. So nobody
+can test guessed ids against the gateway without either a limit or a trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.infra.storage import SubjectLookup
+
+MAX_PURPOSE_LENGTH = 200
+
+
+def register_lookup(session: Session, *, requester: str, subject_ref: bytes, kind: str, purpose: str, now: int) -> None:
+    """Register one member's query about a subject, committed before anything is answered."""
+    session.add(
+        SubjectLookup(
+            requester=requester, subject_ref=subject_ref, kind=kind, purpose=purpose[:MAX_PURPOSE_LENGTH], at=now
+        )
+    )
+    session.commit()
+
+
+def lookups(
+    session: Session, *, requester: str | None, subject_ref: bytes | None, after: int, limit: int
+) -> list[dict[str, Any]]:
+    """Registered lookups in order, optionally of one member or one subject."""
+    query = select(SubjectLookup).where(SubjectLookup.id > after)
+    if requester is not None:
+        query = query.where(SubjectLookup.requester == requester)
+    if subject_ref is not None:
+        query = query.where(SubjectLookup.subject_ref == subject_ref)
+    rows = session.scalars(query.order_by(SubjectLookup.id).limit(limit))
+    return [
+        {
+            "id": row.id,
+            "requester": row.requester,
+            "subjectRef": "0x" + row.subject_ref.hex(),
+            "kind": row.kind,
+            "purpose": row.purpose,
+            "at": row.at,
+        }
+        for row in rows
+    ]
