@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,6 +27,7 @@ from gateway.infra.storage import (
     connect,
     migrate,
 )
+from gateway.infra.storage.db import MIGRATIONS
 from gateway.infra.storage.leaves import leaf_of
 from gateway.records.intake import _RECORD_COLUMNS, store_records
 
@@ -56,7 +59,15 @@ def test_migrations_create_every_table_once(engine: Engine) -> None:
     assert {"records", "outbox", "anchor_batches", "alembic_version"} <= tables
     migrate(engine)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == _head()
+
+
+def _head() -> str:
+    """The last committed migration: one head, the revision a migrated database records."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    (head,) = ScriptDirectory.from_config(config).get_heads()
+    return str(head)
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
