@@ -1,0 +1,148 @@
+"""SubjectKeys: registrars revoke subjects' key credentials by hash; the "CreditSubjects" EIP-712 digests."""
+
+from __future__ import annotations
+
+import os
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+
+from chain_client import Devnet, Role, Stack, keccak
+from chain_client.spec.subjects import (
+    SUBJECT_DOMAIN_NAME,
+    SubjectConsent,
+    SubjectCredential,
+    sign_credential,
+)
+from tests.chain_client.conftest import govern
+from tests.support.reverts import expect_revert
+
+
+def _credential(stack: Stack, registrar: LocalAccount) -> SubjectCredential:
+    return SubjectCredential(
+        subject_ref=os.urandom(32),
+        subject_key=Account.create().address,
+        registrar=registrar.address,
+        issued_at=1_760_000_000,
+        expires_at=1_860_000_000,
+    )
+
+
+def _registrar(devnet: Devnet) -> LocalAccount:
+    return devnet.by_label("psb-beijing").account
+
+
+def test_the_demo_consortium_has_registrars_for_companies_and_persons(stack: Stack, devnet: Devnet) -> None:
+    """Beijing market regulation (companies) and the Beijing public security bureau (persons) are REGISTRARs."""
+    registrars = {d.label for d in devnet.with_role(Role.REGISTRAR)}
+    assert registrars == {"samr-beijing", "psb-beijing"}
+    for label in registrars:
+        assert stack.consortium.has_role(Role.REGISTRAR, devnet.by_label(label).account.address)
+    assert stack.subject_keys.consortium() == stack.consortium.address
+
+
+def test_a_registrar_revokes_a_credential_by_its_hash(stack: Stack, devnet: Devnet) -> None:
+    """revoke records the time and the registrar, and emits CredentialRevoked with the hash alone."""
+    registrar = _registrar(devnet)
+    digest = _credential(stack, registrar).digest(stack.subject_keys.domain)
+    assert stack.subject_keys.revoked_at(digest) == 0
+    assert stack.subject_keys.revoked_by(digest) is None
+    receipt = stack.subject_keys.revoke(registrar, digest)
+    events = stack.subject_keys.events(receipt)
+    assert [(e.name, e.args) for e in events] == [
+        ("CredentialRevoked", {"credentialHash": digest, "registrar": registrar.address})
+    ]
+    assert stack.subject_keys.revoked_at(digest) == stack.chain.block_timestamp(int(receipt["blockNumber"]))
+    assert stack.subject_keys.revoked_by(digest) == registrar.address
+
+
+def test_a_credential_is_revoked_once(stack: Stack, devnet: Devnet) -> None:
+    """A second revocation reverts with SubjectKeysAlreadyRevoked and the first revocation's time."""
+    registrar = _registrar(devnet)
+    digest = os.urandom(32)
+    stack.subject_keys.revoke(registrar, digest)
+    revoked_at = stack.subject_keys.revoked_at(digest)
+    expect_revert(
+        lambda: stack.subject_keys.revoke(registrar, digest),
+        "SubjectKeysAlreadyRevoked",
+        credentialHash=digest,
+        revokedAt=revoked_at,
+    )
+
+
+def test_only_an_active_registrar_revokes(stack: Stack, devnet: Devnet, governors: list[LocalAccount]) -> None:
+    """Governors, departments without the role, and a suspended registrar are refused."""
+    digest = os.urandom(32)
+    for label in ("governor-beijing", "tax-beijing", "auditor-hebei"):
+        account = devnet.by_label(label).account
+        expect_revert(
+            lambda a=account: stack.subject_keys.revoke(a, digest), "SubjectKeysNotRegistrar", account=account.address
+        )
+    registrar = _registrar(devnet)
+    govern(stack.consortium, governors, stack.consortium.suspend_call(registrar.address))
+    expect_revert(
+        lambda: stack.subject_keys.revoke(registrar, digest), "SubjectKeysNotRegistrar", account=registrar.address
+    )
+    assert stack.subject_keys.revoked_at(digest) == 0
+
+
+def test_the_zero_hash_is_refused(stack: Stack, devnet: Devnet) -> None:
+    """The zero hash names no credential."""
+    expect_revert(lambda: stack.subject_keys.revoke(_registrar(devnet), bytes(32)), "SubjectKeysZeroHash")
+
+
+def test_credential_digests_agree_with_the_contract_and_eth_account(stack: Stack, devnet: Devnet) -> None:
+    """chain_client's SubjectCredential digest is the contract's and eth-account's generic encoder's."""
+    registrar = _registrar(devnet)
+    credential = _credential(stack, registrar)
+    domain = stack.subject_keys.domain
+    assert domain.as_dict()["name"] == SUBJECT_DOMAIN_NAME
+    generic = encode_typed_data(
+        domain.as_dict(),
+        {
+            "SubjectCredential": [
+                {"name": "subjectRef", "type": "bytes32"},
+                {"name": "subjectKey", "type": "address"},
+                {"name": "registrar", "type": "address"},
+                {"name": "issuedAt", "type": "uint64"},
+                {"name": "expiresAt", "type": "uint64"},
+            ]
+        },
+        {**credential.to_json(), "subjectRef": credential.subject_ref},
+    )
+    expected = keccak(b"\x19" + generic.version + generic.header + generic.body)
+    assert credential.digest(domain) == stack.subject_keys.credential_digest(credential) == expected
+    signed = sign_credential(registrar, domain, credential)
+    assert signed.registrar_signer(domain) == registrar.address
+
+
+def test_consent_digests_agree_with_the_contract_and_eth_account(stack: Stack, devnet: Devnet) -> None:
+    """chain_client's SubjectConsent digest (the consent id) is the contract's and eth-account's."""
+    consent = SubjectConsent(
+        credential=os.urandom(32),
+        grantee=devnet.by_label("court-hebei").account.address,
+        purpose="government-procurement-review 政府采购审查",
+        expires_at=1_790_000_000,
+        chain_id=stack.chain.chain_id,
+        consortium=stack.consortium.address,
+        nonce=os.urandom(32),
+    )
+    domain = stack.subject_keys.domain
+    generic = encode_typed_data(
+        domain.as_dict(),
+        {
+            "SubjectConsent": [
+                {"name": "credential", "type": "bytes32"},
+                {"name": "grantee", "type": "address"},
+                {"name": "purpose", "type": "string"},
+                {"name": "expiresAt", "type": "uint64"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "consortium", "type": "address"},
+                {"name": "nonce", "type": "bytes32"},
+            ]
+        },
+        {**consent.to_json(), "credential": consent.credential, "nonce": consent.nonce},
+    )
+    expected = keccak(b"\x19" + generic.version + generic.header + generic.body)
+    assert consent.digest(domain) == stack.subject_keys.consent_digest(consent) == expected
