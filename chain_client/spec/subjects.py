@@ -32,7 +32,7 @@ SUBJECT_CONSENT_TYPE = (
     "address consortium,bytes32 nonce)"
 )
 WITHDRAW_CONSENT_TYPE = "WithdrawConsent(bytes32 consentId,bytes32 credential)"
-CREDENTIAL_FORMAT = "credit-ledger/subject-credential@1"
+SUBJECT_CREDENTIAL_FORMAT = "credit-ledger/subject-credential@1"
 MAX_CONSENT_LIFETIME_S = 366 * 86_400  # "at most one year": a leap year's 366 days
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _SIGNATURE = re.compile(r"^0x[0-9a-fA-F]{130}$")
@@ -117,7 +117,7 @@ class SignedCredential:
     def to_json(self) -> dict[str, Any]:
         """The credit-ledger/subject-credential@1 document."""
         return {
-            "format": CREDENTIAL_FORMAT,
+            "format": SUBJECT_CREDENTIAL_FORMAT,
             "credential": self.credential.to_json(),
             "signature": "0x" + self.signature.hex(),
         }
@@ -125,8 +125,8 @@ class SignedCredential:
     @classmethod
     def from_json(cls, data: Any) -> SignedCredential:
         """Parse a credit-ledger/subject-credential@1 document; SubjectDocumentError when malformed."""
-        if not isinstance(data, dict) or data.get("format") != CREDENTIAL_FORMAT:
-            raise SubjectDocumentError(f"not a {CREDENTIAL_FORMAT} document")
+        if not isinstance(data, dict) or data.get("format") != SUBJECT_CREDENTIAL_FORMAT:
+            raise SubjectDocumentError(f"not a {SUBJECT_CREDENTIAL_FORMAT} document")
         return cls(SubjectCredential.from_json(data.get("credential")), _signature(data.get("signature")))
 
     def registrar_signer(self, domain: SubjectDomain) -> ChecksumAddress | None:

@@ -56,7 +56,7 @@ def test_migrations_create_every_table_once(engine: Engine) -> None:
     assert {"records", "outbox", "anchor_batches", "alembic_version"} <= tables
     migrate(engine)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

@@ -42,6 +42,7 @@ from tests.support.payloads import (
     tianjin_penalty,
 )
 from tests.support.served import Served, serve_gateway, wait_until
+from tests.support.subject_keys import bind_subject, consent_for
 from tests.support.subjects import new_uscc
 from tests.support.tampering import tampering_proxy
 
@@ -158,13 +159,11 @@ def test_class_b_needs_the_subject_s_consent_for_that_department(regions: Region
             department.record(record.record_id_hex, purpose="credit-review")
         assert refused.value.code == "ACCESS_CONSENT_REQUIRED"
         with regions.beijing.client(TIANJIN_DEPARTMENT) as at_beijing:
-            at_beijing.create_consent(
-                subject=subject,
-                requester=reader.address,
-                purpose="credit-review",
-                expires_at=regions.beijing.gateway.now() + 3600,
-                document_hash=b"\x11" * 32,
-            )
+            with bind_subject(regions.beijing, subject) as company:
+                consent = at_beijing.create_consent(
+                    consent_for(regions.beijing, company, TIANJIN_DEPARTMENT, "credit-review")
+                )
+            assert consent["requester"] == reader.address
         view = department.record(record.record_id_hex, purpose="credit-review")
     assert view["payload"] == record.submission["payload"]
 
