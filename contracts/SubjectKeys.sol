@@ -23,11 +23,6 @@ contract SubjectKeys is ISubjectKeys, EIP712 {
 
     IConsortium private immutable _consortium;
 
-    struct Revocation {
-        uint64 revokedAt;
-        address registrar;
-    }
-
     mapping(bytes32 credentialHash => Revocation) private _revocations;
 
     /// @notice Creates an empty registry whose REGISTRAR members are the consortium's.

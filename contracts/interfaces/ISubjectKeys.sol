@@ -45,6 +45,14 @@ interface ISubjectKeys {
         bytes32 nonce;
     }
 
+    /// @notice A revocation as stored.
+    /// @param revokedAt Block time of the revocation.
+    /// @param registrar The REGISTRAR member that revoked.
+    struct Revocation {
+        uint64 revokedAt;
+        address registrar;
+    }
+
     /// @notice Emitted when a registrar revokes a credential.
     event CredentialRevoked(bytes32 indexed credentialHash, address indexed registrar);
 
