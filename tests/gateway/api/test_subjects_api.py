@@ -252,3 +252,34 @@ def test_self_routes_need_the_credential(served: Served) -> None:
     with served.client(SAMR) as member:
         response = member.request("GET", "/v1/self/records")
     assert (response.status_code, response.json()["code"]) == (401, "SUBJECT_CREDENTIAL_MISSING")
+
+
+def test_an_expired_credential_binds_nothing(served: Served) -> None:
+    """A credential past its expiresAt is refused at sign-in and for new consents."""
+    now = served.gateway.now()
+    with bind_subject(served, new_uscc(), issued_at=now - 7200, lifetime_s=3600) as company:
+        assert _refused(company.records) == (403, "SUBJECT_CREDENTIAL_EXPIRED")
+        body = consent_for(served, company, READER, PURPOSE)
+    with served.client(READER) as reader:
+        assert _refused(lambda: reader.create_consent(body)) == (403, "SUBJECT_CREDENTIAL_EXPIRED")
+
+
+def test_a_malformed_credential_header_is_refused(served: Served) -> None:
+    """A credential header that is not a subject-credential@1 document is refused before anything is read."""
+    with bind_subject(served, new_uscc()) as company:
+        for value in ("not base64 at all!", credential_header(company.credential)[:-8], "e30"):
+            response = company._client.request("GET", "/v1/self/records", headers={"X-CL-Subject-Credential": value})
+            assert (response.status_code, response.json()["code"]) == (403, "SUBJECT_CREDENTIAL_INVALID")
+
+
+def test_a_withdrawal_must_carry_the_subject_s_signature(served: Served) -> None:
+    """A withdrawal signed by another key, even sent with the subject's own request, leaves the consent in force."""
+    subject, record_id = _class_b(served)
+    with bind_subject(served, subject) as company, served.client(READER) as reader:
+        consent = reader.create_consent(consent_for(served, company, READER, PURPOSE))
+        path = f"/v1/self/consents/{consent['consentId']}/withdrawal"
+        forged = {
+            "signature": "0x" + Account.create().unsafe_sign_hash(os.urandom(32)).signature.hex().removeprefix("0x")
+        }
+        assert _refused(lambda: company.call("POST", path, body=forged)) == (403, "CONSENT_SIGNATURE_INVALID")
+        assert reader.record(record_id, purpose=PURPOSE)["view"] == "full"
