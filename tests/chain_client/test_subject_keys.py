@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
-from chain_client import Devnet, Role, Stack, keccak
-from chain_client.spec.subjects import (
-    SUBJECT_DOMAIN_NAME,
+from chain_client import (
+    SUBJECT_CREDENTIAL_FORMAT,
+    Devnet,
+    Role,
+    SignedCredential,
+    Stack,
     SubjectConsent,
     SubjectCredential,
+    SubjectDocumentError,
+    SubjectDomain,
+    keccak,
     sign_credential,
 )
 from tests.chain_client.conftest import govern
@@ -97,7 +104,7 @@ def test_credential_digests_agree_with_the_contract_and_eth_account(stack: Stack
     registrar = _registrar(devnet)
     credential = _credential(stack, registrar)
     domain = stack.subject_keys.domain
-    assert domain.as_dict()["name"] == SUBJECT_DOMAIN_NAME
+    assert domain.as_dict()["name"] == "CreditSubjects"
     generic = encode_typed_data(
         domain.as_dict(),
         {
@@ -146,3 +153,27 @@ def test_consent_digests_agree_with_the_contract_and_eth_account(stack: Stack, d
     )
     expected = keccak(b"\x19" + generic.version + generic.header + generic.body)
     assert consent.digest(domain) == stack.subject_keys.consent_digest(consent) == expected
+
+
+def test_credential_documents_round_trip_and_refuse_malformed_ones() -> None:
+    """A subject-credential@1 document parses back to itself; a wrong format, field or signature is refused."""
+    registrar = Account.create()
+    domain = SubjectDomain(31337, Account.create().address)
+    credential = SubjectCredential(os.urandom(32), Account.create().address, registrar.address, 1, 2**64 - 1)
+    signed = sign_credential(registrar, domain, credential)
+    document = signed.to_json()
+    assert document["format"] == SUBJECT_CREDENTIAL_FORMAT
+    assert SignedCredential.from_json(document) == signed
+    assert SignedCredential.from_json(document).registrar_signer(domain) == registrar.address
+    broken = [
+        {**document, "format": "credit-ledger/subject-credential@2"},
+        {**document, "signature": "0x1234"},
+        {**document, "credential": {**document["credential"], "expiresAt": 2**64}},
+        {**document, "credential": {**document["credential"], "issuedAt": True}},
+        {**document, "credential": {**document["credential"], "subjectRef": "0x12"}},
+        {**document, "credential": {k: v for k, v in document["credential"].items() if k != "subjectKey"}},
+        [],
+    ]
+    for bad in broken:
+        with pytest.raises(SubjectDocumentError):
+            SignedCredential.from_json(bad)
