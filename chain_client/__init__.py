@@ -60,6 +60,7 @@ from chain_client.contracts.ledger import (
     RecordStatus,
 )
 from chain_client.contracts.stack import Stack, attach_stack, deploy_stack
+from chain_client.contracts.subject_keys import SubjectKeys
 from chain_client.dev.demo_stack import demo_members, deploy_demo_stack
 from chain_client.dev.devnet import DevAccount, Devnet, devnet_for
 from chain_client.spec.calendar import (
@@ -120,6 +121,20 @@ from chain_client.spec.records import (
 )
 from chain_client.spec.roles import Role
 from chain_client.spec.signed_document import document_digest, document_signer, sign_document
+from chain_client.spec.subjects import (
+    MAX_CONSENT_LIFETIME_S,
+    SUBJECT_CREDENTIAL_FORMAT,
+    ConsentWithdrawal,
+    SignedCredential,
+    SubjectConsent,
+    SubjectCredential,
+    SubjectDocumentError,
+    SubjectDomain,
+    parse_signature,
+    sign_consent,
+    sign_credential,
+    sign_withdrawal,
+)
 from chain_client.spec.terms import CalendarRef, CommitmentTerm
 from chain_client.verify.access_log import (
     ACCESS_LOG_ENCODING,
@@ -164,8 +179,10 @@ __all__ = [
     "CALENDAR_FORMAT",
     "DEVELOPMENT_CHAIN_IDS",
     "LEAF_ENCODING",
+    "MAX_CONSENT_LIFETIME_S",
     "NO_CONSENT",
     "REPORT_FORMAT",
+    "SUBJECT_CREDENTIAL_FORMAT",
     "AccessLogCheck",
     "AccessLogLeaf",
     "AdoptedCalendar",
@@ -195,6 +212,7 @@ __all__ = [
     "CommitmentSpec",
     "CommitmentStatus",
     "CommitmentTerm",
+    "ConsentWithdrawal",
     "Consortium",
     "ContentCommitment",
     "ContractRevertError",
@@ -228,9 +246,15 @@ __all__ = [
     "RecordStatus",
     "ReportVerification",
     "Role",
+    "SignedCredential",
     "SignedRecord",
     "Stack",
     "StandardMerkleTree",
+    "SubjectConsent",
+    "SubjectCredential",
+    "SubjectDocumentError",
+    "SubjectDomain",
+    "SubjectKeys",
     "Term",
     "TermError",
     "TermUnit",
@@ -268,6 +292,7 @@ __all__ = [
     "load_artifact",
     "load_deployment",
     "parse_calendar",
+    "parse_signature",
     "purpose_hash",
     "record_commitment_struct_hash",
     "record_id",
@@ -284,8 +309,11 @@ __all__ = [
     "revoke_struct_hash",
     "save_deployment",
     "shipped_calendars",
+    "sign_consent",
+    "sign_credential",
     "sign_digest",
     "sign_document",
+    "sign_withdrawal",
     "subject_ref_resident",
     "subject_ref_uscc",
     "verify_access_log_entry",

@@ -20,6 +20,8 @@ contract Consortium is IConsortium {
     bytes32 public constant GATEWAY_ROLE = Roles.GATEWAY;
     /// @notice Role id of gateways reading from other regions.
     bytes32 public constant PEER_ROLE = Roles.PEER;
+    /// @notice Role id of registrars, who bind subjects' keys to their identities.
+    bytes32 public constant REGISTRAR_ROLE = Roles.REGISTRAR;
 
     uint64 private immutable _proposalLifetime;
 

@@ -392,21 +392,12 @@ class GatewayClient:
         """A subject's public disclosures (no signature)."""
         return self.call("GET", "/public/v1/disclosures", params=[("subject", subject)], signed=False)
 
-    def create_consent(
-        self, *, subject: str, requester: str, purpose: str, expires_at: int, document_hash: bytes
-    ) -> Any:
-        """Register a subject's consent for a member."""
-        body = {
-            "subject": subject,
-            "requester": requester,
-            "purpose": purpose,
-            "expiresAt": expires_at,
-            "documentHash": "0x" + document_hash.hex(),
-        }
-        return self.call("POST", "/v1/consents", body=body)
+    def create_consent(self, signed_consent: Mapping[str, Any]) -> Any:
+        """Register a consent its subject signed (credit_client.subject.sign_consent_body gives one)."""
+        return self.call("POST", "/v1/consents", body=dict(signed_consent))
 
     def revoke_consent(self, consent_id: str) -> Any:
-        """Revoke a consent."""
+        """Renounce a consent this member holds (its subject withdraws it with credit_client.subject)."""
         return self.call("DELETE", f"/v1/consents/{consent_id}")
 
     def access_log(

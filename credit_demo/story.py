@@ -27,18 +27,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from eth_account import Account
 
 from chain_client import (
     BEIJING,
     beijing_date,
     catalog_id,
     devnet_for,
+    keccak,
     verify_access_log_entry,
     verify_bundle,
     verify_report,
 )
 from chain_client.dev import DevChain, HardhatNode
 from credit_client.client import GatewayClient, GatewayClientError, PreparedRecord, prepare_record
+from credit_client.subject import SubjectClient, issue_credential
 from credit_demo.regions import Region, Regions, run_regions
 from gateway.infra.request_auth import sign_request
 from gateway.infra.subject_ids import uscc_check_character
@@ -253,17 +256,44 @@ class Story:
             except GatewayClientError as exc:
                 refused = exc.code
             self.n.check("class B refused without the subject's consent", refused == "ACCESS_CONSENT_REQUIRED", refused)
-            with GatewayClient(bj.url, department) as at_beijing:
-                at_beijing.create_consent(
-                    subject=SUBJECT,
-                    requester=department.address,
-                    purpose="credit-review",
-                    expires_at=bj.gateway.now() + 30 * DAY,
-                    document_hash=bytes.fromhex("c0" * 32),
+            registrar = self.regions.account("samr-beijing")
+            company_key = Account.from_key(keccak(b"credit-ledger demo company key: " + SUBJECT.encode()))
+            with GatewayClient(bj.url) as anonymous:
+                deployment = anonymous.deployment()
+            credential = issue_credential(
+                registrar,
+                deployment,
+                subject=SUBJECT,
+                subject_key=bj.gateway.subject_key,
+                key_address=company_key.address,
+                issued_at=bj.gateway.now(),
+            )
+            self.n.say("The market regulator (REGISTRAR) binds the company's own key to it with a signed credential;")
+            self.n.say("only the credential's hash would ever go on chain, if it were revoked.")
+            with SubjectClient(bj.url, company_key, credential) as company:
+                signed = company.sign_consent(
+                    grantee=department.address, purpose="credit-review", expires_at=bj.gateway.now() + 30 * DAY
                 )
-            self.n.say("The company consents (授权查询) to the Tianjin department reading its tax arrears.")
+                with GatewayClient(bj.url, self.regions.account("governor-beijing")) as governor:
+                    try:
+                        governor.call("POST", "/v1/consents", body={**signed, "signature": "0x" + "11" * 65})
+                        forged = ""
+                    except GatewayClientError as exc:
+                        forged = exc.code
+                self.n.check("a governor cannot register a consent the company did not sign", forged != "", forged)
+                with GatewayClient(bj.url, department) as at_beijing:
+                    at_beijing.create_consent(signed)
+                self.n.say("The company signs its consent (授权查询, EIP-712) for the Tianjin department to read its")
+                self.n.say("tax arrears for 30 days; the department registers it at Beijing.")
+                own = company.records()["records"]
+                self.n.check("the company reads all its own records in full (自查)", len(own) >= 3, str(len(own)))
             view = client.record(self._id("arrears"), purpose="credit-review")
             self.n.check("class B released with consent", view["view"] == "full")
+            with SubjectClient(bj.url, company_key, credential) as company:
+                readers = {(e["requester"], e["purpose"]) for e in company.access_log()["entries"]}
+            self.n.check(
+                "the company sees who read its arrears, and why", (department.address, "credit-review") in readers
+            )
         with GatewayClient(self.regions.hebei.url, self.regions.account("governor-hebei")) as governor:
             try:
                 governor.record(self._id("inspection"))

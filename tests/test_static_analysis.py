@@ -22,7 +22,7 @@ from tests.support.hardhat import HARDHAT_LOCAL, REPO, in_ci
 pytestmark = pytest.mark.solc
 
 SCRIPT = REPO / "scripts" / "lint-contracts"
-DEPLOYABLE = {"Consortium", "CreditCatalog", "CreditLedger", "CommitmentRegistry"}
+DEPLOYABLE = {"Consortium", "CreditCatalog", "CreditLedger", "CommitmentRegistry", "SubjectKeys"}
 # Below pytest's own timeout (pyproject), so that a hung analysis fails with its output.
 LINT_TIMEOUT = 260
 

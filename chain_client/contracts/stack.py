@@ -14,6 +14,7 @@ from chain_client.contracts.commitments import CommitmentRegistry
 from chain_client.contracts.consortium import DEFAULT_PROPOSAL_LIFETIME, Consortium, MemberSpec
 from chain_client.contracts.deployment import DeploymentRecord, check_deployment, new_record, record_contract
 from chain_client.contracts.ledger import CreditLedger
+from chain_client.contracts.subject_keys import SubjectKeys
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Stack:
     ledger: CreditLedger
     calendars: CalendarRegistry
     commitments: CommitmentRegistry
+    subject_keys: SubjectKeys
     record: DeploymentRecord
 
 
@@ -50,6 +52,8 @@ def deploy_stack(
     contracts["CalendarRegistry"] = record_contract(chain, calendars_address, receipt)
     registry_address, receipt = chain.deploy(deployer, "CommitmentRegistry", consortium.address, calendars_address)
     contracts["CommitmentRegistry"] = record_contract(chain, registry_address, receipt)
+    subject_keys_address, receipt = chain.deploy(deployer, "SubjectKeys", consortium.address)
+    contracts["SubjectKeys"] = record_contract(chain, subject_keys_address, receipt)
     return _stack(chain, new_record(chain, contracts))
 
 
@@ -67,5 +71,6 @@ def _stack(chain: Chain, record: DeploymentRecord) -> Stack:
         ledger=CreditLedger(chain, record.address("CreditLedger")),
         calendars=CalendarRegistry(chain, record.address("CalendarRegistry")),
         commitments=CommitmentRegistry(chain, record.address("CommitmentRegistry")),
+        subject_keys=SubjectKeys(chain, record.address("SubjectKeys")),
         record=record,
     )

@@ -58,7 +58,14 @@ def measure_gas(chain: DevChain) -> dict[str, int]:
     gas.update(_ledger_gas(stack, actors, chain))
     gas.update(_calendar_gas(stack, actors))
     gas.update(_commitment_gas(stack, actors))
+    gas.update(_subject_keys_gas(stack, devnet))
     return gas
+
+
+def _subject_keys_gas(stack: Stack, devnet: Devnet) -> dict[str, int]:
+    # A registrar revokes a subject's key credential by its digest (all the chain holds).
+    registrar = devnet.with_role(Role.REGISTRAR)[0].account
+    return {"revokeSubjectCredential": _used(stack.subject_keys.revoke(registrar, os.urandom(32)))}
 
 
 def _actors(devnet: Devnet) -> _Actors:

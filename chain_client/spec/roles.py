@@ -15,6 +15,7 @@ class Role(Enum):
     AUDITOR = "AUDITOR"
     GATEWAY = "GATEWAY"
     PEER = "PEER"
+    REGISTRAR = "REGISTRAR"
 
     @property
     def id(self) -> bytes:

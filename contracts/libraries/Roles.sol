@@ -14,9 +14,13 @@ library Roles {
     bytes32 internal constant GATEWAY = keccak256("GATEWAY_ROLE");
     /// @notice A region's gateway identity when it reads from another region's gateway.
     bytes32 internal constant PEER = keccak256("PEER_ROLE");
+    /// @notice Binds subjects' keys to their identities (企业: market regulation; 个人: public security)
+    /// and revokes those bindings in SubjectKeys.
+    bytes32 internal constant REGISTRAR = keccak256("REGISTRAR_ROLE");
 
     /// @notice Whether `role` is one of the roles above.
     function isKnown(bytes32 role) internal pure returns (bool) {
-        return role == GOVERNOR || role == PROVIDER || role == AUDITOR || role == GATEWAY || role == PEER;
+        return role == GOVERNOR || role == PROVIDER || role == AUDITOR || role == GATEWAY || role == PEER
+            || role == REGISTRAR;
     }
 }

@@ -27,6 +27,7 @@ from gateway.api.routes import (
     peer,
     public,
     records,
+    self_service,
     subject_refs,
     subjects,
 )
@@ -83,6 +84,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         commitments.router,
         instructions.router,
         consents.router,
+        self_service.router,
         access_log.router,
         public.router,
         calendars.router,

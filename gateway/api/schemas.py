@@ -12,9 +12,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chain_client import SignedCredential, SubjectConsent, SubjectDocumentError, parse_signature
 from gateway.infra.error_codes import REGISTRY
+from gateway.infra.errors import InputError
+from gateway.infra.storage import Consent
 from gateway.lifecycle.relaying import SignedInstruction
 from gateway.lifecycle.terms import EvidenceKind, KindName, Resolution
+from gateway.records.consents import SignedConsent
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
@@ -180,43 +184,173 @@ class CatalogView(BaseModel):
     entries: list[CatalogEntryView]
 
 
+SIGNATURE = r"^0x[0-9a-fA-F]{130}$"
+MAX_UINT64 = 2**64 - 1
+
+
+class SubjectCredentialIn(BaseModel):
+    """A registrar's credential binding a subject's key (SubjectCredential, docs/formats.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subjectRef: str = Field(pattern=HEX32)
+    subjectKey: str = Field(pattern=ADDRESS)
+    registrar: str = Field(pattern=ADDRESS)
+    issuedAt: int = Field(ge=0, le=MAX_UINT64)
+    expiresAt: int = Field(ge=0, le=MAX_UINT64)
+
+
+class SignedCredentialIn(BaseModel):
+    """A credit-ledger/subject-credential@1 document: the credential and its registrar's signature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["credit-ledger/subject-credential@1"]
+    credential: SubjectCredentialIn
+    signature: str = Field(pattern=SIGNATURE)
+
+
+class SubjectConsentIn(BaseModel):
+    """The consent the subject signs (SubjectConsent, docs/formats.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credential: str = Field(pattern=HEX32, description="The EIP-712 digest of the credential binding the key.")
+    grantee: str = Field(pattern=ADDRESS)
+    purpose: str = Field(min_length=1, max_length=200)
+    expiresAt: int = Field(gt=0, le=MAX_UINT64, description="At most one year away.")
+    chainId: int = Field(gt=0, le=MAX_SQL_INTEGER)
+    consortium: str = Field(pattern=ADDRESS)
+    nonce: str = Field(pattern=HEX32)
+
+
 class ConsentIn(BaseModel):
-    """A subject's consent for one member to query its class-B records for a purpose."""
+    """A subject's signed consent for one member to query its class-B records for a purpose."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "subject": "91110108MA01C5XL6R",
-                    "requester": "0x0681f98d30D2f0C5BcdA7191709a5DB12d1C3Fd0",
-                    "purpose": "government-procurement-review",
-                    "expiresAt": 1798761600,
-                    "documentHash": "0x" + "9a" * 32,
+                    "consent": {
+                        "credential": "0x" + "c1" * 32,
+                        "grantee": "0x0681f98d30D2f0C5BcdA7191709a5DB12d1C3Fd0",
+                        "purpose": "government-procurement-review",
+                        "expiresAt": 1798761600,
+                        "chainId": 31337,
+                        "consortium": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+                        "nonce": "0x" + "9a" * 32,
+                    },
+                    "signature": "0x" + "11" * 65,
+                    "credential": {
+                        "format": "credit-ledger/subject-credential@1",
+                        "credential": {
+                            "subjectRef": "0x" + "5e" * 32,
+                            "subjectKey": "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23",
+                            "registrar": "0x917A6C517e2940FA51575f7E7BE9B3445cc69492",
+                            "issuedAt": 1767225600,
+                            "expiresAt": 1893456000,
+                        },
+                        "signature": "0x" + "22" * 65,
+                    },
                 }
             ]
         },
     )
 
-    subject: str = Field(min_length=15, max_length=18)
-    requester: str = Field(pattern=ADDRESS)
-    purpose: str = Field(min_length=1, max_length=200)
-    expiresAt: int = Field(gt=0)
-    documentHash: str = Field(pattern=HEX32, description="keccak256 of the signed authorization document.")
+    consent: SubjectConsentIn
+    signature: str = Field(pattern=SIGNATURE, description="The subject key's EIP-712 signature of the consent.")
+    credential: SignedCredentialIn
+
+    def signed(self) -> SignedConsent:
+        """The domain's view of the submission."""
+        try:
+            return SignedConsent(
+                SubjectConsent.from_json(self.consent.model_dump()),
+                parse_signature(self.signature),
+                SignedCredential.from_json(self.credential.model_dump()),
+            )
+        except SubjectDocumentError as exc:
+            raise InputError("REQUEST_INVALID", str(exc)) from None
+
+
+class WithdrawalIn(BaseModel):
+    """A subject's EIP-712 signature of WithdrawConsent(consentId, credential)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signature: str = Field(pattern=SIGNATURE)
 
 
 class ConsentOut(BaseModel):
     """A registered consent (the subject appears only as its subjectRef)."""
 
-    consentId: str
+    consentId: str = Field(description="The consent's EIP-712 digest.")
     subjectRef: str
-    requester: str
+    requester: str = Field(description="The grantee.")
     purpose: str
     expiresAt: int
-    documentHash: str
-    createdBy: str
+    documentHash: str = Field(description="The digest the subject signed (the consent id).")
+    subjectKey: str | None
+    credential: str | None = Field(description="The digest of the credential the consent rests on.")
+    registrar: str | None
+    createdBy: str = Field(description="Who submitted it: a member, or the subject's key.")
     createdAt: int
     revokedAt: int | None
+
+    @classmethod
+    def of(cls, consent: Consent) -> dict[str, Any]:
+        """A stored consent as this model's JSON."""
+        return {
+            "consentId": _hex(consent.consent_id),
+            "subjectRef": _hex(consent.subject_ref),
+            "requester": consent.requester,
+            "purpose": consent.purpose,
+            "expiresAt": consent.expires_at,
+            "documentHash": _hex(consent.document_hash),
+            "subjectKey": consent.subject_key,
+            "credential": _hex(consent.credential_hash) if consent.credential_hash is not None else None,
+            "registrar": consent.registrar,
+            "createdBy": consent.created_by,
+            "createdAt": consent.created_at,
+            "revokedAt": consent.revoked_at,
+        }
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+class ConsentList(BaseModel):
+    """A subject's consents, newest first."""
+
+    consents: list[ConsentOut]
+
+
+class SelfRecords(BaseModel):
+    """A subject's own records (自查), each in full."""
+
+    subjectRef: str
+    records: list[RecordView]
+
+
+class SelfAccessEntry(BaseModel):
+    """One release of one of the subject's records: who, when, why."""
+
+    sequence: int
+    recordId: str
+    requester: str
+    requesterName: str | None
+    purpose: str
+    consentId: str | None
+    releasedAt: int
+
+
+class SelfAccessLog(BaseModel):
+    """The access-log entries that name the subject's records, newest first."""
+
+    subjectRef: str
+    entries: list[SelfAccessEntry]
 
 
 class AccessLogPage(BaseModel):

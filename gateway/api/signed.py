@@ -1,9 +1,10 @@
-"""Signed routes: the member is authenticated before its request body is read.
+"""Signed routes: the signer is authenticated before its request body is read.
 
-Every `/v1` and `/peer/v1` route is a `SignedRoute`. Before the framework reads a byte of
-the body, the route checks the signature headers (format, window, audience, and the
-signature itself over the body hash the `X-CL-Content-SHA256` header declares), that the
-signer is an active member, and uses up its nonce. Only then is the body read, up to the
+Every `/v1` and `/peer/v1` route is a `SignedRoute` (a subject's `/v1/self` routes a
+`SubjectRoute`, which admits a credential-bound subject key instead of a member). Before
+the framework reads a byte of the body, the route checks the signature headers (format,
+window, audience, and the signature itself over the body hash the `X-CL-Content-SHA256`
+header declares), admits the signer (an active member), and uses up its nonce. Only then is the body read, up to the
 route's own limit, hashed as it streams and compared with the signed hash. So a stranger's
 100 MiB upload costs a header check, not 100 MiB of memory.
 
@@ -54,7 +55,7 @@ def body_limit(size: BodySize) -> dict[str, Any]:
 
 
 class SignedRoute(APIRoute):
-    """An APIRoute whose requests are authenticated before their body is read."""
+    """An APIRoute whose requests are authenticated before their body is read: a member's."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -62,31 +63,28 @@ class SignedRoute(APIRoute):
 
         async def signed_handler(request: Request) -> Response:
             gateway: Gateway = request.app.state.gateway
-            signed, member = await authenticate(gateway, request)
+            signed = verify_signed_headers(
+                request.headers,
+                request.method,
+                request.scope["path"],  # the path routed, exactly as decoded; url.path re-escapes
+                request.query_params.multi_items(),
+                audience=gateway.audience,
+                now=gateway.wall_clock(),
+                window_s=gateway.settings.auth_window_s,
+            )
+            await self.admit(gateway, request, signed)
+            await run_in_threadpool(gateway.nonces.use, signed.address, signed.nonce, signed.timestamp)
             body = await read_signed_body(request, size.limit(gateway.settings), signed)
-            request.state.member = member
             return await handler(Request(request.scope, _replay(body)))
 
         return signed_handler
 
-
-async def authenticate(gateway: Gateway, request: Request) -> tuple[SignedRequest, Requester]:
-    """The signer of a request, checked before its body: headers, audience, window, signature,
-    membership on chain, and its nonce used up."""
-    signed = verify_signed_headers(
-        request.headers,
-        request.method,
-        request.scope["path"],  # the path routed, exactly as decoded; url.path re-escapes
-        request.query_params.multi_items(),
-        audience=gateway.audience,
-        now=gateway.wall_clock(),
-        window_s=gateway.settings.auth_window_s,
-    )
-    roles = await run_in_threadpool(gateway.view.roles, signed.address)
-    if not roles:
-        raise AuthError("AUTH_NOT_MEMBER", "the signer is not an active member of the consortium")
-    await run_in_threadpool(gateway.nonces.use, signed.address, signed.nonce, signed.timestamp)
-    return signed, Requester(signed.address, roles)
+    async def admit(self, gateway: Gateway, request: Request, signed: SignedRequest) -> None:
+        """Who the verified signer is here, in request.state: an active member (its roles from the chain)."""
+        roles = await run_in_threadpool(gateway.view.roles, signed.address)
+        if not roles:
+            raise AuthError("AUTH_NOT_MEMBER", "the signer is not an active member of the consortium")
+        request.state.member = Requester(signed.address, roles)
 
 
 async def read_signed_body(request: Request, limit: int, signed: SignedRequest) -> bytes:

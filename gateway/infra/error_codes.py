@@ -85,8 +85,24 @@ _CODES = (
     ErrorCode("CONSENT_NOT_FOUND", 404, "No such consent."),
     ErrorCode("CONSENT_EXPIRED", 422, "The consent's expiry has passed."),
     ErrorCode("CONSENT_PURPOSE_INVALID", 422, "The purpose is empty or too long."),
-    ErrorCode("CONSENT_NOT_REGISTRANT", 403, "Only the member that registered a consent revokes it."),
+    ErrorCode("CONSENT_NOT_REGISTRANT", 403, "Only the consent's grantee renounces it; its subject withdraws it."),
     ErrorCode("CONSENT_REVOKED", 409, "The consent is revoked already."),
+    ErrorCode(
+        "CONSENT_SIGNATURE_INVALID", 403, "The consent or withdrawal is not signed by the key its credential binds."
+    ),
+    ErrorCode("CONSENT_AUDIENCE_MISMATCH", 403, "The consent names another chain or consortium."),
+    ErrorCode("CONSENT_TOO_LONG", 422, "The consent's expiry is more than one year away."),
+    ErrorCode("CONSENT_REPLAYED", 409, "The subject used this consent's nonce before: a replayed consent."),
+    ErrorCode("CONSENT_GRANTEE_NOT_MEMBER", 422, "The consent's grantee is not an active member."),
+    ErrorCode("CONSENT_NOT_SUBJECT", 403, "The withdrawal's credential is of another subject than the consent's."),
+    ErrorCode("SUBJECT_CREDENTIAL_MISSING", 401, "A subject's request lacks its credential header."),
+    ErrorCode(
+        "SUBJECT_CREDENTIAL_INVALID", 403, "The subject's credential is malformed or its signature does not verify."
+    ),
+    ErrorCode("SUBJECT_REGISTRAR_REQUIRED", 403, "The credential is not signed by an active REGISTRAR member."),
+    ErrorCode("SUBJECT_CREDENTIAL_REVOKED", 403, "A registrar revoked the subject's credential on chain."),
+    ErrorCode("SUBJECT_CREDENTIAL_EXPIRED", 403, "The subject's credential is expired or not yet valid."),
+    ErrorCode("SUBJECT_KEY_MISMATCH", 403, "The request is not signed by the key the credential binds."),
     ErrorCode("ACCESS_LOG_BUSY", 503, "The access log could not be appended to; nothing was released."),
     ErrorCode("ACCESS_LOG_INTEGRITY_FAILED", 500, "Stored access-log entries no longer give their anchored root."),
     # ------------------------------------------------------------ reads across regions

@@ -37,7 +37,7 @@ def grant_for(gw: Gateway, session: Session, member: Requester, row: StoredRecor
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
     consent = None
     if entry.disclosure_class == DisclosureClass.B and member.address != row.provider:
-        consent = valid_consent(session, row.subject_ref, member.address, purpose, gw.now())
+        consent = valid_consent(gw, session, row.subject_ref, member.address, purpose, gw.now())
     return decide(member, entry, row, consent)
 
 

@@ -9,7 +9,8 @@ LIFECYCLE = ("fileObjection", "resolveObjection", "revoke", "requestRepair", "ap
 
 
 def test_gas_targets_hold(chain: Chain) -> None:
-    """anchorBatch stays under 60k gas whatever the count; lifecycle calls at depth 17, relayed ones too, under 120k."""
+    """anchorBatch stays under 60k gas whatever the count; lifecycle calls at depth 17, relayed ones too, under 120k;
+    a registrar's credential revocation (SubjectKeys) is measured and stays under 60k."""
     gas = measure_gas(chain)
     assert gas["anchorBatch_1"] <= 60_000
     assert gas["anchorBatch_100000"] <= 60_000
@@ -19,3 +20,5 @@ def test_gas_targets_hold(chain: Chain) -> None:
     assert len(lifecycle) >= 12, sorted(lifecycle)
     assert {"fileObjectionBySig_depth17", "requestRepairBySig_depth17"} <= set(lifecycle)
     assert max(lifecycle.values()) <= 120_000, lifecycle
+    assert gas["deploySubjectKeys"] > 0
+    assert 0 < gas["revokeSubjectCredential"] <= 60_000

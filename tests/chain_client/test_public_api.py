@@ -8,6 +8,20 @@ import chain_client
 def test_public_names_are_exactly_the_curated_ones() -> None:
     """__all__ lists what users import, and every name in it exists."""
     assert set(chain_client.__all__) == {
+        # subjects as actors: registrar credentials, consents, the revocation registry
+        "MAX_CONSENT_LIFETIME_S",
+        "SUBJECT_CREDENTIAL_FORMAT",
+        "ConsentWithdrawal",
+        "SignedCredential",
+        "SubjectConsent",
+        "SubjectCredential",
+        "SubjectDocumentError",
+        "SubjectDomain",
+        "SubjectKeys",
+        "parse_signature",
+        "sign_consent",
+        "sign_credential",
+        "sign_withdrawal",
         "ACCESS_LOG_ENCODING",
         "ACCESS_LOG_FIELDS",
         "ACCESS_LOG_FORMAT",

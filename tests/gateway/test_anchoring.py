@@ -178,6 +178,7 @@ def test_confirmations_are_awaited(
 
 def _contracts_on(chain: Chain, stack: Stack) -> tuple[object, ...]:
     from chain_client import CalendarRegistry, CommitmentRegistry, Consortium, CreditCatalog, CreditLedger
+    from chain_client.contracts.subject_keys import SubjectKeys
 
     return (
         Consortium(chain, stack.consortium.address),
@@ -185,6 +186,7 @@ def _contracts_on(chain: Chain, stack: Stack) -> tuple[object, ...]:
         CreditLedger(chain, stack.ledger.address),
         CalendarRegistry(chain, stack.calendars.address),
         CommitmentRegistry(chain, stack.commitments.address),
+        SubjectKeys(chain, stack.subject_keys.address),
         stack.record,
     )
 

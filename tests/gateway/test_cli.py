@@ -74,7 +74,7 @@ def test_gas_json_measures_every_consortium_operation() -> None:
     for action in [*actions, "adoptCalendar"]:
         for step in ["propose", "approve", "execute"]:
             assert 21_000 < gas[f"{step}_{action}"] < 500_000
-    assert gas["deployConsortium_11members"] > 1_000_000
+    assert gas["deployConsortium_12members"] > 1_000_000
     assert gas["deployCalendarRegistry"] > 100_000
     for key in ["anchorBatch_1", "anchorBatch_100000", "approveRepair_depth17", "recordCommitment"]:
         assert gas[key] > 21_000

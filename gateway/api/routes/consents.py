@@ -1,4 +1,4 @@
-"""Consents of subjects for class-B queries (授权查询)."""
+"""Consents of subjects for class-B queries (授权查询), signed by the subject itself."""
 
 from __future__ import annotations
 
@@ -6,58 +6,38 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from chain_client import checksummed
 from gateway.api.deps import CurrentMember, GatewayDep, SessionDep
 from gateway.api.schemas import ConsentIn, ConsentOut, ErrorBody
 from gateway.api.signed import SignedRoute
-from gateway.infra.errors import InputError, NotFoundError
-from gateway.infra.storage import Consent
-from gateway.infra.subject_ids import SubjectIdError, parse_subject
-from gateway.records.consents import ConsentRequest, create_consent, revoke_consent
+from gateway.infra.errors import NotFoundError
+from gateway.records.consents import register_consent, renounce_consent
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"], route_class=SignedRoute)
 
 
-@router.post("", response_model=ConsentOut, status_code=201, responses={403: {"model": ErrorBody}})
+@router.post(
+    "",
+    response_model=ConsentOut,
+    status_code=201,
+    responses={403: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
 def create_consent_route(body: ConsentIn, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
-    """Register a subject's signed consent for a member (the requester itself, or by a governor)."""
-    try:
-        subject_ref = gateway.subject_ref(parse_subject(body.subject))
-    except SubjectIdError as exc:
-        raise InputError(exc.code, str(exc), detail=exc.detail) from None
-    request = ConsentRequest(
-        subject_ref=subject_ref,
-        requester=checksummed(body.requester),
-        purpose=body.purpose,
-        expires_at=body.expiresAt,
-        document_hash=bytes.fromhex(body.documentHash[2:]),
-    )
-    consent = create_consent(session, request, created_by=member.address, roles=member.roles, now=gateway.now())
+    """Register a consent the subject signed with its registrar-bound key (a member submits it for the subject)."""
+    consent = register_consent(gateway, session, body.signed(), submitted_by=member.address, now=gateway.now())
     session.commit()
-    return _out(consent)
+    return ConsentOut.of(consent)
 
 
 @router.delete("/{consent_id}", response_model=ConsentOut, responses={404: {"model": ErrorBody}})
 def revoke_consent_route(consent_id: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
-    """Revoke a consent: later class-B reads that rested on it are refused."""
+    """The grantee renounces a consent: later class-B reads that rested on it are refused."""
+    consent = renounce_consent(session, _consent_key(consent_id), by=member.address, now=gateway.now())
+    session.commit()
+    return ConsentOut.of(consent)
+
+
+def _consent_key(consent_id: str) -> bytes:
     try:
-        key = bytes.fromhex(consent_id.removeprefix("0x"))
+        return bytes.fromhex(consent_id.removeprefix("0x"))
     except ValueError:
         raise NotFoundError("CONSENT_NOT_FOUND", "no consent with this id") from None
-    consent = revoke_consent(session, key, by=member.address, roles=member.roles, now=gateway.now())
-    session.commit()
-    return _out(consent)
-
-
-def _out(consent: Consent) -> dict[str, Any]:
-    return {
-        "consentId": "0x" + consent.consent_id.hex(),
-        "subjectRef": "0x" + consent.subject_ref.hex(),
-        "requester": consent.requester,
-        "purpose": consent.purpose,
-        "expiresAt": consent.expires_at,
-        "documentHash": "0x" + consent.document_hash.hex(),
-        "createdBy": consent.created_by,
-        "createdAt": consent.created_at,
-        "revokedAt": consent.revoked_at,
-    }

@@ -128,9 +128,16 @@ class RequestNonce(Base):
 
 
 class Consent(Base):
-    """A subject's authorization for one member to query its class-B records for a purpose."""
+    """A subject's authorization for one member to query its class-B records for a purpose.
+
+    The subject signed it (EIP-712 SubjectConsent, docs/formats.md) under a registrar's
+    credential: consent_id and document_hash are the signed digest, credential_hash the
+    credential's, checked against the chain's revocations at every read. Rows from before
+    subjects signed (no credential_hash) were revoked by migration 0003.
+    """
 
     __tablename__ = "consents"
+    __table_args__ = (Index("ux_consents_subject_nonce", "subject_ref", "nonce", unique=True),)
 
     consent_id: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
     subject_ref: Mapped[bytes] = mapped_column(Bytes(32), index=True)
@@ -141,6 +148,12 @@ class Consent(Base):
     created_by: Mapped[str] = mapped_column(String(42))
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    subject_key: Mapped[str | None] = mapped_column(String(42))
+    credential_hash: Mapped[bytes | None] = mapped_column(Bytes(32), index=True)
+    registrar: Mapped[str | None] = mapped_column(String(42))
+    credential_expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    nonce: Mapped[bytes | None] = mapped_column(Bytes(32))
+    signature: Mapped[bytes | None] = mapped_column(Bytes(65))
 
 
 class SubjectLookup(Base):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import time
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from credit_client.client import GatewayClientError
 from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState
 from tests.support.payloads import PENALTY, SAMR, TAX, TAX_ARREARS, penalty, tax_arrears
 from tests.support.served import Served, wait_until
+from tests.support.subject_keys import bind_subject, consent_for
 from tests.support.subjects import new_uscc
 
 AUDITOR = "auditor-hebei"
@@ -47,13 +47,8 @@ def test_each_full_release_is_logged_with_requester_purpose_and_consent(served: 
     record = served.submit(TAX, TAX_ARREARS, subject, tax_arrears())
     reader = served.account(READER)
     with served.client(READER) as client:
-        consent = client.create_consent(
-            subject=subject,
-            requester=reader.address,
-            purpose="credit-review",
-            expires_at=int(time.time()) + 3600,
-            document_hash=b"\x42" * 32,
-        )
+        with bind_subject(served, subject) as company:
+            consent = client.create_consent(consent_for(served, company, READER, "credit-review"))
         view = client.record(record.record_id_hex, purpose="credit-review")
     (entry,) = [e["entry"] for e in entries_for(served, record.record_id_hex)]
     assert entry["sequence"] == view["accessLogSequence"]

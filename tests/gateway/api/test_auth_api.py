@@ -20,6 +20,7 @@ from credit_client.client import GatewayClient
 from gateway.api.deps import current_member
 from gateway.api.main import create_app
 from gateway.api.signed import SignedRoute
+from gateway.api.subject_auth import SubjectRoute, current_subject
 from gateway.infra.request_auth import sign_request
 from tests.support.payloads import PENALTY, SAMR, penalty
 from tests.support.served import Served, wait_until
@@ -264,6 +265,9 @@ def test_every_route_that_names_a_member_authenticates_before_its_body(served: S
     for route in app.routes:
         if isinstance(route, APIRoute) and _depends_on(route.dependant, current_member):
             assert isinstance(route, SignedRoute), route.path
+            assert not isinstance(route, SubjectRoute), route.path
+        if isinstance(route, APIRoute) and _depends_on(route.dependant, current_subject):
+            assert isinstance(route, SubjectRoute), route.path
 
 
 def _depends_on(dependant: Any, call: Any) -> bool:

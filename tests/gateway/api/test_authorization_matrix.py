@@ -1,4 +1,4 @@
-"""The authorization matrix: each role and anonymous, against each disclosure class and each endpoint.
+"""The authorization matrix: each role, the subject and anonymous, against each disclosure class and each endpoint.
 
 The table EXPECTED is the policy of docs/disclosure.md ("Who reads what") written out; every cell is
 checked over HTTP against the running gateway.
@@ -6,7 +6,7 @@ checked over HTTP against the running gateway.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +15,10 @@ import pytest
 from eth_account import Account
 
 from credit_client.client import GatewayClient
+from credit_client.subject import HEADER_CREDENTIAL, SubjectClient, credential_header
 from tests.support.payloads import INSPECTION, PENALTY, SAMR, TAX, TAX_ARREARS, inspection, penalty, tax_arrears
 from tests.support.served import Served
+from tests.support.subject_keys import bind_subject, consent_for
 from tests.support.subjects import new_uscc
 
 PURPOSE = "matrix"
@@ -31,6 +33,9 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
     "governor": ("public", "ACCESS_CONSENT_REQUIRED", "ACCESS_ROLE_REQUIRED"),
     "gateway-peer": ("public", "ACCESS_CONSENT_REQUIRED", "ACCESS_ROLE_REQUIRED"),
     "consented-provider": ("full", "full", "full"),
+    # The subject's own key, bound by a registrar: not a member, so refused at member routes;
+    # it reads its records at /v1/self (test_self_routes).
+    "subject": ("AUTH_NOT_MEMBER", "AUTH_NOT_MEMBER", "AUTH_NOT_MEMBER"),
 }
 LABELS = {
     "other-provider": "samr-tianjin",
@@ -50,10 +55,11 @@ class World:
 
     subject: str
     records: dict[str, str]
+    owner: SubjectClient
 
 
 @pytest.fixture(scope="module")
-def world(served: Served) -> World:
+def world(served: Served) -> Iterator[World]:
     subject = new_uscc()
     made = {
         "A": served.submit(SAMR, PENALTY, subject, penalty()),
@@ -61,20 +67,19 @@ def world(served: Served) -> World:
         "C": served.submit(SAMR, INSPECTION, subject, inspection()),
     }
     served.wait_anchored(*made.values())
+    company = bind_subject(served, subject)
     with served.client(LABELS["consented-provider"]) as client:
-        client.create_consent(
-            subject=subject,
-            requester=served.account(LABELS["consented-provider"]).address,
-            purpose=PURPOSE,
-            expires_at=int(time.time()) + 3600,
-            document_hash=b"\x77" * 32,
-        )
-    return World(subject, {klass: record.record_id_hex for klass, record in made.items()})
+        client.create_consent(consent_for(served, company, LABELS["consented-provider"], PURPOSE))
+    with company:
+        yield World(subject, {klass: record.record_id_hex for klass, record in made.items()}, company)
 
 
-def client_for(served: Served, actor: str, klass: str) -> GatewayClient:
+def client_for(served: Served, actor: str, klass: str, world: World | None = None) -> GatewayClient:
     if actor == "anonymous":
         return served.client()
+    if actor == "subject":
+        assert world is not None
+        return GatewayClient(served.url, world.owner.key)
     if actor == "non-member":
         return GatewayClient(served.url, Account.create())
     return served.client(OWNERS[klass] if actor == "owner" else LABELS[actor])
@@ -96,7 +101,7 @@ CASES = [(actor, klass) for actor in EXPECTED for klass in CLASSES]
 def test_read_record(served: Served, world: World, actor: str, klass: str) -> None:
     """GET /v1/records/{id}: the view or refusal the table gives."""
     expected = EXPECTED[actor][CLASSES.index(klass)]
-    with client_for(served, actor, klass) as client:
+    with client_for(served, actor, klass, world) as client:
         status, body = outcome(
             client.request("GET", f"/v1/records/{world.records[klass]}", params=[("purpose", PURPOSE)])
         )
@@ -108,7 +113,7 @@ def test_read_record(served: Served, world: World, actor: str, klass: str) -> No
 def test_read_proof(served: Served, world: World, actor: str, klass: str) -> None:
     """GET /v1/records/{id}/proof: any view entitles to the hash-only bundle."""
     expected = EXPECTED[actor][CLASSES.index(klass)]
-    with client_for(served, actor, klass) as client:
+    with client_for(served, actor, klass, world) as client:
         status, body = outcome(
             client.request("GET", f"/v1/records/{world.records[klass]}/proof", params=[("purpose", PURPOSE)])
         )
@@ -127,7 +132,7 @@ def test_disclose_a_private_field(served: Served, world: World, actor: str, klas
     if expected == "public":
         expected = "ACCESS_FIELD_NOT_PUBLIC"
     params = [("purpose", PURPOSE), ("disclose", PRIVATE_FIELD[klass])]
-    with client_for(served, actor, klass) as client:
+    with client_for(served, actor, klass, world) as client:
         status, body = outcome(client.request("GET", f"/v1/records/{world.records[klass]}/proof", params=params))
     assert status == status_of(expected)
     if status == 200:
@@ -139,7 +144,7 @@ def test_disclose_a_private_field(served: Served, world: World, actor: str, klas
 @pytest.mark.parametrize("actor", list(EXPECTED))
 def test_subject_records(served: Served, world: World, actor: str) -> None:
     """GET /v1/subjects/{subject}/records lists exactly the records the table grants, with their views."""
-    with client_for(served, actor, "A") as client:
+    with client_for(served, actor, "A", world) as client:
         status, body = outcome(
             client.request("GET", f"/v1/subjects/{world.subject}/records", params=[("purpose", PURPOSE)])
         )
@@ -158,7 +163,7 @@ def test_subject_records(served: Served, world: World, actor: str) -> None:
 @pytest.mark.parametrize("actor", list(EXPECTED))
 def test_public_disclosures(served: Served, world: World, actor: str) -> None:
     """/public/v1/disclosures is the same for everyone: the class-A record only, public fields only."""
-    with client_for(served, actor, "A") as client:
+    with client_for(served, actor, "A", world) as client:
         status, body = outcome(client.request("GET", "/public/v1/disclosures", params=[("subject", world.subject)]))
     assert status == 200
     assert [d["recordId"] for d in body["disclosures"]] == [world.records["A"]]
@@ -166,7 +171,7 @@ def test_public_disclosures(served: Served, world: World, actor: str) -> None:
 
 
 @pytest.mark.parametrize(("actor", "klass"), CASES)
-def test_submit_a_record(served: Served, actor: str, klass: str) -> None:
+def test_submit_a_record(served: Served, world: World, actor: str, klass: str) -> None:
     """POST /v1/records: only the entry's source department submits its records."""
     entry = {"A": PENALTY, "B": TAX_ARREARS, "C": INSPECTION}[klass]
     payload = {"A": penalty, "B": tax_arrears, "C": inspection}[klass]()
@@ -174,11 +179,12 @@ def test_submit_a_record(served: Served, actor: str, klass: str) -> None:
     expected = {
         "anonymous": "AUTH_MISSING",
         "non-member": "AUTH_NOT_MEMBER",
+        "subject": "AUTH_NOT_MEMBER",
         "owner": "accepted",
         "other-provider": "RECORD_PROVIDER_MISMATCH",
         "consented-provider": "RECORD_PROVIDER_MISMATCH",
     }.get(actor, "ACCESS_ROLE_REQUIRED")
-    with client_for(served, actor, klass) as client:
+    with client_for(served, actor, klass, world) as client:
         status, body = outcome(client.request("POST", "/v1/records", body=record.submission))
     if expected == "accepted":
         assert (status, body["results"][0]["status"]) == (200, "accepted")
@@ -187,15 +193,39 @@ def test_submit_a_record(served: Served, actor: str, klass: str) -> None:
 
 
 @pytest.mark.parametrize("actor", list(EXPECTED))
-def test_read_access_log(served: Served, actor: str) -> None:
+def test_read_access_log(served: Served, world: World, actor: str) -> None:
     """GET /v1/access-log is for auditors."""
-    expected = {"anonymous": "AUTH_MISSING", "non-member": "AUTH_NOT_MEMBER", "auditor": "ok"}.get(
-        actor, "ACCESS_ROLE_REQUIRED"
-    )
-    with client_for(served, actor, "A") as client:
+    expected = {
+        "anonymous": "AUTH_MISSING",
+        "non-member": "AUTH_NOT_MEMBER",
+        "subject": "AUTH_NOT_MEMBER",
+        "auditor": "ok",
+    }.get(actor, "ACCESS_ROLE_REQUIRED")
+    with client_for(served, actor, "A", world) as client:
         status, body = outcome(client.request("GET", "/v1/access-log"))
     if expected == "ok":
         assert status == 200
         assert "entries" in body
     else:
         assert (status, body) == (AUTH_STATUS.get(expected, 403), expected)
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
+def test_self_routes(served: Served, world: World, actor: str) -> None:
+    """GET /v1/self/records: the subject, signed in with its bound key, reads every class in full; nobody else."""
+    if actor == "subject":
+        body = world.owner.records()
+        assert {r["recordId"]: r["view"] for r in body["records"]} == dict.fromkeys(world.records.values(), "full")
+        return
+    expected = "AUTH_MISSING" if actor == "anonymous" else "SUBJECT_CREDENTIAL_MISSING"
+    with client_for(served, actor, "A", world) as client:
+        status, body = outcome(client.request("GET", "/v1/self/records"))
+    assert (status, body) == (401, expected)
+
+
+def test_a_member_holding_the_subject_s_credential_is_not_the_subject(served: Served, world: World) -> None:
+    """A member that presents the subject's credential with its own key is refused SUBJECT_KEY_MISMATCH."""
+    with served.client(LABELS["governor"]) as governor:
+        headers = {HEADER_CREDENTIAL: credential_header(world.owner.credential)}
+        status, body = outcome(governor.request("GET", "/v1/self/records", headers=headers))
+    assert (status, body) == (403, "SUBJECT_KEY_MISMATCH")

@@ -7,7 +7,6 @@ connection to the node, access-log entries anchored and verified from the chain 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from tests.support.databases import postgres_database
 from tests.support.hardhat import HardhatNode, start_node
 from tests.support.payloads import PENALTY, SAMR, SECRET_MARK, TAX, TAX_ARREARS, penalty, tax_arrears
 from tests.support.served import Served, serve_gateway, wait_until
+from tests.support.subject_keys import bind_subject, consent_for
 from tests.support.subjects import new_uscc
 
 pytestmark = pytest.mark.hardhat
@@ -84,13 +84,8 @@ def test_reads_by_class_and_consent_on_hardhat(served: Served) -> None:
         with pytest.raises(GatewayClientError) as caught:
             reader.record(private.record_id_hex, purpose="loan-review")
         assert caught.value.code == "ACCESS_CONSENT_REQUIRED"
-        reader.create_consent(
-            subject=subject,
-            requester=served.account("samr-tianjin").address,
-            purpose="loan-review",
-            expires_at=int(time.time()) + 600,
-            document_hash=b"\x10" * 32,
-        )
+        with bind_subject(served, subject) as company:
+            reader.create_consent(consent_for(served, company, "samr-tianjin", "loan-review"))
         assert reader.record(private.record_id_hex, purpose="loan-review")["payload"] == private.submission["payload"]
     with served.client() as anonymous:
         (disclosure,) = anonymous.disclosures(subject)["disclosures"]

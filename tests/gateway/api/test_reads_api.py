@@ -23,6 +23,7 @@ from tests.support.payloads import (
     tax_arrears,
 )
 from tests.support.served import Served
+from tests.support.subject_keys import bind_subject, consent_for
 from tests.support.subjects import new_uscc, with_wrong_check
 
 GOVERNOR = "governor-tianjin"
@@ -81,13 +82,9 @@ def test_class_b_needs_a_consent_for_the_member_and_purpose(served: Served) -> N
         with pytest.raises(GatewayClientError) as caught:
             client.record(record.record_id_hex, purpose="procurement")
         assert (caught.value.status, caught.value.code) == (403, "ACCESS_CONSENT_REQUIRED")
-        consent = client.create_consent(
-            subject=subject,
-            requester=reader.address,
-            purpose="procurement",
-            expires_at=int(time.time()) + 86_400,
-            document_hash=b"\x9a" * 32,
-        )
+        with bind_subject(served, subject) as company:
+            consent = client.create_consent(consent_for(served, company, OTHER_DEPARTMENT, "procurement"))
+        assert consent["requester"] == reader.address
         view = client.record(record.record_id_hex, purpose="procurement")
         assert view["payload"] == record.submission["payload"]
         with pytest.raises(GatewayClientError) as other_purpose:
@@ -108,23 +105,16 @@ def test_an_auditor_also_needs_consent_for_class_b(served: Served) -> None:
     assert caught.value.code == "ACCESS_CONSENT_REQUIRED"
 
 
-def test_consents_are_registered_by_their_requester_or_a_governor(served: Served) -> None:
-    """A member cannot register a consent naming someone else; a governor can."""
-    body = {
-        "subject": new_uscc(),
-        "requester": served.account(OTHER_DEPARTMENT).address,
-        "purpose": "procurement",
-        "expires_at": int(time.time()) + 60,
-        "document_hash": b"\x01" * 32,
-    }
-    with served.client(SAMR) as client, pytest.raises(GatewayClientError) as caught:
-        client.create_consent(**body)  # type: ignore[arg-type]
-    assert (caught.value.status, caught.value.code) == (403, "CONSENT_NOT_REGISTRANT")
-    with served.client(GOVERNOR) as client:
-        assert client.create_consent(**body)["createdBy"] == served.account(GOVERNOR).address  # type: ignore[arg-type]
-    with served.client(OTHER_DEPARTMENT) as client, pytest.raises(GatewayClientError) as expired:
-        client.create_consent(**{**body, "expires_at": int(time.time()) - 1})  # type: ignore[arg-type]
-    assert expired.value.code == "CONSENT_EXPIRED"
+def test_consents_are_renounced_only_by_their_grantee(served: Served) -> None:
+    """A member other than the grantee, a governor included, cannot end a subject's consent."""
+    with bind_subject(served, new_uscc()) as company:
+        body = consent_for(served, company, OTHER_DEPARTMENT, "procurement")
+    with served.client(OTHER_DEPARTMENT) as client:
+        consent = client.create_consent(body)
+    for label in (SAMR, GOVERNOR):
+        with served.client(label) as client, pytest.raises(GatewayClientError) as caught:
+            client.revoke_consent(consent["consentId"])
+        assert (caught.value.status, caught.value.code) == (403, "CONSENT_NOT_REGISTRANT")
 
 
 def test_the_proof_bundle_verifies_against_the_chain_and_discloses_named_fields(served: Served) -> None:

@@ -43,6 +43,7 @@ from tests.support.payloads import (
     tianjin_penalty,
 )
 from tests.support.served import Served, serve_gateway, wait_until
+from tests.support.subject_keys import bind_subject, consent_for
 from tests.support.subjects import new_uscc
 from tests.support.tampering import tampering_proxy
 
@@ -159,13 +160,11 @@ def test_class_b_needs_the_subject_s_consent_for_that_department(regions: Region
             department.record(record.record_id_hex, purpose="credit-review")
         assert refused.value.code == "ACCESS_CONSENT_REQUIRED"
         with regions.beijing.client(TIANJIN_DEPARTMENT) as at_beijing:
-            at_beijing.create_consent(
-                subject=subject,
-                requester=reader.address,
-                purpose="credit-review",
-                expires_at=regions.beijing.gateway.now() + 3600,
-                document_hash=b"\x11" * 32,
-            )
+            with bind_subject(regions.beijing, subject) as company:
+                consent = at_beijing.create_consent(
+                    consent_for(regions.beijing, company, TIANJIN_DEPARTMENT, "credit-review")
+                )
+            assert consent["requester"] == reader.address
         view = department.record(record.record_id_hex, purpose="credit-review")
     assert view["payload"] == record.submission["payload"]
 
@@ -391,14 +390,8 @@ def test_the_holder_decides_with_the_purpose_the_department_signed(regions: Regi
     subject = new_uscc()
     record = regions.beijing.submit(TAX, TAX_ARREARS, subject, tax_arrears())
     regions.beijing.wait_anchored(record, timeout=WAIT_S)
-    with regions.beijing.client(TIANJIN_DEPARTMENT) as at_beijing:
-        at_beijing.create_consent(
-            subject=subject,
-            requester=regions.tianjin.account(TIANJIN_DEPARTMENT).address,
-            purpose="credit-review",
-            expires_at=regions.beijing.gateway.now() + 3600,
-            document_hash=b"\x11" * 32,
-        )
+    with regions.beijing.client(TIANJIN_DEPARTMENT) as at_beijing, bind_subject(regions.beijing, subject) as company:
+        at_beijing.create_consent(consent_for(regions.beijing, company, TIANJIN_DEPARTMENT, "credit-review"))
     original = _department_read(
         regions, record.record_id_hex, holder=regions.beijing.gateway.account.address, purpose="marketing"
     )

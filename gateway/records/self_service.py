@@ -1,0 +1,68 @@
+"""What a subject signed in with its own key sees of itself (自查).
+
+Its records, each in full, whatever their class: the subject is entitled to its own
+information. Each release is written to the access log like any other, with the subject's
+key as the requester and the purpose "self-inspection". And the access-log entries that
+name its records: who read them, when, for which purpose and on which consent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chain_client import NO_CONSENT
+from gateway.infra.service import Gateway
+from gateway.infra.storage import AccessLogEntry, StoredRecord
+from gateway.records.entitlement import Grant, Requester, View
+from gateway.records.reads import rows_of_subject
+from gateway.records.releases import log_release, metadata, open_checked
+from gateway.records.subjects import BoundSubject
+
+SELF_PURPOSE = "self-inspection"
+
+
+def own_records(
+    gw: Gateway, session: Session, subject: BoundSubject, *, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """The subject's records in full, each release logged before it is returned."""
+    reader = Requester(subject.key, frozenset())
+    views = []
+    for row in rows_of_subject(session, subject.subject_ref, limit=limit, offset=offset):
+        entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
+        state = gw.stack.ledger.state(row.record_id)
+        opened = open_checked(gw, row)
+        view = metadata(gw, session, entry, row, state)
+        sequence = log_release(gw, reader, row, SELF_PURPOSE, Grant(View.FULL))
+        view.update(view="full", payload=opened.payload, subject=opened.subject, accessLogSequence=sequence)
+        gw.metrics.releases.labels(entry.disclosure_class.name, "self").inc()
+        views.append(view)
+    return views
+
+
+def own_access_log(gw: Gateway, session: Session, subject: BoundSubject, *, limit: int) -> list[dict[str, Any]]:
+    """The access-log entries naming the subject's records, newest first."""
+    records = select(StoredRecord.record_id).where(StoredRecord.subject_ref == subject.subject_ref)
+    query = (
+        select(AccessLogEntry)
+        .where(AccessLogEntry.record_id.in_(records))
+        .order_by(AccessLogEntry.sequence.desc())
+        .limit(limit)
+    )
+    entries = []
+    for row in session.scalars(query):
+        member = gw.view.member(row.requester)
+        entries.append(
+            {
+                "sequence": row.sequence,
+                "recordId": "0x" + row.record_id.hex(),
+                "requester": row.requester,
+                "requesterName": member.name if member is not None else None,
+                "purpose": row.purpose,
+                "consentId": "0x" + row.consent_id.hex() if row.consent_id != NO_CONSENT else None,
+                "releasedAt": row.released_at,
+            }
+        )
+    return entries
