@@ -34,7 +34,11 @@ _CODES = (
     ErrorCode("ACCESS_ROLE_REQUIRED", 403, "The member lacks the role this needs."),
     ErrorCode("ACCESS_CONSENT_REQUIRED", 403, "Class B needs the subject's consent for this member and purpose."),
     ErrorCode("ACCESS_NOT_PUBLIC", 403, "Only the public view of this record is open to the member."),
-    ErrorCode("ACCESS_FIELD_NOT_PUBLIC", 403, "A field to disclose is not public and the member has the public view."),
+    ErrorCode(
+        "ACCESS_FIELD_NOT_PUBLIC",
+        403,
+        "The member has the public view and a field to disclose is not one of the schema's public fields (a missing field gets the same answer), or the record is not public now.",
+    ),
     ErrorCode("ACCESS_NOT_ENTITLED", 403, "The department named in a peer request may not read this record."),
     # --------------------------------------------------------------------- requests
     ErrorCode("REQUEST_INVALID", 422, "The request's parameters or body do not validate."),
