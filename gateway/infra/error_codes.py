@@ -37,7 +37,7 @@ _CODES = (
     ErrorCode(
         "ACCESS_FIELD_NOT_PUBLIC",
         403,
-        "The member has the public view and a field to disclose is not one of the schema's public fields (a missing field gets the same answer), or the record is not public now.",
+        "Public view: a field to disclose is not a public field (or is missing), or the record is not public now.",
     ),
     ErrorCode("ACCESS_NOT_ENTITLED", 403, "The department named in a peer request may not read this record."),
     # --------------------------------------------------------------------- requests
