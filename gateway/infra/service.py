@@ -123,7 +123,7 @@ class Gateway:
             data_dir=data_dir,
             engine=engine,
             stack=stack,
-            view=ChainView(stack),
+            view=ChainView(stack, max_age_s=settings.roles_max_age_s),
             schemas=schemas,
             keyring=keyring,
             account=account,

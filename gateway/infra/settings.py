@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     batch_interval_s: float = Field(2.0, gt=0, validation_alias=_renamed("BATCH_INTERVAL", "BATCH_INTERVAL_S"))
     confirmations: int = Field(1, ge=1)
     chain_poll_interval_s: float = Field(2.0, gt=0)
+    roles_max_age_s: float = Field(
+        30.0,
+        gt=0,
+        description=(
+            "Longest time members' roles are trusted from the cache while the chain cannot be reached; after "
+            "it, every authenticated request is 503 CHAIN_UNAVAILABLE until a poll succeeds (a suspension made "
+            "during an outage applies at the latest then). Longer than chain_poll_interval_s."
+        ),
+    )
     max_bulk: int = Field(10_000, ge=1)
     max_payload_bytes: int = Field(64 * 1024, ge=256)
     max_body_bytes: int = Field(128 * 1024 * 1024, ge=1024)
@@ -99,6 +108,12 @@ class Settings(BaseSettings):
         for old, new in deprecated_environment():
             warnings.warn(deprecation_message(old, new), DeprecationWarning, stacklevel=2)
         return data
+
+    @model_validator(mode="after")
+    def _roles_outlive_a_poll(self) -> Settings:
+        if self.roles_max_age_s <= self.chain_poll_interval_s:
+            raise ValueError("roles_max_age_s must be longer than chain_poll_interval_s")
+        return self
 
     @property
     def development(self) -> bool:
