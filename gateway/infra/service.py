@@ -1,11 +1,13 @@
 """One running gateway: its settings, database, keys, chain view and background loops.
 
 `Gateway.open(settings)` resolves everything the settings leave open: the data
-directory, the chain (embedded or JSON-RPC), the deployment (attached from its record,
-or, on a development chain without one, deployed with the demo consortium and catalog),
-the database (migrated), the keyring and the gateway's chain account. It refuses to
-start against a chain that does not hold the deployment it recorded, and refuses
-development secrets in production mode.
+directory, the chain (embedded or JSON-RPC), the mode (decided by the chain's id), the
+deployment (attached from its record, or, on a development chain without one, deployed
+with the demo consortium and catalog), the database (migrated), the keyring and the
+gateway's chain account. It refuses to start against a chain that does not hold the
+deployment it recorded; in production mode it refuses development secrets, a keyring
+file open to group or others, an SQLite database readable by others and a gateway
+account without the GATEWAY role.
 """
 
 from __future__ import annotations
