@@ -154,9 +154,11 @@ def _print(report: AuditReport, where: str, seconds: float) -> None:
 def _inputs(settings: Settings) -> _Inputs:
     engine, where = _database(settings)
     try:
+        domain, ledger = _chain(settings)
+        if domain is not None:
+            settings = settings.for_chain(domain.chain_id)  # the mode as the gateway decides it
         keyring = _keyring(settings)
         subject_key = _subject_key(settings)
-        domain, ledger = _chain(settings)
     except ConfigurationError:
         engine.dispose()
         raise

@@ -271,7 +271,13 @@ def _setting(option: str, text: str, *, default: str | None = None, **kwargs: An
     default="a development keyring generated in the data directory (development mode only)",
     type=click.Path(dir_okay=False, path_type=Path),
 )
-@_setting("--mode", "production refuses development secrets.", type=click.Choice(["development", "production"]))
+@_setting(
+    "--mode",
+    "development (development chains only) or production, which refuses development secrets, secrets others "
+    "can read and a gateway account without the GATEWAY role.",
+    default="development on a development chain, production on any other",
+    type=click.Choice(["development", "production"]),
+)
 @_setting("--host", "Interface the API listens on.")
 @_setting("--port", "Port of the API.", type=click.IntRange(0, 65535))
 @_setting(
@@ -332,7 +338,7 @@ def serve(**options: object) -> None:
             )
     url = f"http://{settings.host}:{settings.port}"
     click.echo(
-        f"credit-ledger gateway ({settings.mode}) on chain {gateway.stack.chain.chain_id}"
+        f"credit-ledger gateway ({gateway.settings.mode}) on chain {gateway.stack.chain.chain_id}"
         f" ({settings.rpc_url or 'embedded py-evm'})"
     )
     click.echo(f"  data directory  {gateway.data_dir}")
@@ -496,6 +502,32 @@ def rotate_keys(keyring_file: Path, database_url: str, new_id: str | None) -> No
         click.echo(f"FAIL {record}: its wrapped data key does not open (tampered or unknown key)")
     if report.failed:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+@keys.command("retire")
+@click.argument("kek_id", metavar="ID")
+@click.option(
+    "--keyring-file", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The keyring to shrink."
+)
+@click.option("--database-url", required=True, help="The gateway's database.")
+def retire_key(kek_id: str, keyring_file: Path, database_url: str) -> None:
+    """Remove an old KEK from the keyring once no row is wrapped under it (after `keys rotate`).
+
+    Refused (exit 2) while rows still use it (KEK_IN_USE), for the active key (KEK_ACTIVE) and
+    for a key the keyring lacks (KEK_UNKNOWN). The file is rewritten atomically, mode 0600.
+    """
+    from gateway.infra.envelope import EnvelopeError
+    from gateway.infra.keys import retire
+    from gateway.infra.storage import connect
+
+    engine = connect(database_url)
+    try:
+        report = retire(engine, keyring_file, kek_id)
+    except EnvelopeError as exc:
+        _fail(f"{exc.code}: {exc}")
+    finally:
+        engine.dispose()
+    click.echo(f"retired key {report.retired}: no row used it; keys left {', '.join(report.remaining)}")
 
 
 @main.group()

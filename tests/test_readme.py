@@ -168,6 +168,7 @@ def test_the_readme_shows_the_commands_one_expects() -> None:
         "credit-ledger commitments overdue",
         "credit-ledger commitments check-deadline",
         "credit-ledger keys rotate",
+        "credit-ledger keys retire",
         "credit-ledger bench --quick",
         "python scripts/bench_verify.py",
     } <= shown
@@ -414,6 +415,13 @@ def _rotate_keys_on_a_copy(run: Scenario, data: Path) -> None:
         f"credit-ledger keys rotate --keyring-file {copy / DEV_KEYRING_FILE} --database-url sqlite:///{copy}/gateway.db\n",
     )
     run.facts["keyring after"] = json.loads((copy / DEV_KEYRING_FILE).read_text(encoding="utf-8"))
+    old_id = run.facts["keyring before"]["active"]
+    run.run(
+        "keys retire",
+        f"credit-ledger keys retire {old_id} --keyring-file {copy / DEV_KEYRING_FILE}"
+        f" --database-url sqlite:///{copy}/gateway.db\n",
+    )
+    run.facts["keyring retired"] = json.loads((copy / DEV_KEYRING_FILE).read_text(encoding="utf-8"))
     run.run("audit of the rotated copy", f"credit-ledger audit --data-dir {copy}\n")
 
 
@@ -573,6 +581,16 @@ def test_keys_rotate_rewraps_the_data_keys_of_a_copy(scenario: Scenario) -> None
     before, after = scenario.facts["keyring before"], scenario.facts["keyring after"]
     assert new_id not in json.dumps(before)
     assert new_id in json.dumps(after)
+    assert "CLEAN: every row passed" in scenario.output("audit of the rotated copy")
+
+
+def test_keys_retire_removes_the_old_kek_once_rotated(scenario: Scenario) -> None:
+    """After the rotation no row uses the old KEK: `keys retire` removes it, and the audit above ran clean
+    with the keyring that lacks it."""
+    old_id, new_id = scenario.facts["keyring before"]["active"], scenario.facts["keyring after"]["active"]
+    out = scenario.output("keys retire")
+    assert out.strip() == f"retired key {old_id}: no row used it; keys left {new_id}", out
+    assert sorted(scenario.facts["keyring retired"]["keys"]) == [new_id]
     assert "CLEAN: every row passed" in scenario.output("audit of the rotated copy")
 
 

@@ -6,6 +6,12 @@ CreditCatalog or the CalendarRegistry emitted anything since the last block seen
 reloads what changed. A suspension on chain therefore takes effect
 at the next poll, within one poll interval. Catalog entries at a given version never
 change and are cached for good.
+
+The roles fail closed: once the last successful refresh is older than `max_age_s`
+(setting `roles_max_age_s`) and the chain cannot be reached, `roles` raises
+ChainUnavailableError (503 CHAIN_UNAVAILABLE for every authenticated request) instead of
+answering from a cache that may still hold a member suspended since. An outage therefore
+lets a suspension lag by at most that bound.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ from gateway.infra.errors import InputError
 class ChainView:
     """Cached members and catalog entries of one deployment, refreshed by `refresh()`."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, *, max_age_s: float | None = None) -> None:
         self.stack = stack
+        self.max_age_s = max_age_s
         self._lock = threading.Lock()
         self._members: dict[ChecksumAddress, Member] = {}
         self._latest_entries: dict[bytes, CatalogEntry] = {}
@@ -40,6 +47,7 @@ class ChainView:
         self.calendars = CalendarBook(stack.calendars)
         self._last_block = -1
         self.last_refresh: float = 0.0
+        self._refreshed_at = 0.0  # time.monotonic() of the last successful refresh
         self.chain_available = True
         self.refresh()
 
@@ -68,6 +76,7 @@ class ChainView:
             raise
         self.chain_available = True
         self.last_refresh = time.time()
+        self._refreshed_at = time.monotonic()
 
     def _changed_since(self, from_block: int, to_block: int) -> set[ChecksumAddress]:
         watched = [self.stack.consortium.address, self.stack.catalog.address, self.stack.calendars.address]
@@ -81,11 +90,37 @@ class ChainView:
             return self._members.get(checksummed(address))
 
     def roles(self, address: str) -> frozenset[Role]:
-        """The roles an address holds now: none unless it is an active member."""
+        """The roles an address holds now: none unless it is an active member.
+
+        ChainUnavailableError when the cache is older than `max_age_s` and the chain
+        cannot be reached to refresh it: authentication fails closed (module docstring).
+        """
+        self._ensure_fresh()
+        return self.roles_last_seen(address)
+
+    def roles_last_seen(self, address: str) -> frozenset[Role]:
+        """The roles as last read from the chain, however old (status pages, never access decisions)."""
         member = self.member(address)
         if member is None or not member.active:
             return frozenset()
         return member.roles
+
+    def age_s(self) -> float:
+        """Seconds since the last successful refresh."""
+        return time.monotonic() - self._refreshed_at
+
+    def _ensure_fresh(self) -> None:
+        if self.max_age_s is None or self.age_s() <= self.max_age_s:
+            return
+        if self.chain_available:
+            # No poll has failed, none has run for a while (no poll loop): refresh now;
+            # ChainUnavailableError if the chain is down after all.
+            self.refresh()
+            return
+        raise ChainUnavailableError(
+            f"member roles were last read from the chain {self.age_s():.0f} s ago (more than"
+            f" {self.max_age_s:g} s) and the chain cannot be reached"
+        )
 
     def members(self) -> list[Member]:
         """Every member as last seen."""

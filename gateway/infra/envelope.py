@@ -54,6 +54,18 @@ class KeyringError(EnvelopeError):
     code = "KEYRING_INVALID"
 
 
+class ActiveKeyError(EnvelopeError):
+    """The active key-encryption key cannot be retired: new payloads are wrapped with it."""
+
+    code = "KEK_ACTIVE"
+
+
+class KeyInUseError(EnvelopeError):
+    """A key-encryption key still wraps the data keys of some rows, so it cannot be retired."""
+
+    code = "KEK_IN_USE"
+
+
 @dataclass(frozen=True)
 class SealedPayload:
     """What is stored for a payload: ciphertext and the wrapped data key, never plaintext."""
@@ -112,6 +124,14 @@ class Keyring:
         if kek_id in self.keys:
             raise KeyringError(f"key id {kek_id!r} exists already")
         return Keyring(kek_id, {**self.keys, kek_id: AESGCM.generate_key(bit_length=256)})
+
+    def without(self, kek_id: str) -> Keyring:
+        """This keyring less a retired key (UnknownKeyError if absent, ActiveKeyError if active)."""
+        if kek_id not in self.keys:
+            raise UnknownKeyError(f"key-encryption key {kek_id!r} is not in the keyring")
+        if kek_id == self.active_id:
+            raise ActiveKeyError(f"key-encryption key {kek_id!r} is the active one: rotate to a new key first")
+        return Keyring(self.active_id, {k: v for k, v in self.keys.items() if k != kek_id})
 
     def _key(self, kek_id: str) -> bytes:
         try:

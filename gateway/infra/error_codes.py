@@ -36,7 +36,11 @@ _CODES = (
     ErrorCode("ACCESS_ROLE_REQUIRED", 403, "The member lacks the role this needs."),
     ErrorCode("ACCESS_CONSENT_REQUIRED", 403, "Class B needs the subject's consent for this member and purpose."),
     ErrorCode("ACCESS_NOT_PUBLIC", 403, "Only the public view of this record is open to the member."),
-    ErrorCode("ACCESS_FIELD_NOT_PUBLIC", 403, "A field to disclose is not public and the member has the public view."),
+    ErrorCode(
+        "ACCESS_FIELD_NOT_PUBLIC",
+        403,
+        "Public view: a field to disclose is not a public field (or is missing), or the record is not public now.",
+    ),
     ErrorCode("ACCESS_NOT_ENTITLED", 403, "The department named in a peer request may not read this record."),
     # --------------------------------------------------------------------- requests
     ErrorCode("REQUEST_INVALID", 422, "The request's parameters or body do not validate."),
@@ -159,9 +163,15 @@ _CODES = (
     ErrorCode("CONFIG_KEYRING_INVALID", 500, "The keyring cannot be read."),
     ErrorCode("CONFIG_POLICY_INVALID", 500, "The credit policy file cannot be read."),
     ErrorCode("CONFIG_SCHEMA_INVALID", 500, "A catalog schema file is not a valid JSON Schema."),
-    # ---------------------------------------------------------- sealed payloads (audit)
+    ErrorCode("CONFIG_DEV_MODE_REFUSED", 500, "Development mode on a chain outside the development set."),
+    ErrorCode("CONFIG_GATEWAY_ROLE_MISSING", 500, "Production: the gateway account is not an active GATEWAY member."),
+    ErrorCode("CONFIG_KEYRING_READABLE", 500, "Production: the keyring file is open to group or others."),
+    ErrorCode("CONFIG_DATABASE_READABLE", 500, "Production: the SQLite database or its folder is readable by others."),
+    # ------------------------------------------ sealed payloads (audit, keys commands)
     ErrorCode("ENVELOPE_ERROR", 500, "A sealed payload or keyring cannot be used."),
     ErrorCode("KEK_UNKNOWN", 500, "A row is wrapped under a key-encryption key the keyring lacks."),
+    ErrorCode("KEK_ACTIVE", 500, "The active key-encryption key cannot be retired: rotate first."),
+    ErrorCode("KEK_IN_USE", 500, "Rows are still wrapped under the key-encryption key to retire."),
     ErrorCode("PAYLOAD_TAMPERED", 500, "A sealed payload fails its AES-GCM tag."),
     ErrorCode("KEYRING_INVALID", 500, "The keyring is malformed."),
     ErrorCode("REPORT_FILE_INVALID", 500, "A credit report file cannot be read."),

@@ -1,10 +1,15 @@
-"""Key-encryption key rotation: a new KEK becomes active and every data key is re-wrapped.
+"""Key-encryption key rotation and retirement.
 
-The new keyring is written (atomically, readable by its owner only) before any row
-changes, so no data key is ever wrapped by a KEK that is not on disk. Rows are re-wrapped
-in batches, each committed on its own: an interrupted rotation is finished by running it
-again. Payload ciphertexts never change; a row whose wrapped key fails to open is
-reported and left alone.
+Rotation: a new KEK becomes active and every data key is re-wrapped. The new keyring is
+written (atomically, readable by its owner only) before any row changes, so no data key
+is ever wrapped by a KEK that is not on disk. Rows are re-wrapped in batches, each
+committed on its own: an interrupted rotation is finished by running it again. Payload
+ciphertexts never change; a row whose wrapped key fails to open is reported and left alone.
+
+Retirement: an old KEK is removed from the keyring file once no row is wrapped under it
+(KeyInUseError, KEK_IN_USE, while some are: finish the rotation first); the active KEK is
+never retired (ActiveKeyError, KEK_ACTIVE). Only the active KEK wraps new rows, so once
+every gateway process runs on the rotated keyring no row can come to need the retired one.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from gateway.infra.envelope import EnvelopeError, Keyring, SealedPayload, rewrap
+from gateway.infra.envelope import EnvelopeError, KeyInUseError, Keyring, SealedPayload, rewrap
 from gateway.infra.storage import StoredRecord
 
 BATCH = 500
@@ -75,6 +80,36 @@ def rewrap_all(engine: Engine, keyring: Keyring) -> RotationReport:
                 row.wrapped_key, row.key_nonce, row.kek_id = fresh.wrapped_key, fresh.key_nonce, fresh.kek_id
                 rewrapped += 1
     return RotationReport(keyring.active_id, rewrapped, tuple(failed))
+
+
+@dataclass(frozen=True)
+class RetirementReport:
+    """What a retirement did: the key removed and the keys left."""
+
+    retired: str
+    active_id: str
+    remaining: tuple[str, ...]
+
+
+def rows_wrapped_by(engine: Engine, kek_id: str) -> int:
+    """How many stored records have their data key wrapped under kek_id."""
+    with Session(engine) as session:
+        return int(
+            session.scalar(select(func.count()).select_from(StoredRecord).where(StoredRecord.kek_id == kek_id)) or 0
+        )
+
+
+def retire(engine: Engine, keyring_path: Path, kek_id: str) -> RetirementReport:
+    """Remove a KEK no row uses from the keyring file (UnknownKeyError, ActiveKeyError, KeyInUseError)."""
+    keyring = Keyring.from_file(keyring_path)
+    smaller = keyring.without(kek_id)
+    in_use = rows_wrapped_by(engine, kek_id)
+    if in_use:
+        raise KeyInUseError(
+            f"{in_use} rows are still wrapped under {kek_id!r}: run `credit-ledger keys rotate` to re-wrap them first"
+        )
+    write_keyring(keyring_path, smaller)
+    return RetirementReport(kek_id, smaller.active_id, tuple(sorted(smaller.keys)))
 
 
 def _next_id(keyring: Keyring) -> str:

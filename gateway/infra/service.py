@@ -1,11 +1,13 @@
 """One running gateway: its settings, database, keys, chain view and background loops.
 
 `Gateway.open(settings)` resolves everything the settings leave open: the data
-directory, the chain (embedded or JSON-RPC), the deployment (attached from its record,
-or, on a development chain without one, deployed with the demo consortium and catalog),
-the database (migrated), the keyring and the gateway's chain account. It refuses to
-start against a chain that does not hold the deployment it recorded, and refuses
-development secrets in production mode.
+directory, the chain (embedded or JSON-RPC), the mode (decided by the chain's id), the
+deployment (attached from its record, or, on a development chain without one, deployed
+with the demo consortium and catalog), the database (migrated), the keyring and the
+gateway's chain account. It refuses to start against a chain that does not hold the
+deployment it recorded; in production mode it refuses development secrets, a keyring
+file open to group or others, an SQLite database readable by others and a gateway
+account without the GATEWAY role.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from chain_client import (
     DEVELOPMENT_CHAIN_IDS,
@@ -67,6 +70,10 @@ class DevelopmentBootstrap:
 
 
 DEV_KEYRING_FILE = "keyring.dev.json"
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+GROUP_OR_OTHERS = 0o077  # any permission for group or others: refused on a keyring file
+OTHERS_READ = 0o004  # read for others: refused on the SQLite database and its folder
 
 
 @dataclass
@@ -97,19 +104,33 @@ class Gateway:
     def open(
         cls, settings: Settings, *, chain: Chain | None = None, bootstrap: DevelopmentBootstrap | None = None
     ) -> Gateway:
-        """Resolve and check everything; start nothing yet (see `start`)."""
+        """Resolve and check everything; start nothing yet (see `start`).
+
+        The mode is decided by the chain (`Settings.for_chain`) before any development
+        default is used: nothing of development mode is generated or trusted on a chain
+        outside the development set. Production refuses secrets others can read and a
+        gateway account without the GATEWAY role (docs/deployment.md).
+        """
+        if settings.mode == "production":
+            _require_production_secrets(settings)  # before the chain is reached: say what is missing first
         data_dir = _data_dir(settings)
-        subject_key = settings.subject_key_bytes()
-        keyring = _keyring(settings, data_dir)
         schemas = _schemas(settings, bootstrap)
         policy = load_policy(settings.policy_file)
         try:
             chain = chain or _chain(settings, bootstrap)
         except ChainUnavailableError as exc:
             raise ConfigurationError("CONFIG_CHAIN_UNREACHABLE", str(exc)) from None
+        settings = settings.for_chain(chain.chain_id)
+        subject_key = settings.subject_key_bytes()
+        keyring = _keyring(settings, data_dir)
         account = _gateway_account(settings, chain)
         stack = _stack(settings, chain, data_dir, schemas, bootstrap)
-        engine = connect(settings.database_url or f"sqlite:///{data_dir / 'gateway.db'}")
+        view = ChainView(stack, max_age_s=settings.roles_max_age_s)
+        _check_gateway_role(settings, view, account)
+        database_url = settings.database_url or f"sqlite:///{data_dir / 'gateway.db'}"
+        if not settings.development:
+            _check_database_path(database_url)
+        engine = connect(database_url)
         migrate(engine)
         metrics = Metrics()
         worker = AnchoringWorker(
@@ -124,7 +145,7 @@ class Gateway:
             data_dir=data_dir,
             engine=engine,
             stack=stack,
-            view=ChainView(stack),
+            view=view,
             schemas=schemas,
             keyring=keyring,
             account=account,
@@ -134,8 +155,6 @@ class Gateway:
             metrics=metrics,
             policy=policy,
         )
-        if Role.GATEWAY not in gateway.view.roles(account.address):
-            log.warning("gateway account lacks the GATEWAY role", extra={"fields": {"account": account.address}})
         return gateway
 
     # --------------------------------------------------------------- lifecycle
@@ -253,15 +272,65 @@ class Gateway:
 
 
 def _data_dir(settings: Settings) -> Path:
+    # A folder the gateway creates is its user's alone (it may hold the database and keyring).
     if settings.data_dir is not None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         return settings.data_dir
     if settings.rpc_url is None:
-        # The embedded chain lives as long as the process: a fresh folder per run.
+        # The embedded chain lives as long as the process: a fresh folder per run (mode 0700).
         return Path(tempfile.mkdtemp(prefix="credit-ledger-"))
     path = Path("credit-ledger-data")
-    path.mkdir(exist_ok=True)
+    path.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
     return path
+
+
+def _require_production_secrets(settings: Settings) -> None:
+    """CONFIG_SECRET_MISSING (or CONFIG_DEV_SECRET_REFUSED) for the first secret production lacks."""
+    settings.subject_key_bytes()
+    if settings.keyring_json is None and settings.keyring_file is None:
+        raise ConfigurationError(
+            "CONFIG_SECRET_MISSING", "production mode needs CREDIT_LEDGER_KEYRING_FILE or CREDIT_LEDGER_KEYRING_JSON"
+        )
+    if settings.gateway_key is None:
+        raise ConfigurationError("CONFIG_SECRET_MISSING", "production mode needs CREDIT_LEDGER_GATEWAY_KEY")
+
+
+def _check_gateway_role(settings: Settings, view: ChainView, account: LocalAccount) -> None:
+    """Production refuses an account that is not an active GATEWAY member; development warns."""
+    if Role.GATEWAY in view.roles(account.address):
+        return
+    if not settings.development:
+        raise ConfigurationError(
+            "CONFIG_GATEWAY_ROLE_MISSING",
+            f"the gateway account {account.address} is not an active member with the GATEWAY role:"
+            " the consortium's governors admit it first",
+        )
+    log.warning("gateway account lacks the GATEWAY role", extra={"fields": {"account": account.address}})
+
+
+def _check_private_file(path: Path, forbidden: int, code: str, what: str) -> None:
+    mode = path.stat().st_mode & 0o777
+    if mode & forbidden:
+        problem = "readable by others" if forbidden == OTHERS_READ else "open to group or others"
+        wanted = mode & ~forbidden
+        raise ConfigurationError(
+            code, f"{what} {path} has mode {mode:04o}, {problem}: production refuses it (chmod {wanted:o})"
+        )
+
+
+def _check_database_path(url: str) -> None:
+    """Production: an SQLite database and its folder must not be readable by others. A new
+    database file is created here, mode 0600, so that SQLite never creates it world-readable
+    (its journal and WAL files take the database file's mode)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    folder = path.parent.resolve()
+    _check_private_file(folder, OTHERS_READ, "CONFIG_DATABASE_READABLE", "the database folder")
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    _check_private_file(path, OTHERS_READ, "CONFIG_DATABASE_READABLE", "the database file")
 
 
 def _gateway_account(settings: Settings, chain: Chain) -> LocalAccount:
@@ -323,6 +392,8 @@ def _stack(
 
 
 def _keyring(settings: Settings, data_dir: Path) -> Keyring:
+    if settings.keyring_file is not None and settings.keyring_json is None and not settings.development:
+        _check_production_keyring_file(settings.keyring_file)
     try:
         if settings.keyring_json is not None:
             return Keyring.from_json(settings.keyring_json.get_secret_value())
@@ -343,3 +414,16 @@ def _keyring(settings: Settings, data_dir: Path) -> Keyring:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(keyring.to_json())
     return keyring
+
+
+def _check_production_keyring_file(path: Path) -> None:
+    """Production: a keyring file readable (or writable) by group or others is refused, and so
+    is a development keyring (the file a development gateway generates)."""
+    if path.name == DEV_KEYRING_FILE:
+        raise ConfigurationError(
+            "CONFIG_DEV_SECRET_REFUSED", f"{path} is a development keyring: production mode refuses it"
+        )
+    try:
+        _check_private_file(path, GROUP_OR_OTHERS, "CONFIG_KEYRING_READABLE", "the keyring file")
+    except FileNotFoundError:
+        raise ConfigurationError("CONFIG_KEYRING_INVALID", f"cannot read keyring {path}: no such file") from None

@@ -8,7 +8,12 @@ CREDIT_LEDGER_DEPLOYMENTS_DIR, CREDIT_LEDGER_BATCH_INTERVAL_S) still work, with 
 DeprecationWarning naming the new one. Python code keeps the field names
 (`Settings(rpc_url=...)`). In development mode the gateway fills what is missing with
 development secrets (the demo consortium's public keys, a fixed subject key, a keyring it
-generates); in production mode each of those is refused and the real secret must be given.
+generates); in production mode each of those is refused and the real secret must be given,
+and secrets on disk must be private (docs/deployment.md, "What production mode refuses").
+
+Development mode exists on development chains only (chain ids DEVELOPMENT_CHAIN_IDS). Left
+unset, the mode is decided by the chain (`for_chain`): development on a development chain,
+production on any other; asked for on another chain, it is refused (CONFIG_DEV_MODE_REFUSED).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from chain_client import keccak
+from chain_client import DEVELOPMENT_CHAIN_IDS, keccak
 from gateway.infra.errors import ConfigurationError
 
 # Public by construction: the subject key of the demo consortium, never for real subjects.
@@ -41,7 +46,10 @@ class Settings(BaseSettings):
     # validate_by_name: the environment uses the aliases, Python code the field names.
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_by_name=True)
 
-    mode: Literal["development", "production"] = "development"
+    mode: Literal["development", "production"] | None = Field(
+        None,
+        description="development (development chains only) or production; unset: decided by the chain's id.",
+    )
     data_dir: Path | None = Field(None, description="SQLite database, keyring and deployment records.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
     rpc_url: str | None = Field(
@@ -88,6 +96,15 @@ class Settings(BaseSettings):
     batch_interval_s: float = Field(2.0, gt=0, validation_alias=_renamed("BATCH_INTERVAL", "BATCH_INTERVAL_S"))
     confirmations: int = Field(1, ge=1)
     chain_poll_interval_s: float = Field(2.0, gt=0)
+    roles_max_age_s: float = Field(
+        30.0,
+        gt=0,
+        description=(
+            "Longest time members' roles are trusted from the cache while the chain cannot be reached; after "
+            "it, every authenticated request is 503 CHAIN_UNAVAILABLE until a poll succeeds (a suspension made "
+            "during an outage applies at the latest then). Longer than chain_poll_interval_s."
+        ),
+    )
     max_bulk: int = Field(10_000, ge=1)
     max_payload_bytes: int = Field(64 * 1024, ge=256)
     max_body_bytes: int = Field(128 * 1024 * 1024, ge=1024)
@@ -103,10 +120,33 @@ class Settings(BaseSettings):
             warnings.warn(deprecation_message(old, new), DeprecationWarning, stacklevel=2)
         return data
 
+    @model_validator(mode="after")
+    def _roles_outlive_a_poll(self) -> Settings:
+        if self.roles_max_age_s <= self.chain_poll_interval_s:
+            raise ValueError("roles_max_age_s must be longer than chain_poll_interval_s")
+        return self
+
     @property
     def development(self) -> bool:
-        """True in development mode, where development secrets are allowed."""
+        """True in development mode, where development secrets are allowed (an unset mode is not)."""
         return self.mode == "development"
+
+    def for_chain(self, chain_id: int) -> Settings:
+        """These settings with the mode decided for the chain: an unset mode is development on a
+        development chain and production on any other; development mode elsewhere is refused
+        (ConfigurationError CONFIG_DEV_MODE_REFUSED), so no development default reaches a real chain."""
+        if chain_id in DEVELOPMENT_CHAIN_IDS:
+            mode = self.mode or "development"
+        elif self.mode == "development":
+            ids = ", ".join(map(str, sorted(DEVELOPMENT_CHAIN_IDS)))
+            raise ConfigurationError(
+                "CONFIG_DEV_MODE_REFUSED",
+                f"development mode runs on development chains only ({ids}); chain {chain_id} is not one:"
+                " leave the mode unset or give production",
+            )
+        else:
+            mode = "production"
+        return self.model_copy(update={"mode": mode})
 
     def subject_key_bytes(self) -> bytes:
         """The subject key; the development key only in development mode."""

@@ -99,11 +99,9 @@ def proof_for(
     if not disclose:
         return bundle
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
-    opened = open_checked(gw, row)
-    unknown = sorted(set(disclose) - set(opened.payload))
-    if unknown:
-        raise InputError("DISCLOSE_UNKNOWN_FIELD", "the record has no such field", detail={"fields": unknown})
     if grant.view == View.PUBLIC:
+        # Judged on the schema's public names before the payload is looked at: a private
+        # field and a missing one get the same answer, so a public view learns no name.
         schema = gw.schemas.get(entry.schema_hash)
         allowed = schema.public_fields if schema is not None else frozenset()
         state = gw.stack.ledger.state(row.record_id)
@@ -112,7 +110,11 @@ def proof_for(
                 "ACCESS_FIELD_NOT_PUBLIC",
                 "only public fields of public records are disclosed to this member",
             )
-    else:
+    opened = open_checked(gw, row)
+    unknown = sorted(set(disclose) - set(opened.payload))
+    if unknown:
+        raise InputError("DISCLOSE_UNKNOWN_FIELD", "the record has no such field", detail={"fields": unknown})
+    if grant.view == View.FULL:
         log_release(gw, member, row, purpose, grant)
     return bundle.with_disclosure(opened.commitment.disclose(disclose))
 

@@ -4,7 +4,9 @@
 A record puts its subject on its catalog entry's list while it is anchored, in force on
 chain (Active, or Disputed while an objection is open: publicity continues during an
 objection) and inside the entry's publicity period when it has one. A record that is
-repaired, revoked or corrected leaves the list the moment the chain says so. The answer
+repaired, revoked or corrected leaves the list the moment the chain says so. A class-B
+or C entry may carry a list too: its records weigh only in answers to requesters who may
+read them without a consent (`counts_for`), so a measure is never an oracle for them. The answer
 is signed by the gateway (chain_client.spec.signed_document) so a department can keep it as
 the basis of its decision; auditors fetch the proof bundles behind it.
 """
@@ -16,11 +18,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from chain_client import ListKind, ProofBundle, RecordStatus, sign_document
+from chain_client import CatalogEntry, ListKind, ProofBundle, RecordStatus, sign_document
 from gateway.infra.credit_policy import Measure
+from gateway.infra.errors import AuthError
 from gateway.infra.service import Gateway
 from gateway.infra.storage import StoredRecord
-from gateway.records.entitlement import Requester
+from gateway.records.entitlement import Requester, decide
 from gateway.records.reads import DAY_S, anchored_batch, proof_bundle, rows_of_subject
 
 MEASURES_FORMAT = "credit-ledger/measures@1"
@@ -36,8 +39,9 @@ class Standing:
     basis: tuple[StoredRecord, ...]
 
 
-def standing_of(gw: Gateway, session: Session, subject_ref: bytes) -> Standing:
-    """The lists the subject is on now, from its anchored list records held here."""
+def standing_of(gw: Gateway, session: Session, subject_ref: bytes, requester: Requester) -> Standing:
+    """The lists the subject is on now, from its anchored list records held here that the
+    requester may know of (`counts_for`)."""
     now = gw.now()
     lists: set[ListKind] = set()
     codes: set[str] = set()
@@ -45,6 +49,8 @@ def standing_of(gw: Gateway, session: Session, subject_ref: bytes) -> Standing:
     for row in rows_of_subject(session, subject_ref):
         entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
         if entry.list_kind == ListKind.NONE or anchored_batch(session, row) is None:
+            continue
+        if not counts_for(requester, entry, row):
             continue
         if entry.publicity_days and now >= row.issued_at + entry.publicity_days * DAY_S:
             continue
@@ -54,6 +60,19 @@ def standing_of(gw: Gateway, session: Session, subject_ref: bytes) -> Standing:
         codes.add(entry.code)
         basis.append(row)
     return Standing(frozenset(lists), frozenset(codes), tuple(basis))
+
+
+def counts_for(requester: Requester, entry: CatalogEntry, row: StoredRecord) -> bool:
+    """Whether a list record may weigh in an answer to this requester: a class-A record
+    always (lists are public by policy); a class-B or C one only when the requester may
+    read it without a consent: its provider, and for class C a PROVIDER or AUDITOR member.
+    A measure never tells anyone else that such a record exists. A consent does not count:
+    it is for one purpose, and a measures question names none."""
+    try:
+        decide(requester, entry, row, None)
+    except AuthError:
+        return False
+    return True
 
 
 def lists_json(standing: Standing) -> dict[str, bool]:

@@ -28,7 +28,7 @@ from gateway.standing.measures import IN_FORCE, lists_json, measures_of, standin
 def credit_report(gw: Gateway, session: Session, member: Requester, subject: SubjectId, purpose: str) -> dict[str, Any]:
     """The signed credit-ledger/report@1 document of a subject for this requester."""
     subject_ref = gw.subject_ref(subject)
-    standing = standing_of(gw, session, subject_ref)
+    standing = standing_of(gw, session, subject_ref, member)
     records = [
         entry
         for row in rows_of_subject(session, subject_ref)

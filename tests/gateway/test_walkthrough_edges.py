@@ -96,8 +96,9 @@ def test_serve_help_shows_each_option_default_and_variable() -> None:
     text = " ".join(result.output.split())
     confirmations = Settings.model_fields["confirmations"].default
     assert f"[env var: CREDIT_LEDGER_CONFIRMATIONS; default: {confirmations}]" in text
-    for field in ("port", "batch_size", "batch_interval_s", "chain_port", "mode", "host"):
+    for field in ("port", "batch_size", "batch_interval_s", "chain_port", "host"):
         assert f"[env var: {env_name(field)}; default: {Settings.model_fields[field].default}]" in text, field
+    assert "[env var: CREDIT_LEDGER_MODE; default: development on a development chain, production on any other]" in text
     for option in SERVE_OPTIONS:
         record = option.get_help_record(click.Context(serve))
         assert record is not None

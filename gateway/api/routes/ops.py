@@ -60,7 +60,7 @@ def read_readiness(gateway: GatewayDep) -> Any:
         "chain": chain,
         "chainId": gateway.stack.chain.chain_id,
         "blockNumber": block,
-        "gatewayRole": Role.GATEWAY in gateway.view.roles(gateway.account.address),
+        "gatewayRole": Role.GATEWAY in gateway.view.roles_last_seen(gateway.account.address),
         "warnings": warnings,
     }
     return JSONResponse(body, status_code=200 if database and chain else 503)

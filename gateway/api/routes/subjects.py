@@ -59,7 +59,7 @@ def read_subject_measures(subject: str, gateway: GatewayDep, session: SessionDep
     (`credit-ledger/measures@1`: EIP-191 signature over keccak256 of the RFC 8785 answer).
     """
     subject_ref = _registered(gateway, session, member, subject, "measures", "joint measures")
-    standing = standing_of(gateway, session, subject_ref)
+    standing = standing_of(gateway, session, subject_ref, member)
     return measures_answer(gateway, standing, subject_ref, member)
 
 
@@ -68,7 +68,7 @@ def read_subject_measure_proofs(subject: str, gateway: GatewayDep, session: Sess
     """For AUDITORs: the signed answer and the proof bundles of the records behind it."""
     require_role(member, Role.AUDITOR)
     subject_ref = _registered(gateway, session, member, subject, "measure-proofs", "joint measures")
-    standing = standing_of(gateway, session, subject_ref)
+    standing = standing_of(gateway, session, subject_ref, member)
     return {
         **measures_answer(gateway, standing, subject_ref, member),
         "proofs": [bundle.to_json() for bundle in basis_proofs(gateway, session, standing)],
