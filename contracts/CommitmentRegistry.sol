@@ -116,9 +116,8 @@ contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
         bool violation,
         Instruction calldata instruction
     ) external {
-        // The signer is not known before the signature is checked, and the recordId hashes
-        // it: the instruction signs the recordId that the claimed department's record has,
-        // and _breach refuses any signer other than that department.
+        // The recordId hashes the department, which is the commitment's: the struct hash
+        // takes that department's recordId, and _breach refuses any other signer.
         address department = _existing(commitmentId).department;
         bytes32 breachRecordId = _breachRecordId(department, commitmentId, breachRecord);
         bytes32 structHash = keccak256(
