@@ -105,20 +105,27 @@ contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
     }
 
     /// @inheritdoc ICommitmentRegistry
-    function breach(bytes32 commitmentId, bytes32 breachRecordId, bool violation) external {
-        _breach(msg.sender, commitmentId, breachRecordId, violation);
+    function breach(bytes32 commitmentId, BreachRecord calldata breachRecord, bool violation) external {
+        _breach(msg.sender, commitmentId, breachRecord, violation);
     }
 
     /// @inheritdoc ICommitmentRegistry
-    function breachBySig(bytes32 commitmentId, bytes32 breachRecordId, bool violation, Instruction calldata instruction)
-        external
-    {
+    function breachBySig(
+        bytes32 commitmentId,
+        BreachRecord calldata breachRecord,
+        bool violation,
+        Instruction calldata instruction
+    ) external {
+        // The recordId hashes the department, which is the commitment's: the struct hash
+        // takes that department's recordId, and _breach refuses any other signer.
+        address department = _existing(commitmentId).department;
+        bytes32 breachRecordId = _breachRecordId(department, commitmentId, breachRecord);
         bytes32 structHash = keccak256(
             abi.encode(
                 BREACH_TYPEHASH, commitmentId, breachRecordId, violation, instruction.nonce, instruction.deadline
             )
         );
-        _breach(_instructionSigner(structHash, instruction), commitmentId, breachRecordId, violation);
+        _breach(_instructionSigner(structHash, instruction), commitmentId, breachRecord, violation);
     }
 
     /// @inheritdoc ICommitmentRegistry
@@ -205,15 +212,36 @@ contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
         return keccak256(abi.encodePacked(hashes));
     }
 
+    /// @dev The recordId of the department's breach record about the commitment's subject
+    /// (docs/formats.md, "Record leaf and recordId").
+    function _breachRecordId(address department, bytes32 commitmentId, BreachRecord calldata breachRecord)
+        private
+        view
+        returns (bytes32)
+    {
+        if (breachRecord.contentHash == bytes32(0)) revert CommitmentMissingBreachRecord(commitmentId);
+        return keccak256(
+            abi.encode(
+                department,
+                breachRecord.catalogId,
+                _commitments[commitmentId].subjectRef,
+                breachRecord.contentHash,
+                breachRecord.issuedAt
+            )
+        );
+    }
+
     function _fulfil(address department, bytes32 commitmentId) private {
         Commitment storage c = _pendingOf(department, commitmentId);
         c.status = CommitmentStatus.Fulfilled;
         emit CommitmentFulfilled(commitmentId, department);
     }
 
-    function _breach(address department, bytes32 commitmentId, bytes32 breachRecordId, bool violation) private {
+    function _breach(address department, bytes32 commitmentId, BreachRecord calldata breachRecord, bool violation)
+        private
+    {
         Commitment storage c = _pendingOf(department, commitmentId);
-        if (breachRecordId == bytes32(0)) revert CommitmentMissingBreachRecord(commitmentId);
+        bytes32 breachRecordId = _breachRecordId(department, commitmentId, breachRecord);
         if (!violation && block.timestamp <= c.deadline) revert CommitmentNotDue(commitmentId, c.deadline);
         c.status = CommitmentStatus.Breached;
         c.breachRecordId = breachRecordId;
@@ -226,9 +254,13 @@ contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
         emit CommitmentWithdrawn(commitmentId, department);
     }
 
+    /// @dev The department's pending commitment, while the department is an active PROVIDER:
+    /// checked when the step executes, so a suspended department's own calls and the
+    /// instructions it signed before its suspension are refused alike.
     function _pendingOf(address department, bytes32 commitmentId) private view returns (Commitment storage c) {
         c = _existing(commitmentId);
         if (c.department != department) revert CommitmentNotDepartment(commitmentId, department);
+        _checkProvider(department);
         if (c.status != CommitmentStatus.Pending) revert CommitmentNotPending(commitmentId, c.status);
     }
 

@@ -41,7 +41,9 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
     IConsortium private immutable _consortium;
     ICreditCatalog private immutable _catalog;
 
-    mapping(bytes32 root => Batch) private _batches;
+    /// @dev Keyed by the anchoring gateway too: a root anchored by one gateway is that
+    /// gateway's batch, and another gateway anchoring the same value makes its own entry.
+    mapping(address gateway => mapping(bytes32 root => Batch)) private _batches;
     mapping(bytes32 recordId => RecordState) private _states;
 
     /// @notice Creates a ledger bound to a consortium and its catalog.
@@ -193,9 +195,9 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
     }
 
     /// @inheritdoc ICreditLedger
-    function batch(bytes32 root) external view returns (Batch memory) {
-        Batch memory b = _batches[root];
-        if (b.anchoredAt == 0) revert LedgerUnknownBatch(root);
+    function batch(address gateway, bytes32 root) external view returns (Batch memory) {
+        Batch memory b = _batches[gateway][root];
+        if (b.anchoredAt == 0) revert LedgerUnknownBatch(gateway, root);
         return b;
     }
 
@@ -233,8 +235,8 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
     function _anchor(bytes32 root, uint256 count, BatchKind kind) private {
         if (root == bytes32(0)) revert LedgerZeroRoot();
         if (count == 0 || count > _MAX_COUNT) revert LedgerInvalidCount(count);
-        if (_batches[root].anchoredAt != 0) revert LedgerRootAlreadyAnchored(root);
-        _batches[root] = Batch({
+        if (_batches[msg.sender][root].anchoredAt != 0) revert LedgerRootAlreadyAnchored(msg.sender, root);
+        _batches[msg.sender][root] = Batch({
             gateway: msg.sender,
             kind: kind,
             count: uint24(count),
@@ -320,7 +322,7 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
         _requireStatus(recordId, state, Status.Active);
         if (!state.repairPending) revert LedgerNoRepairRequest(recordId);
         uint256 minDays = _catalog.repairRule(record.leaf.catalogId, record.leaf.catalogVersion);
-        uint256 earliest = uint256(_batches[record.root].anchoredAt) + minDays * 1 days;
+        uint256 earliest = uint256(_batches[record.gateway][record.root].anchoredAt) + minDays * 1 days;
         if (block.timestamp < earliest) revert LedgerRepairTooEarly(recordId, earliest);
         state.status = Status.Repaired;
         state.repairPending = false;
@@ -336,17 +338,17 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
         emit RepairRejected(recordId, actor, reasonHash);
     }
 
-    /// @dev Recomputes the recordId and the leaf, and checks the proof against an anchored
-    /// record batch. Returns the recordId.
+    /// @dev Recomputes the recordId and the leaf, and checks the proof against the record
+    /// batch that `record.gateway` anchored under `record.root`. Returns the recordId.
     function _verifyRecord(RecordProof calldata record) private view returns (bytes32 recordId) {
         RecordLeaf calldata leaf = record.leaf;
         recordId = leaf.recordId;
         bytes32 computed =
             keccak256(abi.encode(leaf.provider, leaf.catalogId, leaf.subjectRef, leaf.contentHash, leaf.issuedAt));
         if (computed != recordId) revert LedgerRecordIdMismatch(recordId, computed);
-        Batch storage b = _batches[record.root];
-        if (b.anchoredAt == 0) revert LedgerUnknownBatch(record.root);
-        if (b.kind != BatchKind.Records) revert LedgerNotRecordBatch(record.root);
+        Batch storage b = _batches[record.gateway][record.root];
+        if (b.anchoredAt == 0) revert LedgerUnknownBatch(record.gateway, record.root);
+        if (b.kind != BatchKind.Records) revert LedgerNotRecordBatch(record.gateway, record.root);
         bytes32 leafHash = keccak256(bytes.concat(keccak256(abi.encode(leaf))));
         if (!MerkleProof.verifyCalldata(record.proof, record.root, leafHash)) {
             revert LedgerInvalidProof(recordId, record.root);

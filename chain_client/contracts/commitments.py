@@ -21,7 +21,7 @@ from chain_client.spec.eip712 import (
     withdraw_struct_hash,
 )
 from chain_client.spec.keccak import keccak
-from chain_client.spec.records import ZERO32
+from chain_client.spec.records import ZERO32, RecordLeaf
 from chain_client.spec.terms import CommitmentTerm
 
 CONTRACT_NAME = "CommitmentRegistry"
@@ -107,10 +107,15 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
         return self.chain.transact(department, self._contract.functions.fulfil(commitment_id))
 
     def breach(
-        self, department: LocalAccount, commitment_id: bytes, breach_record_id: bytes, *, violation: bool = False
+        self, department: LocalAccount, commitment_id: bytes, record: RecordLeaf, *, violation: bool = False
     ) -> TxReceipt:
-        """Mark a commitment breached, naming the dishonesty record it produced."""
-        function = self._contract.functions.breach(commitment_id, breach_record_id, violation)
+        """Mark a commitment breached, naming the dishonesty record it produced.
+
+        The chain takes the record's catalogId, contentHash and issuedAt and computes its
+        recordId with the department and the commitment's subjectRef: a breach can only name
+        a record of the same department about the same subject.
+        """
+        function = self._contract.functions.breach(commitment_id, breach_record_abi(record), violation)
         return self.chain.transact(department, function)
 
     def withdraw(self, department: LocalAccount, commitment_id: bytes) -> TxReceipt:
@@ -150,16 +155,16 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
         self,
         department: LocalAccount,
         commitment_id: bytes,
-        breach_record_id: bytes,
+        record: RecordLeaf,
         violation: bool,
         *,
         nonce: int | None = None,
         deadline: int | None = None,
     ) -> Instruction:
-        """The department's signed Breach instruction; violation is signed, so the relay must repeat it."""
+        """The department's signed Breach instruction over the record's recordId; violation is signed too."""
         return self._sign(
             department,
-            lambda n, until: breach_struct_hash(commitment_id, breach_record_id, violation, n, until),
+            lambda n, until: breach_struct_hash(commitment_id, record.record_id, violation, n, until),
             nonce,
             deadline,
         )
@@ -185,12 +190,27 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
         self,
         gateway: LocalAccount,
         commitment_id: bytes,
-        breach_record_id: bytes,
+        record: RecordLeaf,
         violation: bool,
         instruction: Instruction,
     ) -> TxReceipt:
         """Relay a department's Breach instruction as a gateway."""
-        return self._relay(gateway, "breachBySig", commitment_id, breach_record_id, violation, instruction=instruction)
+        return self._relay(
+            gateway, "breachBySig", commitment_id, breach_record_abi(record), violation, instruction=instruction
+        )
+
+    def preflight_breach(
+        self,
+        gateway: ChecksumAddress,
+        commitment_id: bytes,
+        record: RecordLeaf,
+        violation: bool,
+        instruction: Instruction,
+    ) -> None:
+        """Run relay_breach as the gateway without sending it: ContractRevertError when refused now."""
+        self._preflight_relay(
+            gateway, "breachBySig", commitment_id, breach_record_abi(record), violation, instruction=instruction
+        )
 
     def relay_withdraw(self, gateway: LocalAccount, commitment_id: bytes, instruction: Instruction) -> TxReceipt:
         """Relay a department's Withdraw instruction as a gateway."""
@@ -229,3 +249,9 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
     def events(self, receipt: TxReceipt) -> list[Event]:
         """The registry's events in a receipt."""
         return self.chain.decode_events(self._contract, receipt)
+
+
+def breach_record_abi(record: RecordLeaf) -> tuple[bytes, bytes, int]:
+    """The BreachRecord tuple: the leaf fields the registry hashes into the recordId besides
+    the department and the subjectRef, which it takes from the commitment."""
+    return (record.catalog_id, record.content_hash, record.issued_at)

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from chain_client.contracts.chain import Chain
@@ -76,7 +77,16 @@ class RelayedInstructions(Generic[DomainT]):
 
     def _relay(self, gateway: LocalAccount, function: str, *args: object, instruction: Instruction) -> TxReceipt:
         """Send `function`(*args, instruction), a relayed `...BySig` function, as a gateway."""
+        return self.chain.transact(gateway, self._relayed(function, *args, instruction=instruction))
+
+    def _preflight_relay(
+        self, gateway: ChecksumAddress, function: str, *args: object, instruction: Instruction
+    ) -> None:
+        """Run `function`(*args, instruction) as the gateway without sending it: ContractRevertError
+        when the contract would refuse it now."""
+        self.chain.preflight(gateway, self._relayed(function, *args, instruction=instruction))
+
+    def _relayed(self, function: str, *args: object, instruction: Instruction) -> ContractFunction:
         if not function.endswith("BySig"):
             raise ValueError(f"{function} is not a relayed function (...BySig)")
-        bound = self._contract.functions[function](*args, instruction.as_abi())
-        return self.chain.transact(gateway, bound)
+        return self._contract.functions[function](*args, instruction.as_abi())

@@ -11,6 +11,7 @@ from eth_typing import ChecksumAddress
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
+from chain_client._errors import ContractRevertError
 from chain_client.contracts.chain import Chain, Event
 from chain_client.contracts.instructions import Instruction, RelayedInstructions
 from chain_client.spec.content import Disclosure, canonical_json, field_leaf_hash
@@ -58,23 +59,32 @@ class ObjectionOutcome(IntEnum):
 
 @dataclass(frozen=True)
 class RecordProof:
-    """A record leaf with the Merkle proof that it is in an anchored batch."""
+    """A record leaf with the Merkle proof that it is in the batch `gateway` anchored under `root`."""
 
     leaf: RecordLeaf
+    gateway: str
     root: bytes
     proof: tuple[bytes, ...]
 
     @classmethod
-    def from_tree(cls, tree: StandardMerkleTree, leaves: Sequence[RecordLeaf], index: int) -> RecordProof:
-        """The proof of leaves[index] in the tree built over leaves."""
-        return cls(leaf=leaves[index], root=tree.root, proof=tuple(tree.proof(index)))
+    def from_tree(
+        cls, tree: StandardMerkleTree, leaves: Sequence[RecordLeaf], index: int, *, gateway: str
+    ) -> RecordProof:
+        """The proof of leaves[index] in the tree built over leaves, anchored by gateway."""
+        return cls(leaf=leaves[index], gateway=gateway, root=tree.root, proof=tuple(tree.proof(index)))
 
     def as_abi(self) -> tuple[object, ...]:
         """The RecordProof tuple."""
-        return (self.leaf.values(), self.root, list(self.proof))
+        return (self.leaf.values(), self.gateway, self.root, list(self.proof))
 
 
-_EMPTY_PROOF: tuple[object, ...] = ((ZERO32, ZERO32, 0, ZERO32, ZERO32, "0x" + "00" * 20, 0, ZERO32), ZERO32, [])
+_ZERO_ADDRESS = "0x" + "00" * 20
+_EMPTY_PROOF: tuple[object, ...] = (
+    (ZERO32, ZERO32, 0, ZERO32, ZERO32, _ZERO_ADDRESS, 0, ZERO32),
+    _ZERO_ADDRESS,
+    ZERO32,
+    [],
+)
 
 
 @dataclass(frozen=True)
@@ -118,10 +128,10 @@ class CreditLedger(RelayedInstructions[LedgerDomain]):
         """The anchorBatch call, for callers that sign and send in separate steps."""
         return self._contract.functions.anchorBatch(root, count, int(kind))
 
-    def anchoring_transaction(self, root: bytes, block_number: int) -> bytes | None:
-        """Hash of the transaction that anchored root in that block (from its event)."""
+    def anchoring_transaction(self, gateway: str, root: bytes, block_number: int) -> bytes | None:
+        """Hash of the transaction by which gateway anchored root in that block (from its event)."""
         logs = self._contract.events.BatchAnchored().get_logs(
-            argument_filters={"root": root}, from_block=block_number, to_block=block_number
+            argument_filters={"root": root, "gateway": gateway}, from_block=block_number, to_block=block_number
         )
         return bytes(logs[0]["transactionHash"]) if logs else None
 
@@ -324,10 +334,30 @@ class CreditLedger(RelayedInstructions[LedgerDomain]):
         superseded = bytes(superseded_by)
         return RecordState(RecordStatus(status), bool(pending), superseded if superseded != ZERO32 else None)
 
-    def batch(self, root: bytes) -> Batch:
-        """An anchored batch; ContractRevertError LedgerUnknownBatch otherwise."""
-        gateway, kind, count, block_number, anchored_at = self.chain.call(self._contract.functions.batch(root))
-        return Batch(root, gateway, BatchKind(kind), int(count), int(block_number), int(anchored_at))
+    def batch(self, gateway: str, root: bytes) -> Batch:
+        """The batch gateway anchored under root; ContractRevertError LedgerUnknownBatch otherwise."""
+        function = self._contract.functions.batch(gateway, root)
+        anchored_by, kind, count, block_number, anchored_at = self.chain.call(function)
+        return Batch(root, anchored_by, BatchKind(kind), int(count), int(block_number), int(anchored_at))
+
+    def anchored_by_transaction(self, tx_hash: bytes, root: bytes) -> Batch | None:
+        """The batch that transaction tx_hash anchored under root; None when it anchored no such root.
+
+        Batches are keyed by (gateway, root). A proof bundle or an access-log document names
+        its anchoring transaction, whose BatchAnchored event names the gateway, and so the
+        one batch the document speaks of: another gateway's anchoring of the same root is
+        another batch.
+        """
+        receipt = self.chain.receipt(tx_hash)
+        if receipt is None or receipt["status"] != 1:
+            return None
+        for event in self.events(receipt):
+            if event.name == "BatchAnchored" and bytes(event.args["root"]) == root:
+                try:
+                    return self.batch(event.args["gateway"], root)
+                except ContractRevertError:
+                    return None
+        return None
 
     def verify_fields_on_chain(self, content_hash: bytes, disclosure: Disclosure) -> bool:
         """Ask the contract whether disclosed fields are committed in content_hash."""

@@ -159,9 +159,9 @@ def _ledger_gas(stack: Stack, actors: _Actors, chain: DevChain) -> dict[str, int
     ledger.anchor_batch(actors.gateway, tree.root, len(leaves))
     first_correction = LARGE_BATCH - candidates
     pair = next(i for i in range(candidates) if len(tree.proof(i)) == DEEP == len(tree.proof(first_correction + i)))
-    original = RecordProof.from_tree(tree, leaves, pair)
-    correction = RecordProof.from_tree(tree, leaves, first_correction + pair)
-    deep = _deep_proofs(tree, leaves, 9, skip=candidates)
+    original = RecordProof.from_tree(tree, leaves, pair, gateway=actors.gateway.address)
+    correction = RecordProof.from_tree(tree, leaves, first_correction + pair, gateway=actors.gateway.address)
+    deep = _deep_proofs(tree, leaves, 9, skip=candidates, gateway=actors.gateway.address)
     key = f"depth{DEEP}"
     m, p, g = actors.member, actors.provider, actors.gateway
     reason = os.urandom(32)
@@ -223,20 +223,32 @@ def _commitment_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
     gas["recordCommitmentBatch_10"] = _used(receipt)
     gas["fulfilCommitment"] = _used(registry.fulfil(p, first))
     gas["withdrawCommitment"] = _used(registry.withdraw(p, ids[0]))
-    gas["breachCommitment_violation"] = _used(registry.breach(p, ids[1], os.urandom(32), violation=True))
+
+    def breach_record(commitment: bytes) -> RecordLeaf:
+        subject_ref = registry.commitment(commitment).subject_ref
+        return _leaf(catalog_id("BJ-XZCF-001"), 1, p.address, subject_ref=subject_ref)
+
+    gas["breachCommitment_violation"] = _used(registry.breach(p, ids[1], breach_record(ids[1]), violation=True))
     gas["fulfilCommitmentBySig"] = _used(registry.relay_fulfil(g, ids[2], registry.sign_fulfil(p, ids[2])))
     gas["withdrawCommitmentBySig"] = _used(registry.relay_withdraw(g, ids[3], registry.sign_withdraw(p, ids[3])))
-    breach_record = os.urandom(32)
-    breach = registry.sign_breach(p, ids[4], breach_record, True)
-    gas["breachCommitmentBySig_violation"] = _used(registry.relay_breach(g, ids[4], breach_record, True, breach))
+    relayed_record = breach_record(ids[4])
+    breach = registry.sign_breach(p, ids[4], relayed_record, True)
+    gas["breachCommitmentBySig_violation"] = _used(registry.relay_breach(g, ids[4], relayed_record, True, breach))
     return gas
 
 
-def _leaf(entry: bytes, version: int, provider: str, superseded: RecordLeaf | None = None) -> RecordLeaf:
+def _leaf(
+    entry: bytes,
+    version: int,
+    provider: str,
+    superseded: RecordLeaf | None = None,
+    *,
+    subject_ref: bytes | None = None,
+) -> RecordLeaf:
     return RecordLeaf.create(
         catalog_id=entry,
         catalog_version=version,
-        subject_ref=superseded.subject_ref if superseded else os.urandom(32),
+        subject_ref=superseded.subject_ref if superseded else subject_ref or os.urandom(32),
         content_hash=os.urandom(32),
         provider=provider,
         issued_at=1_760_000_000,
@@ -244,9 +256,11 @@ def _leaf(entry: bytes, version: int, provider: str, superseded: RecordLeaf | No
     )
 
 
-def _deep_proofs(tree: StandardMerkleTree, leaves: list[RecordLeaf], count: int, *, skip: int) -> list[RecordProof]:
+def _deep_proofs(
+    tree: StandardMerkleTree, leaves: list[RecordLeaf], count: int, *, skip: int, gateway: str
+) -> list[RecordProof]:
     deep = (i for i in range(skip, len(leaves) - skip) if len(tree.proof(i)) == DEEP)
-    return [RecordProof.from_tree(tree, leaves, i) for i in islice(deep, count)]
+    return [RecordProof.from_tree(tree, leaves, i, gateway=gateway) for i in islice(deep, count)]
 
 
 def _used(receipt: TxReceipt) -> int:

@@ -23,7 +23,6 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 
-from chain_client._errors import ContractRevertError
 from chain_client.contracts.chain import Chain
 from chain_client.contracts.ledger import BatchKind, CreditLedger
 from chain_client.spec.keccak import keccak
@@ -91,8 +90,9 @@ class AccessLogCheck:
 def verify_access_log_entry(document: dict[str, Any], chain: Chain | None = None) -> AccessLogCheck:
     """Check an entry document: its hashes, its batch proof and, given a chain, the anchoring.
 
-    Online, the batch root must be anchored on the named ledger with kind ACCESS_LOG, in
-    the block and at the time the document states. A document without a batch (not yet
+    Online, the batch's transaction must have anchored the root on the named ledger, and
+    that gateway's batch must be of kind ACCESS_LOG, in the block and at the time the
+    document states. A document without a batch (not yet
     anchored) is reported as a problem: it cannot be checked against the chain yet.
     """
     problems: list[str] = []
@@ -132,14 +132,14 @@ def _online_problems(document: dict[str, Any], root: bytes, chain: Chain) -> lis
     if int(info.get("chainId", -1)) != chain.chain_id:
         return [f"the document names chain {info.get('chainId')}, the node is chain {chain.chain_id}"]
     ledger = CreditLedger(chain, checksummed(info["ledger"]))
-    try:
-        anchored = ledger.batch(root)
-    except ContractRevertError:
-        return ["the batch root is not anchored on this ledger"]
+    batch = document["batch"]
+    # Batches are keyed by (gateway, root): the anchoring transaction names the gateway.
+    anchored = ledger.anchored_by_transaction(_bytes32(batch["txHash"]), root) if batch.get("txHash") else None
+    if anchored is None:
+        return ["the batch root is not anchored on this ledger by the batch's transaction"]
     problems = []
     if anchored.kind != BatchKind.ACCESS_LOG:
         problems.append(f"the root is anchored as {anchored.kind.name}, not ACCESS_LOG")
-    batch = document["batch"]
     if (anchored.block_number, anchored.anchored_at) != (int(batch["blockNumber"]), int(batch["anchoredAt"])):
         problems.append("the anchoring block or time differ from the chain")
     return problems

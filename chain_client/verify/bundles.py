@@ -197,11 +197,20 @@ class _Online:
         return Check("contracts", True, "Consortium, CreditCatalog and CreditLedger code as built, bound together")
 
     def _anchored(self, bundle: ProofBundle, ledger: CreditLedger) -> Check:
-        root = bundle.batch.root
-        try:
-            batch = ledger.batch(root)
-        except ContractRevertError:
-            return Check("anchored", False, f"root 0x{root.hex()} was never anchored in ledger {ledger.address}")
+        """The bundle's transaction anchored its root, and that gateway's batch is the bundle's.
+
+        Batches are keyed by (gateway, root): the anchoring transaction's BatchAnchored event
+        names the gateway, so another gateway anchoring the same root (of either kind, before
+        or after) neither passes for this batch nor spoils it.
+        """
+        batch = ledger.anchored_by_transaction(bundle.batch.tx_hash, bundle.batch.root)
+        if batch is None:
+            return Check(
+                "anchored",
+                False,
+                f"transaction 0x{bundle.batch.tx_hash.hex()} anchored no root 0x{bundle.batch.root.hex()} "
+                f"in ledger {ledger.address}",
+            )
         if batch.kind != BatchKind.RECORDS:
             return Check("anchored", False, "the root is an access-log batch, not a record batch")
         if (batch.block_number, batch.anchored_at) != (bundle.batch.block_number, bundle.batch.anchored_at):
@@ -211,10 +220,6 @@ class _Online:
                 f"anchored in block {batch.block_number} at {batch.anchored_at}, the bundle says "
                 f"block {bundle.batch.block_number} at {bundle.batch.anchored_at}",
             )
-        receipt = self.chain.receipt(bundle.batch.tx_hash)
-        events = ledger.events(receipt) if receipt is not None else []
-        if not any(e.name == "BatchAnchored" and e.args["root"] == root for e in events):
-            return Check("anchored", False, f"transaction 0x{bundle.batch.tx_hash.hex()} did not anchor this root")
         return Check("anchored", True, f"by GATEWAY {batch.gateway} in block {batch.block_number}")
 
     def _provider(self, bundle: ProofBundle) -> Check:

@@ -86,6 +86,20 @@ interface ICommitmentRegistry {
         Term term;
     }
 
+    /// @notice The dishonesty record a breach produced, by the leaf fields its recordId
+    /// hashes besides the department (its provider) and the commitment's subjectRef: the
+    /// registry computes recordId = keccak256(abi.encode(department, catalogId, subjectRef,
+    /// contentHash, issuedAt)) itself, so a breach can only name a record of the same
+    /// department about the same subject (docs/lifecycle.md says how it is checked once anchored).
+    /// @param catalogId The record's catalog entry (a breach entry of the gateways' policy).
+    /// @param contentHash The record's contentHash; zero is no record.
+    /// @param issuedAt The record's issuedAt.
+    struct BreachRecord {
+        bytes32 catalogId;
+        bytes32 contentHash;
+        uint64 issuedAt;
+    }
+
     /// @notice Emitted when a commitment is recorded, with how its deadline was counted.
     event CommitmentRecorded(
         bytes32 indexed commitmentId,
@@ -123,7 +137,7 @@ interface ICommitmentRegistry {
     error CommitmentInvalidDeadline(uint64 deadline);
     /// @notice A breach before the deadline must be marked as a violation.
     error CommitmentNotDue(bytes32 commitmentId, uint64 deadline);
-    /// @notice A breach must name the dishonesty record it produced.
+    /// @notice A breach must name the dishonesty record it produced (a non-zero contentHash).
     error CommitmentMissingBreachRecord(bytes32 commitmentId);
     /// @notice A term's length is out of bounds, or its calendars do not fit its unit and acceptance day.
     error CommitmentInvalidTerm(uint32 acceptedOn, TermUnit unit, uint16 length);
@@ -156,44 +170,50 @@ interface ICommitmentRegistry {
     function recordBatch(CommitmentInput[] calldata inputs) external returns (bytes32[] memory commitmentIds);
 
     /// @notice Marks a pending commitment fulfilled.
-    /// @dev Only its department.
+    /// @dev Only its department, while an active PROVIDER.
     /// @param commitmentId The commitment.
     function fulfil(bytes32 commitmentId) external;
 
     /// @notice fulfil on the department's EIP-712 instruction (type Fulfil), relayed by a gateway.
-    /// @dev Only an active GATEWAY relays; the signer must be the commitment's department.
+    /// @dev Only an active GATEWAY relays; the signer must be the commitment's department and
+    /// an active PROVIDER when the instruction executes (an instruction signed before a
+    /// suspension is refused after it).
     /// @param commitmentId The commitment.
     /// @param instruction The department's nonce, deadline and signature.
     function fulfilBySig(bytes32 commitmentId, IRelayedInstructions.Instruction calldata instruction) external;
 
     /// @notice Marks a pending commitment breached, linking the dishonesty record it produced.
-    /// @dev Only its department; before the deadline only when `violation` is set (a
-    /// commitment broken outright, not merely late).
+    /// @dev Only its department, while an active PROVIDER; before the deadline only when
+    /// `violation` is set (a commitment broken outright, not merely late). The stored
+    /// breachRecordId is computed from `breachRecord`, the department and the subjectRef.
     /// @param commitmentId The commitment.
-    /// @param breachRecordId The dishonesty record.
+    /// @param breachRecord The dishonesty record's catalogId, contentHash and issuedAt.
     /// @param violation True for a breach before the deadline.
-    function breach(bytes32 commitmentId, bytes32 breachRecordId, bool violation) external;
+    function breach(bytes32 commitmentId, BreachRecord calldata breachRecord, bool violation) external;
 
-    /// @notice breach on the department's EIP-712 instruction (type Breach), relayed by a gateway.
-    /// @dev Only an active GATEWAY relays; the signer must be the commitment's department.
+    /// @notice breach on the department's EIP-712 instruction (type Breach, whose
+    /// `breachRecordId` is the recordId computed from `breachRecord`), relayed by a gateway.
+    /// @dev Only an active GATEWAY relays; the signer must be the commitment's department and
+    /// an active PROVIDER when the instruction executes.
     /// @param commitmentId The commitment.
-    /// @param breachRecordId The dishonesty record.
+    /// @param breachRecord The dishonesty record's catalogId, contentHash and issuedAt.
     /// @param violation True for a breach before the deadline.
     /// @param instruction The department's nonce, deadline and signature.
     function breachBySig(
         bytes32 commitmentId,
-        bytes32 breachRecordId,
+        BreachRecord calldata breachRecord,
         bool violation,
         IRelayedInstructions.Instruction calldata instruction
     ) external;
 
     /// @notice Withdraws a pending commitment.
-    /// @dev Only its department.
+    /// @dev Only its department, while an active PROVIDER.
     /// @param commitmentId The commitment.
     function withdraw(bytes32 commitmentId) external;
 
     /// @notice withdraw on the department's EIP-712 instruction (type Withdraw), relayed by a gateway.
-    /// @dev Only an active GATEWAY relays; the signer must be the commitment's department.
+    /// @dev Only an active GATEWAY relays; the signer must be the commitment's department and
+    /// an active PROVIDER when the instruction executes.
     /// @param commitmentId The commitment.
     /// @param instruction The department's nonce, deadline and signature.
     function withdrawBySig(bytes32 commitmentId, IRelayedInstructions.Instruction calldata instruction) external;

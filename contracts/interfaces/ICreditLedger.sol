@@ -61,8 +61,14 @@ interface ICreditLedger {
     }
 
     /// @notice A record with the proof that it is in an anchored batch.
+    /// @param leaf The record leaf.
+    /// @param gateway The GATEWAY member that anchored the batch: a batch is named by its
+    /// gateway and its root, so no other gateway's anchoring of the same root counts.
+    /// @param root The batch root.
+    /// @param proof The Merkle proof from the leaf to the root.
     struct RecordProof {
         RecordLeaf leaf;
+        address gateway;
         bytes32 root;
         bytes32[] proof;
     }
@@ -111,14 +117,14 @@ interface ICreditLedger {
     error LedgerZeroRoot();
     /// @notice A batch holds between 1 and 2^24 - 1 leaves.
     error LedgerInvalidCount(uint256 count);
-    /// @notice This root has been anchored already.
-    error LedgerRootAlreadyAnchored(bytes32 root);
+    /// @notice This gateway has anchored this root already.
+    error LedgerRootAlreadyAnchored(address gateway, bytes32 root);
     /// @notice The batch arrays differ in length.
     error LedgerLengthMismatch(uint256 roots, uint256 counts, uint256 kinds);
-    /// @notice No batch has this root.
-    error LedgerUnknownBatch(bytes32 root);
-    /// @notice The root is an access-log batch, not a record batch.
-    error LedgerNotRecordBatch(bytes32 root);
+    /// @notice This gateway has anchored no batch with this root.
+    error LedgerUnknownBatch(address gateway, bytes32 root);
+    /// @notice The gateway's batch with this root is an access-log batch, not a record batch.
+    error LedgerNotRecordBatch(address gateway, bytes32 root);
     /// @notice The leaf's recordId is not the hash of its fields.
     error LedgerRecordIdMismatch(bytes32 recordId, bytes32 computed);
     /// @notice The Merkle proof does not lead from the leaf to the root.
@@ -144,8 +150,10 @@ interface ICreditLedger {
     /// @notice The relayed instruction's deadline has passed.
     error LedgerInstructionExpired(uint64 deadline);
 
-    /// @notice Anchors a batch root.
-    /// @dev Only an active GATEWAY member; a root is anchored once.
+    /// @notice Anchors a batch root as the caller's batch.
+    /// @dev Only an active GATEWAY member; a gateway anchors a root once. Batches are keyed
+    /// by (gateway, root): another gateway anchoring the same root, of either kind, makes an
+    /// entry of its own and neither blocks nor changes this one.
     /// @param root StandardMerkleTree root of the batch.
     /// @param count Number of leaves in the batch.
     /// @param kind Records or AccessLog.
@@ -274,10 +282,11 @@ interface ICreditLedger {
     /// @return The state.
     function recordState(bytes32 recordId) external view returns (RecordState memory);
 
-    /// @notice An anchored batch.
+    /// @notice A gateway's anchored batch.
+    /// @param gateway The GATEWAY member that anchored it.
     /// @param root The batch root.
-    /// @return The batch; reverts with LedgerUnknownBatch for roots never anchored.
-    function batch(bytes32 root) external view returns (Batch memory);
+    /// @return The batch; reverts with LedgerUnknownBatch unless that gateway anchored that root.
+    function batch(address gateway, bytes32 root) external view returns (Batch memory);
 
     /// @notice Whether revealed fields are committed in a record's contentHash (selective
     /// disclosure: the other fields stay hidden behind their salts).

@@ -8,9 +8,15 @@ work and never loses or doubles it:
     SUBMITTED --receipt with enough confirmations--> ANCHORED(block, time)
 
 On restart, BUILDING batches are submitted and SUBMITTED ones confirmed; a transaction
-the node never saw is sent again. The contract refuses a root anchored twice, and the
-worker adopts an anchoring it finds on chain instead of sending another, so no root is
-anchored twice.
+the node never saw is sent again. The contract keys batches by (gateway, root) and refuses
+a gateway anchoring a root twice; the worker adopts an anchoring it finds on chain only
+when it is its own (an earlier transaction of this gateway's account), so no root is
+anchored twice by us, and another gateway anchoring our root first, of either kind,
+neither blocks nor replaces our anchoring.
+
+A batch that fails (its transaction reverts, or any other error of its own) is logged and
+left for the next round: it never stops the round's other batches. Only an unreachable
+chain ends a round early, since no batch could go further.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from chain_client import (
     access_log_tree,
     record_tree,
 )
+from gateway.infra.logs import get_logger
 from gateway.infra.storage import (
     ACCESS_LOG,
     OUTBOX,
@@ -63,6 +70,7 @@ class RoundReport:
     anchored_records: int
     pending_records: int
     chain_available: bool
+    failed_batches: int = 0
 
 
 class AnchoringWorker:
@@ -79,23 +87,33 @@ class AnchoringWorker:
     def run_once(self) -> RoundReport:
         """Resume unfinished batches, then batch and anchor what is pending."""
         anchored: list[AnchorBatch] = []
+        failed: list[int] = []
         available = True
+
+        def advance(batch_id: int) -> bool:
+            """Advance one batch; True when it is in flight (sent, or failed and left for later)."""
+            try:
+                done = self._advance(batch_id)
+            except ChainUnavailableError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one failing batch must not stop the others
+                reason = exc.name if isinstance(exc, ContractRevertError) else type(exc).__name__
+                _log.warning("anchor batch failed", extra={"fields": {"batchId": batch_id, "error": reason}})
+                failed.append(batch_id)
+                return True
+            if done is None:
+                return True
+            anchored.append(done)
+            return False
+
         try:
-            in_flight = 0
-            for unfinished in self._unfinished():
-                if (done := self._advance(unfinished)) is not None:
-                    anchored.append(done)
-                else:
-                    in_flight += 1
+            in_flight = sum(advance(unfinished) for unfinished in self._unfinished())
             # Batches are sent without waiting for the ones before them to be mined (each
             # waits for its own receipt in a later round), so on a chain with real block
             # times a backlog goes out in a few blocks, not one batch per round.
             for kind in (OutboxKind.RECORD, OutboxKind.ACCESS_LOG):
                 while in_flight < self.config.max_in_flight and (cut := self._cut_batch(kind)) is not None:
-                    if (done := self._advance(cut)) is None:
-                        in_flight += 1  # sent, waiting for its receipt and confirmations
-                    else:
-                        anchored.append(done)
+                    in_flight += advance(cut)  # sent, waiting for its receipt and confirmations
         except ChainUnavailableError:
             available = False  # nothing is lost: every step so far is in the database
         return RoundReport(
@@ -103,6 +121,7 @@ class AnchoringWorker:
             anchored_records=sum(b.count for b in anchored if b.kind == OutboxKind.RECORD),
             pending_records=self.pending_count(),
             chain_available=available,
+            failed_batches=len(failed),
         )
 
     def pending_count(self, kind: OutboxKind = OutboxKind.RECORD) -> int:
@@ -244,16 +263,23 @@ class AnchoringWorker:
         session.commit()
 
     def _anchored_on_chain(self, batch: AnchorBatch) -> bool:
+        """Whether this gateway has anchored the root (batches are keyed by gateway and root)."""
         try:
-            self.stack.ledger.batch(batch.root)
+            self.stack.ledger.batch(self.gateway.address, batch.root)
         except ContractRevertError:
             return False
         return True
 
     def _adopt(self, session: Session, batch: AnchorBatch) -> None:
-        """The root is on chain already (an earlier transaction of ours): record that one."""
-        anchored = self.stack.ledger.batch(batch.root)
-        batch.tx_hash = self.stack.ledger.anchoring_transaction(batch.root, anchored.block_number) or batch.tx_hash
+        """This gateway has anchored the root already (an earlier transaction of ours): record that one.
+
+        Only our own anchoring is found here: the ledger keys batches by (gateway, root), so
+        another gateway anchoring the same root is another batch, never adopted.
+        """
+        gateway = self.gateway.address
+        anchored = self.stack.ledger.batch(gateway, batch.root)
+        found = self.stack.ledger.anchoring_transaction(gateway, batch.root, anchored.block_number)
+        batch.tx_hash = found or batch.tx_hash
         batch.state = BatchState.SUBMITTED
         session.commit()
         self._confirm(session, batch)
@@ -268,6 +294,7 @@ _MEMBERS = {  # the table each kind's batch members live in, and the column the 
     OutboxKind.ACCESS_LOG: (ACCESS_LOG, ACCESS_LOG.c.entry_hash),
 }
 _IN_CHUNK = 5_000  # ids per IN (...), under every database's parameter limit
+_log = get_logger("anchoring")
 
 
 def _pending(kind: OutboxKind) -> ColumnElement[bool]:

@@ -44,6 +44,11 @@ class Metrics:
         self.anchored_records = Counter(
             "credit_ledger_anchored_records", "Records anchored by this gateway's worker.", registry=self.registry
         )
+        self.anchoring_failures = Counter(
+            "credit_ledger_anchoring_failures",
+            "Times a batch failed in a worker round (left for the next round; the round went on).",
+            registry=self.registry,
+        )
         self.anchoring_lag = Gauge(
             "credit_ledger_anchoring_lag_seconds",
             "Age of the oldest accepted record not yet anchored.",

@@ -245,6 +245,8 @@ class Gateway:
                 "anchored",
                 extra={"fields": {"batches": report.anchored_batches, "records": report.anchored_records}},
             )
+        if report.failed_batches:
+            self.metrics.anchoring_failures.inc(report.failed_batches)
         if not report.chain_available:
             log.warning(
                 "chain unavailable: records stay pending", extra={"fields": {"pending": report.pending_records}}

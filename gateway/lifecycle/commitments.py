@@ -37,7 +37,7 @@ from gateway.infra.calendars import parse_term
 from gateway.infra.errors import AuthError, ConflictError, InputError, NotFoundError
 from gateway.infra.service import Gateway
 from gateway.infra.subject_ids import SubjectIdError, parse_subject
-from gateway.lifecycle.relaying import SignedInstruction, check_instruction, relay
+from gateway.lifecycle.relaying import SignedInstruction, check_instruction, preflight, relay
 from gateway.lifecycle.terms import KIND_NAMES, KINDS, KindName
 from gateway.records.checks import SubmissionRules, check_record
 from gateway.records.entitlement import Requester
@@ -131,10 +131,14 @@ def breach(
 ) -> dict[str, Any]:
     """Mark a commitment breached and store the dishonesty record it produced.
 
-    The record is checked in full first (as POST /v1/records would), then the breach is
-    relayed naming it, then the record is stored for anchoring. A refused breach stores
-    nothing; a crash after the relay leaves a breach whose record the department sends
-    again through POST /v1/records (its recordId does not change).
+    The record is checked in full first (as POST /v1/records would), and the breach is run
+    on chain without sending it. Then the record is stored for anchoring and committed,
+    idempotently on its recordId, and only then is the breach relayed naming it: a crash
+    or an unreachable chain after the store leaves a record and no breach (the department
+    sends the same breach again; the record is not stored twice), never a breach naming a
+    record nobody holds. The chain computes the breach's recordId from the record's
+    catalogId, contentHash and issuedAt with the department and the commitment's
+    subjectRef, so the breach names a record of this department about this subject.
     """
     commitment = _own_pending(gw, member, commitment_id)
     if not violation and gw.now() <= commitment.deadline:
@@ -163,15 +167,16 @@ def breach(
         gw.stack.commitments,
         lambda n, d: breach_struct_hash(commitment.commitment_id, leaf.record_id, violation, n, d),
     )
-    tx = relay(
-        lambda: gw.stack.commitments.relay_breach(
-            gw.account, commitment.commitment_id, leaf.record_id, violation, instruction
-        )
+    registry = gw.stack.commitments
+    # What the chain would refuse now (a suspended department, a used nonce ...) stores nothing.
+    preflight(
+        lambda: registry.preflight_breach(gw.account.address, commitment.commitment_id, leaf, violation, instruction)
     )
-    store_record(session, gw.keyring, checked.signed, checked.plaintext)
-    session.commit()
-    gw.metrics.records.labels("accepted").inc()
-    return {**commitment_json(gw.stack.commitments.commitment(commitment.commitment_id), gw.now()), **tx}
+    if store_record(session, gw.keyring, checked.signed, checked.plaintext):
+        session.commit()
+        gw.metrics.records.labels("accepted").inc()
+    tx = relay(lambda: registry.relay_breach(gw.account, commitment.commitment_id, leaf, violation, instruction))
+    return {**commitment_json(registry.commitment(commitment.commitment_id), gw.now()), **tx}
 
 
 def find_commitment(gw: Gateway, commitment_id: str) -> Commitment:

@@ -31,9 +31,13 @@ from gateway.records.reads import DAY_S, anchored_batch, find_record, proof_bund
 
 
 def record_proof(gw: Gateway, session: Session, row: StoredRecord) -> RecordProof:
-    """The record's leaf and Merkle proof for a lifecycle call; 409 until it is anchored."""
+    """The record's leaf and Merkle proof for a lifecycle call; 409 until it is anchored.
+
+    The batch is this gateway's: its worker anchors with the gateway's account and adopts
+    no other gateway's anchoring, and the ledger keys batches by (gateway, root).
+    """
     bundle = proof_bundle(session, gw.stack, row, gw.trees)
-    return RecordProof(leaf=bundle.leaf, root=bundle.batch.root, proof=bundle.batch.proof)
+    return RecordProof(leaf=bundle.leaf, gateway=gw.account.address, root=bundle.batch.root, proof=bundle.batch.proof)
 
 
 def file_objection(

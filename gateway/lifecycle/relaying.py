@@ -11,7 +11,8 @@ changes nothing, so the member retries with the same signed instruction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
 from eth_typing import ChecksumAddress
@@ -80,6 +81,10 @@ def check_instruction(
             "INSTRUCTION_BAD_SIGNATURE",
             "the instruction is not signed by the requesting member over these fields",
         )
+    # Live, not the role cache: the chain refuses a suspended signer's instruction when it
+    # executes, and the gateway answers the same before spending gas on it.
+    if not any(gw.stack.consortium.has_role(role, requester) for role in member.roles):
+        raise AuthError("AUTH_NOT_MEMBER", "the signer is not an active member of the consortium now")
     next_nonce = contract.nonce(requester)
     if signed.nonce != next_nonce:
         raise ConflictError(
@@ -127,14 +132,26 @@ _REVERTS: dict[str, tuple[type[GatewayError], str, str]] = {
 
 def relay(send: Callable[[], TxReceipt]) -> dict[str, Any]:
     """Send a relayed transaction; its hash and block, or the mapped GatewayError."""
-    try:
+    with _chain_answers():
         receipt = send()
+    return {"txHash": "0x" + bytes(receipt["transactionHash"]).hex(), "blockNumber": int(receipt["blockNumber"])}
+
+
+def preflight(check: Callable[[], None]) -> None:
+    """Run a relayed call without sending it (chain_client's preflight_*): the mapped GatewayError if refused."""
+    with _chain_answers():
+        check()
+
+
+@contextmanager
+def _chain_answers() -> Iterator[None]:
+    try:
+        yield
     except ContractRevertError as exc:
         kind, code, message = _REVERTS.get(exc.name, (ConflictError, "CHAIN_REFUSED", "the contract refused it"))
         raise kind(code, message, detail=_safe_args(exc)) from None
     except ChainUnavailableError:
         raise UnavailableError("CHAIN_UNAVAILABLE", "the chain cannot be reached; nothing changed, retry") from None
-    return {"txHash": "0x" + bytes(receipt["transactionHash"]).hex(), "blockNumber": int(receipt["blockNumber"])}
 
 
 def _safe_args(exc: ContractRevertError) -> dict[str, Any]:

@@ -39,7 +39,6 @@ from sqlalchemy.orm import Session, aliased, load_only
 from chain_client import (
     BatchKind,
     ContentCommitment,
-    ContractRevertError,
     CreditLedger,
     LedgerDomain,
     StandardMerkleTree,
@@ -343,9 +342,9 @@ class _Sweep:
         return leaves, indexes
 
     def _on_chain(self, batch: AnchorBatch, ledger: CreditLedger) -> None:
-        try:
-            anchored = ledger.batch(batch.root)
-        except ContractRevertError:
+        # Batches are keyed by (gateway, root): the stored transaction names the gateway.
+        anchored = ledger.anchored_by_transaction(batch.tx_hash, batch.root) if batch.tx_hash else None
+        if anchored is None:
             self._fail(
                 "anchor_batches", batch.id, Check.ON_CHAIN, f"root 0x{batch.root.hex()} is not anchored on chain"
             )

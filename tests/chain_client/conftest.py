@@ -49,9 +49,10 @@ class AnchoredBatch:
 
     leaves: list[RecordLeaf]
     tree: StandardMerkleTree
+    gateway: str
 
     def proof(self, index: int) -> RecordProof:
-        return RecordProof.from_tree(self.tree, self.leaves, index)
+        return RecordProof.from_tree(self.tree, self.leaves, index, gateway=self.gateway)
 
 
 def make_leaf(
@@ -76,7 +77,7 @@ def make_leaf(
 def anchor(stack: Stack, gateway: LocalAccount, leaves: list[RecordLeaf]) -> AnchoredBatch:
     tree = record_tree(leaves)
     stack.ledger.anchor_batch(gateway, tree.root, len(leaves))
-    return AnchoredBatch(leaves, tree)
+    return AnchoredBatch(leaves, tree, gateway.address)
 
 
 @pytest.fixture

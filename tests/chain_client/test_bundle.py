@@ -54,6 +54,7 @@ class Issued:
     """Bundles of records anchored in one batch; the first discloses two payload fields."""
 
     bundles: list[ProofBundle]
+    gateway: str
 
     @property
     def disclosed(self) -> ProofBundle:
@@ -61,7 +62,7 @@ class Issued:
 
     def proof(self, index: int) -> RecordProof:
         bundle = self.bundles[index]
-        return RecordProof(bundle.leaf, bundle.batch.root, bundle.batch.proof)
+        return RecordProof(bundle.leaf, self.gateway, bundle.batch.root, bundle.batch.proof)
 
 
 def issue(stack: Stack, provider: LocalAccount, gateway: LocalAccount, entry: bytes, count: int = 6) -> Issued:
@@ -78,7 +79,7 @@ def issue(stack: Stack, provider: LocalAccount, gateway: LocalAccount, entry: by
     signed = [SignedRecord(leaf, stack.ledger.sign_record(provider, leaf)) for leaf in leaves]
     bundles = anchor_records(stack, gateway, signed)
     bundles[0] = bundles[0].with_disclosure(commitment.disclose(["decision", "subjectName"]))
-    return Issued(bundles)
+    return Issued(bundles, gateway.address)
 
 
 @pytest.fixture
@@ -235,7 +236,7 @@ def test_withdrawn_records_are_authentic_but_not_current(
             provider,
             proof,
             ObjectionOutcome.CORRECTED,
-            RecordProof(leaf, correction.batch.root, correction.batch.proof),
+            RecordProof(leaf, gateway.address, correction.batch.root, correction.batch.proof),
         )
         successor = "0x" + leaf.record_id.hex()
         assert verify_bundle(correction, chain).current

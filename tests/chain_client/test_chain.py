@@ -82,7 +82,7 @@ def test_threads_sending_as_one_account_never_share_a_nonce(stack: Stack, gatewa
     for thread in threads:
         thread.join(timeout=120)
     assert errors == []
-    assert all(stack.ledger.batch(root).count == 1 for root in roots)
+    assert all(stack.ledger.batch(gateway.address, root).count == 1 for root in roots)
 
 
 @pytest.mark.hardhat

@@ -17,6 +17,7 @@ from chain_client import (
     CommitmentSpec,
     CommitmentStatus,
     CommitmentTerm,
+    RecordLeaf,
     Stack,
     Term,
     TermUnit,
@@ -36,7 +37,22 @@ from tests.chain_client.conftest import govern
 from tests.support.reverts import expect_revert
 
 DAY = 24 * 3600
-BREACH_RECORD = b"\xbb" * 32
+BREACH_ENTRY = keccak(b"BJ-WNSX-001")
+
+
+def breach_record(
+    registry: CommitmentRegistry, commitment_id: bytes, department: str, *, subject_ref: bytes | None = None
+) -> RecordLeaf:
+    """A dishonesty record of the department about the commitment's subject (or about subject_ref)."""
+    return RecordLeaf.create(
+        catalog_id=BREACH_ENTRY,
+        catalog_version=1,
+        subject_ref=subject_ref or registry.commitment(commitment_id).subject_ref,
+        content_hash=os.urandom(32),
+        provider=department,
+        issued_at=1_760_000_000,
+        supersedes=bytes(32),
+    )
 
 
 @pytest.fixture
@@ -126,7 +142,9 @@ def test_fulfil_and_withdraw(chain: Chain, registry: CommitmentRegistry, provide
     assert registry.commitment(fulfilled).status == CommitmentStatus.FULFILLED
     assert registry.commitment(withdrawn).status == CommitmentStatus.WITHDRAWN
     expect_revert(
-        lambda: registry.breach(provider, fulfilled, BREACH_RECORD, violation=True),
+        lambda: registry.breach(
+            provider, fulfilled, breach_record(registry, fulfilled, provider.address), violation=True
+        ),
         "CommitmentNotPending",
         commitmentId=fulfilled,
         status=CommitmentStatus.FULFILLED,
@@ -145,22 +163,23 @@ def test_breach_after_the_deadline_names_the_dishonesty_record(
     """Before the deadline a plain breach is refused; after it the breach links the dishonesty record."""
     spec = _spec(chain, days=7)
     commitment_id, _ = registry.record(provider, spec)
+    record = breach_record(registry, commitment_id, provider.address)
     expect_revert(
-        lambda: registry.breach(provider, commitment_id, BREACH_RECORD),
+        lambda: registry.breach(provider, commitment_id, record),
         "CommitmentNotDue",
         commitmentId=commitment_id,
         deadline=spec.deadline,
     )
     chain.increase_time(7 * DAY + 1)
-    receipt = registry.breach(provider, commitment_id, BREACH_RECORD)
+    receipt = registry.breach(provider, commitment_id, record)
     assert registry.events(receipt)[0].args == {
         "commitmentId": commitment_id,
         "department": provider.address,
-        "breachRecordId": BREACH_RECORD,
+        "breachRecordId": record.record_id,
         "violation": False,
     }
     stored = registry.commitment(commitment_id)
-    assert (stored.status, stored.breach_record_id) == (CommitmentStatus.BREACHED, BREACH_RECORD)
+    assert (stored.status, stored.breach_record_id) == (CommitmentStatus.BREACHED, record.record_id)
 
 
 def test_breach_before_the_deadline_needs_the_violation_flag(
@@ -168,7 +187,7 @@ def test_breach_before_the_deadline_needs_the_violation_flag(
 ) -> None:
     """A commitment broken outright is breached at once when marked as a violation."""
     commitment_id, _ = registry.record(provider, _spec(chain))
-    registry.breach(provider, commitment_id, BREACH_RECORD, violation=True)
+    registry.breach(provider, commitment_id, breach_record(registry, commitment_id, provider.address), violation=True)
     assert registry.commitment(commitment_id).status == CommitmentStatus.BREACHED
 
 
@@ -177,14 +196,16 @@ def test_only_the_recording_department_changes_a_commitment(
 ) -> None:
     """Another department cannot fulfil, breach or withdraw; a breach must name its record."""
     commitment_id, _ = registry.record(provider, _spec(chain))
+    record = breach_record(registry, commitment_id, other_provider.address)
     for action in (
         lambda: registry.fulfil(other_provider, commitment_id),
         lambda: registry.withdraw(other_provider, commitment_id),
-        lambda: registry.breach(other_provider, commitment_id, BREACH_RECORD, violation=True),
+        lambda: registry.breach(other_provider, commitment_id, record, violation=True),
     ):
         expect_revert(action, "CommitmentNotDepartment", commitmentId=commitment_id, account=other_provider.address)
+    no_content = replace(breach_record(registry, commitment_id, provider.address), content_hash=bytes(32))
     expect_revert(
-        lambda: registry.breach(provider, commitment_id, bytes(32), violation=True),
+        lambda: registry.breach(provider, commitment_id, no_content, violation=True),
         "CommitmentMissingBreachRecord",
         commitmentId=commitment_id,
     )
@@ -244,11 +265,10 @@ def test_gateway_relays_fulfil_breach_and_withdraw(
     fulfilled, _ = registry.record(provider, _spec(chain))
     breached, _ = registry.record(provider, _spec(chain))
     withdrawn, _ = registry.record(provider, _spec(chain))
+    record = breach_record(registry, breached, provider.address)
     receipts = [
         registry.relay_fulfil(gateway, fulfilled, registry.sign_fulfil(provider, fulfilled)),
-        registry.relay_breach(
-            gateway, breached, BREACH_RECORD, True, registry.sign_breach(provider, breached, BREACH_RECORD, True)
-        ),
+        registry.relay_breach(gateway, breached, record, True, registry.sign_breach(provider, breached, record, True)),
         registry.relay_withdraw(gateway, withdrawn, registry.sign_withdraw(provider, withdrawn)),
     ]
     events = [registry.events(r)[0] for r in receipts]
@@ -257,7 +277,7 @@ def test_gateway_relays_fulfil_breach_and_withdraw(
         ("CommitmentBreached", provider.address),
         ("CommitmentWithdrawn", provider.address),
     ]
-    assert (events[1].args["breachRecordId"], events[1].args["violation"]) == (BREACH_RECORD, True)
+    assert (events[1].args["breachRecordId"], events[1].args["violation"]) == (record.record_id, True)
     assert [registry.commitment(i).status for i in (fulfilled, breached, withdrawn)] == [
         CommitmentStatus.FULFILLED,
         CommitmentStatus.BREACHED,
@@ -272,9 +292,10 @@ def test_a_relayed_breach_keeps_the_deadline_rule(
     """A relayed breach before the deadline without the violation flag is refused, as a direct one."""
     spec = _spec(chain)
     commitment_id, _ = registry.record(provider, spec)
-    instruction = registry.sign_breach(provider, commitment_id, BREACH_RECORD, False)
+    record = breach_record(registry, commitment_id, provider.address)
+    instruction = registry.sign_breach(provider, commitment_id, record, False)
     expect_revert(
-        lambda: registry.relay_breach(gateway, commitment_id, BREACH_RECORD, False, instruction),
+        lambda: registry.relay_breach(gateway, commitment_id, record, False, instruction),
         "CommitmentNotDue",
         commitmentId=commitment_id,
         deadline=spec.deadline,
@@ -317,28 +338,87 @@ def test_relayed_changes_need_the_department_signer(
 ) -> None:
     """Another department's instruction, or a breach relayed with another flag than signed, is refused by name."""
     commitment_id, _ = registry.record(provider, _spec(chain))
+    record = breach_record(registry, commitment_id, provider.address)
     for relay in (
         lambda: registry.relay_fulfil(gateway, commitment_id, registry.sign_fulfil(other_provider, commitment_id)),
         lambda: registry.relay_withdraw(gateway, commitment_id, registry.sign_withdraw(other_provider, commitment_id)),
         lambda: registry.relay_breach(
             gateway,
             commitment_id,
-            BREACH_RECORD,
+            record,
             True,
-            registry.sign_breach(other_provider, commitment_id, BREACH_RECORD, True),
+            registry.sign_breach(other_provider, commitment_id, record, True),
         ),
     ):
         expect_revert(relay, "CommitmentNotDepartment", commitmentId=commitment_id, account=other_provider.address)
-    signed = registry.sign_breach(provider, commitment_id, BREACH_RECORD, False)
-    struct_hash = breach_struct_hash(commitment_id, BREACH_RECORD, True, signed.nonce, signed.deadline)
+    signed = registry.sign_breach(provider, commitment_id, record, False)
+    struct_hash = breach_struct_hash(commitment_id, record.record_id, True, signed.nonce, signed.deadline)
     recovered = recover_signer(registry.domain.digest(struct_hash), signed.signature)
     assert recovered != provider.address
     expect_revert(
-        lambda: registry.relay_breach(gateway, commitment_id, BREACH_RECORD, True, signed),
+        lambda: registry.relay_breach(gateway, commitment_id, record, True, signed),
         "CommitmentNotDepartment",
         commitmentId=commitment_id,
         account=recovered,
     )
+
+
+def test_a_breach_names_a_record_of_the_department_about_the_subject(
+    chain: Chain, registry: CommitmentRegistry, provider: LocalAccount, gateway: LocalAccount
+) -> None:
+    """The chain computes the breach's recordId from the department and the commitment's subject, whatever is sent."""
+    commitment_id, _ = registry.record(provider, _spec(chain))
+    other_subject = breach_record(registry, commitment_id, provider.address, subject_ref=os.urandom(32))
+    registry.breach(provider, commitment_id, other_subject, violation=True)
+    stored = registry.commitment(commitment_id).breach_record_id
+    # A leaf about another subject (or random bytes) cannot be named: the recordId stored is
+    # that of the department's record about the commitment's own subject.
+    own_subject = registry.commitment(commitment_id).subject_ref
+    assert stored != other_subject.record_id
+    assert stored == replace(other_subject, subject_ref=own_subject).computed_record_id()
+    relayed, _ = registry.record(provider, _spec(chain))
+    signed = registry.sign_breach(provider, relayed, other_subject, True)
+    # Signed over the other subject's recordId, the instruction does not recover to the department.
+    computed = replace(other_subject, subject_ref=registry.commitment(relayed).subject_ref).computed_record_id()
+    struct_hash = breach_struct_hash(relayed, computed, True, signed.nonce, signed.deadline)
+    recovered = recover_signer(registry.domain.digest(struct_hash), signed.signature)
+    expect_revert(
+        lambda: registry.relay_breach(gateway, relayed, other_subject, True, signed),
+        "CommitmentNotDepartment",
+        commitmentId=relayed,
+        account=recovered,
+    )
+
+
+def test_a_suspended_department_takes_no_step_directly_or_relayed(
+    chain: Chain,
+    stack: Stack,
+    registry: CommitmentRegistry,
+    governors: list[LocalAccount],
+    provider: LocalAccount,
+    gateway: LocalAccount,
+) -> None:
+    """Fulfil, withdraw and breach by a suspended department revert, and so do its instructions signed before."""
+    ids = [registry.record(provider, _spec(chain))[0] for _ in range(3)]
+    record = breach_record(registry, ids[2], provider.address)
+    nonce = registry.nonce(provider.address)
+    signed_fulfil = registry.sign_fulfil(provider, ids[0], nonce=nonce)
+    signed_withdraw = registry.sign_withdraw(provider, ids[1], nonce=nonce)
+    signed_breach = registry.sign_breach(provider, ids[2], record, True, nonce=nonce)
+    govern(stack.consortium, governors, stack.consortium.suspend_call(provider.address))
+    for step in (
+        lambda: registry.fulfil(provider, ids[0]),
+        lambda: registry.withdraw(provider, ids[1]),
+        lambda: registry.breach(provider, ids[2], record, violation=True),
+        lambda: registry.relay_fulfil(gateway, ids[0], signed_fulfil),
+        lambda: registry.relay_withdraw(gateway, ids[1], signed_withdraw),
+        lambda: registry.relay_breach(gateway, ids[2], record, True, signed_breach),
+    ):
+        expect_revert(step, "CommitmentNotProvider", account=provider.address)
+    assert [registry.commitment(i).status for i in ids] == [CommitmentStatus.PENDING] * 3
+    govern(stack.consortium, governors, stack.consortium.reinstate_call(provider.address))
+    registry.relay_fulfil(gateway, ids[0], signed_fulfil)
+    assert registry.commitment(ids[0]).status == CommitmentStatus.FULFILLED
 
 
 def test_relay_refusals(

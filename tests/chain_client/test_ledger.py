@@ -16,16 +16,21 @@ from chain_client import (
     Chain,
     ContentCommitment,
     CreditLedger,
+    Devnet,
     DisclosedField,
     Disclosure,
     Instruction,
     ObjectionOutcome,
     RecordProof,
     RecordStatus,
+    SignedRecord,
     Stack,
+    anchor_records,
     catalog_id,
     keccak,
+    record_tree,
     recover_signer,
+    verify_bundle,
 )
 from chain_client.spec.eip712 import (
     FILE_OBJECTION_TYPE,
@@ -76,7 +81,7 @@ def test_anchor_batch_records_gateway_count_block_and_time(
     root = os.urandom(32)
     receipt = ledger.anchor_batch(gateway, root, 100_000)
     block = chain.w3.eth.get_block(receipt["blockNumber"])
-    batch = ledger.batch(root)
+    batch = ledger.batch(gateway.address, root)
     assert (batch.gateway, batch.kind, batch.count) == (gateway.address, BatchKind.RECORDS, 100_000)
     assert (batch.block_number, batch.anchored_at) == (receipt["blockNumber"], block["timestamp"])
     assert [(e.name, e.args) for e in ledger.events(receipt)] == [
@@ -90,7 +95,8 @@ def test_anchor_batches_anchors_each_root(ledger: CreditLedger, gateway: LocalAc
     kinds = [BatchKind.RECORDS, BatchKind.ACCESS_LOG, BatchKind.RECORDS]
     receipt = ledger.anchor_batches(gateway, roots, [10, 20, 30], kinds)
     assert [e.args["root"] for e in ledger.events(receipt)] == roots
-    assert [(ledger.batch(r).kind, ledger.batch(r).count) for r in roots] == list(zip(kinds, [10, 20, 30], strict=True))
+    batches = [ledger.batch(gateway.address, r) for r in roots]
+    assert [(b.kind, b.count) for b in batches] == list(zip(kinds, [10, 20, 30], strict=True))
 
 
 def test_anchoring_is_for_active_gateways_only(
@@ -109,15 +115,18 @@ def test_anchoring_is_for_active_gateways_only(
     )
 
 
-def test_a_root_is_anchored_once(ledger: CreditLedger, gateway: LocalAccount, devnet: object) -> None:
-    """Anchoring a root again, by any gateway or within one batch call, is refused."""
+def test_a_root_is_anchored_once_by_a_gateway(ledger: CreditLedger, gateway: LocalAccount) -> None:
+    """A gateway anchoring a root again, or twice within one batch call, is refused."""
     root = os.urandom(32)
     ledger.anchor_batch(gateway, root, 5)
-    expect_revert(lambda: ledger.anchor_batch(gateway, root, 5), "LedgerRootAlreadyAnchored", root=root)
+    expect_revert(
+        lambda: ledger.anchor_batch(gateway, root, 5), "LedgerRootAlreadyAnchored", gateway=gateway.address, root=root
+    )
     other = os.urandom(32)
     expect_revert(
         lambda: ledger.anchor_batches(gateway, [other, other], [1, 1], [BatchKind.RECORDS] * 2),
         "LedgerRootAlreadyAnchored",
+        gateway=gateway.address,
         root=other,
     )
 
@@ -148,10 +157,10 @@ def test_batch_arrays_must_match(ledger: CreditLedger, gateway: LocalAccount) ->
     )
 
 
-def test_unknown_batch_is_refused(ledger: CreditLedger) -> None:
-    """Reading a root never anchored names it."""
+def test_unknown_batch_is_refused(ledger: CreditLedger, gateway: LocalAccount) -> None:
+    """Reading a root the gateway never anchored names both."""
     root = os.urandom(32)
-    expect_revert(lambda: ledger.batch(root), "LedgerUnknownBatch", root=root)
+    expect_revert(lambda: ledger.batch(gateway.address, root), "LedgerUnknownBatch", gateway=gateway.address, root=root)
 
 
 # ----------------------------------------------------------------- proving
@@ -205,13 +214,17 @@ def test_unknown_and_access_log_roots_are_refused(
     proof = batch.proof(0)
     unknown = os.urandom(32)
     expect_revert(
-        lambda: ledger.file_objection(auditor, replace(proof, root=unknown), REASON), "LedgerUnknownBatch", root=unknown
+        lambda: ledger.file_objection(auditor, replace(proof, root=unknown), REASON),
+        "LedgerUnknownBatch",
+        gateway=gateway.address,
+        root=unknown,
     )
     access_log = os.urandom(32)
     ledger.anchor_batch(gateway, access_log, 1, BatchKind.ACCESS_LOG)
     expect_revert(
         lambda: ledger.file_objection(auditor, replace(proof, root=access_log), REASON),
         "LedgerNotRecordBatch",
+        gateway=gateway.address,
         root=access_log,
     )
 
@@ -437,7 +450,7 @@ def test_repair_is_approved_after_the_minimum_days(
     receipt = ledger.request_repair(auditor, proof, REASON)
     assert ledger.events(receipt)[0].name == "RepairRequested"
     assert ledger.state(proof.leaf.record_id).repair_pending
-    earliest = ledger.batch(proof.root).anchored_at + MIN_DAYS_BEFORE_REPAIR * DAY
+    earliest = ledger.batch(proof.gateway, proof.root).anchored_at + MIN_DAYS_BEFORE_REPAIR * DAY
     expect_revert(
         lambda: ledger.approve_repair(provider, proof),
         "LedgerRepairTooEarly",
@@ -472,7 +485,7 @@ def test_repair_uses_the_record_catalog_version(
         lambda: ledger.approve_repair(provider, proof),
         "LedgerRepairTooEarly",
         recordId=proof.leaf.record_id,
-        earliest=ledger.batch(proof.root).anchored_at + MIN_DAYS_BEFORE_REPAIR * DAY,
+        earliest=ledger.batch(proof.gateway, proof.root).anchored_at + MIN_DAYS_BEFORE_REPAIR * DAY,
     )
 
 
@@ -768,3 +781,155 @@ def test_disclosed_fields_verify_on_chain(ledger: CreditLedger, names: list[str]
     assert not ledger.verify_fields_on_chain(
         commitment.content_hash, Disclosure(altered, disclosure.proof, disclosure.proof_flags)
     )
+
+
+# ------------------------------------------------- batches owned by their gateway
+
+
+@pytest.mark.parametrize("kind", [BatchKind.RECORDS, BatchKind.ACCESS_LOG], ids=["same-kind", "other-kind"])
+def test_another_gateway_anchoring_a_pending_root_first_changes_nothing_of_ours(
+    chain: Chain,
+    stack: Stack,
+    ledger: CreditLedger,
+    devnet: Devnet,
+    gateway: LocalAccount,
+    provider: LocalAccount,
+    auditor: LocalAccount,
+    penalty_entry: bytes,
+    kind: BatchKind,
+) -> None:
+    """Tianjin anchoring Beijing's root first, of either kind, makes its own batch: Beijing still anchors,
+    its bundles verify and lifecycle calls on its records work."""
+    foreign = devnet.by_label("gateway-tianjin").account
+    leaves = [make_leaf(penalty_entry, provider.address) for _ in range(3)]
+    signed = [SignedRecord(leaf, ledger.sign_record(provider, leaf)) for leaf in leaves]
+    root = record_tree(leaves).root
+    ledger.anchor_batch(foreign, root, len(leaves), kind)  # the front-run, seen in the mempool
+    bundles = anchor_records(stack, gateway, signed)
+    assert ledger.batch(foreign.address, root).kind == kind
+    ours = ledger.batch(gateway.address, root)
+    assert (ours.gateway, ours.kind, ours.count) == (gateway.address, BatchKind.RECORDS, 3)
+    for bundle in bundles:
+        report = verify_bundle(bundle.to_json(), chain)
+        assert report.valid, report.checks
+        assert f"by GATEWAY {gateway.address}" in next(c.detail for c in report.checks if c.name == "anchored")
+    proof = RecordProof.from_tree(record_tree(leaves), leaves, 0, gateway=gateway.address)
+    ledger.file_objection(auditor, proof, REASON)
+    ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED)
+    ledger.revoke(provider, proof, REASON)
+    assert ledger.state(leaves[0].record_id).status == RecordStatus.REVOKED
+
+
+def test_a_proof_names_the_gateway_whose_batch_it_is(
+    ledger: CreditLedger, devnet: Devnet, auditor: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """A record proved against a gateway that never anchored its root is refused, naming both."""
+    foreign = devnet.by_label("gateway-tianjin").account.address
+    proof = replace(batch.proof(0), gateway=foreign)
+    expect_revert(
+        lambda: ledger.file_objection(auditor, proof, REASON), "LedgerUnknownBatch", gateway=foreign, root=proof.root
+    )
+
+
+def test_a_bundle_speaks_of_the_batch_its_transaction_anchored(
+    chain: Chain,
+    stack: Stack,
+    ledger: CreditLedger,
+    devnet: Devnet,
+    gateway: LocalAccount,
+    provider: LocalAccount,
+    penalty_entry: bytes,
+) -> None:
+    """A bundle whose transaction is another gateway's anchoring of the same root, of the other kind, fails."""
+    foreign = devnet.by_label("gateway-tianjin").account
+    leaf = make_leaf(penalty_entry, provider.address)
+    (bundle,) = anchor_records(stack, gateway, [SignedRecord(leaf, ledger.sign_record(provider, leaf))])
+    receipt = ledger.anchor_batch(foreign, bundle.batch.root, 1, BatchKind.ACCESS_LOG)
+    block = chain.w3.eth.get_block(receipt["blockNumber"])
+    shadow = replace(
+        bundle,
+        batch=replace(
+            bundle.batch,
+            tx_hash=bytes(receipt["transactionHash"]),
+            block_number=int(receipt["blockNumber"]),
+            anchored_at=int(block["timestamp"]),
+        ),
+    )
+    report = verify_bundle(shadow.to_json(), chain)
+    assert not report.valid
+    assert next(c for c in report.checks if c.name == "anchored").detail == (
+        "the root is an access-log batch, not a record batch"
+    )
+    assert verify_bundle(bundle.to_json(), chain).valid
+
+
+# ------------------------------------------------------ suspended is suspended
+
+
+def test_a_suspended_provider_takes_no_lifecycle_step_directly_or_relayed(
+    chain: Chain,
+    stack: Stack,
+    ledger: CreditLedger,
+    governors: list[LocalAccount],
+    gateway: LocalAccount,
+    provider: LocalAccount,
+    auditor: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """Revoke, resolve an objection, approve or reject a repair by a suspended provider revert, and so do the
+    instructions it signed before its suspension."""
+    disputed, repairing, revoked = batch.proof(0), batch.proof(1), batch.proof(2)
+    ledger.file_objection(auditor, disputed, REASON)
+    ledger.request_repair(auditor, repairing, REASON)
+    chain.increase_time(MIN_DAYS_BEFORE_REPAIR * DAY)
+    nonce = ledger.nonce(provider.address)
+    signed = {
+        "revoke": ledger.sign_revoke(provider, revoked, REASON, nonce=nonce),
+        "resolve": ledger.sign_resolve_objection(provider, disputed, ObjectionOutcome.REVOKED, nonce=nonce),
+        "approve": ledger.sign_approve_repair(provider, repairing, nonce=nonce),
+        "reject": ledger.sign_reject_repair(provider, repairing, REASON, nonce=nonce),
+    }
+    govern(stack.consortium, governors, stack.consortium.suspend_call(provider.address))
+    steps: list[tuple[bytes, Callable[[], TxReceipt]]] = [
+        (revoked.leaf.record_id, lambda: ledger.revoke(provider, revoked, REASON)),
+        (disputed.leaf.record_id, lambda: ledger.resolve_objection(provider, disputed, ObjectionOutcome.REVOKED)),
+        (repairing.leaf.record_id, lambda: ledger.approve_repair(provider, repairing)),
+        (repairing.leaf.record_id, lambda: ledger.reject_repair(provider, repairing, REASON)),
+        (revoked.leaf.record_id, lambda: ledger.relay_revoke(gateway, revoked, REASON, signed["revoke"])),
+        (
+            disputed.leaf.record_id,
+            lambda: ledger.relay_resolve_objection(gateway, disputed, ObjectionOutcome.REVOKED, signed["resolve"]),
+        ),
+        (repairing.leaf.record_id, lambda: ledger.relay_approve_repair(gateway, repairing, signed["approve"])),
+        (repairing.leaf.record_id, lambda: ledger.relay_reject_repair(gateway, repairing, REASON, signed["reject"])),
+    ]
+    for record_id, step in steps:
+        expect_revert(step, "LedgerNotProvider", recordId=record_id, account=provider.address)
+    assert [ledger.state(p.leaf.record_id).status for p in (disputed, repairing, revoked)] == [
+        RecordStatus.DISPUTED,
+        RecordStatus.ACTIVE,
+        RecordStatus.ACTIVE,
+    ]
+
+
+def test_a_suspended_member_files_no_objection_nor_repair_request(
+    stack: Stack,
+    ledger: CreditLedger,
+    governors: list[LocalAccount],
+    gateway: LocalAccount,
+    auditor: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """A suspended member's objection and repair request revert, directly and when signed before the suspension."""
+    proof = batch.proof(0)
+    nonce = ledger.nonce(auditor.address)
+    objection = ledger.sign_file_objection(auditor, proof, REASON, nonce=nonce)
+    repair = ledger.sign_request_repair(auditor, proof, REASON, nonce=nonce)
+    govern(stack.consortium, governors, stack.consortium.suspend_call(auditor.address))
+    for step in (
+        lambda: ledger.file_objection(auditor, proof, REASON),
+        lambda: ledger.request_repair(auditor, proof, REASON),
+        lambda: ledger.relay_file_objection(gateway, proof, REASON, objection),
+        lambda: ledger.relay_request_repair(gateway, proof, REASON, repair),
+    ):
+        expect_revert(step, "LedgerNotMember", account=auditor.address)

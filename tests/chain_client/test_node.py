@@ -104,7 +104,7 @@ def what_the_chain_holds(stack: Stack, tx_hashes: list[bytes], roots: list[bytes
         "latest": dict(w3.eth.get_block("latest")),
         "code": {name: chain.code(c.address) for name, c in stack.record.contracts.items()},
         "receipts": [dict(w3.eth.get_transaction_receipt(h)) for h in tx_hashes],  # type: ignore[arg-type]
-        "batches": [stack.ledger.batch(root) for root in roots],
+        "batches": [stack.ledger.batch(gateway_account().address, root) for root in roots],
         "gateway": stack.consortium.member(gateway_account().address),
         "threshold": stack.consortium.threshold(),
     }
@@ -148,7 +148,7 @@ def test_a_transaction_answered_just_before_the_kill_survives(origin: Origin, pr
     receipt = again.chain.receipt(tx_hash)
     assert receipt is not None
     assert receipt["status"] == 1
-    assert again.ledger.batch(root).count == 9
+    assert again.ledger.batch(gateway.address, root).count == 9
     assert again.ledger.anchor_batch(gateway, os.urandom(32), 1)["status"] == 1
 
 

@@ -279,7 +279,7 @@ def test_a_record_withdrawn_after_the_report_fails_its_status(
             provider,
             proof,
             ObjectionOutcome.CORRECTED,
-            RecordProof(leaf, correction.batch.root, correction.batch.proof),
+            RecordProof(leaf, gateway.address, correction.batch.root, correction.batch.proof),
         )
         expected = f"Corrected now, no longer in force, superseded by 0x{leaf.record_id.hex()}"
     result = verify_report(issued.document, chain)

@@ -18,6 +18,7 @@ from chain_client import (
     BatchKind,
     Chain,
     ContentCommitment,
+    Devnet,
     ProofBundle,
     RecordLeaf,
     SignedRecord,
@@ -161,6 +162,52 @@ def test_a_root_anchored_by_a_lost_transaction_is_adopted(
     assert anchor_events(stack, root) == 1
     with Session(engine) as session:
         assert session.get_one(AnchorBatch, batch_id).tx_hash == bytes(receipt["transactionHash"])
+
+
+@pytest.mark.parametrize("kind", [BatchKind.RECORDS, BatchKind.ACCESS_LOG], ids=["same-kind", "other-kind"])
+def test_another_gateway_anchoring_our_pending_root_is_not_adopted(
+    stack: Stack,
+    engine: Engine,
+    keyring: Keyring,
+    devnet: Devnet,
+    provider: LocalAccount,
+    gateway: LocalAccount,
+    penalty_entry: bytes,
+    kind: BatchKind,
+) -> None:
+    """A root another gateway anchored first (front-run from the mempool) is anchored again by our worker, as ours,
+    and its bundles verify."""
+    foreign = devnet.by_label("gateway-tianjin").account
+    ids = accept(stack, engine, keyring, provider, penalty_entry, 2)
+    worker = AnchoringWorker(engine, stack, gateway)
+    batch_id = worker._cut_batch(OutboxKind.RECORD)
+    with Session(engine) as session:
+        root = session.get_one(AnchorBatch, batch_id).root
+    stack.ledger.anchor_batch(foreign, root, 2, kind)
+    report = worker.run_once()
+    assert (report.anchored_records, report.failed_batches) == (2, 0)
+    assert anchor_events(stack, root) == 2
+    with Session(engine) as session:
+        tx_hash = session.get_one(AnchorBatch, batch_id).tx_hash
+    assert tx_hash is not None
+    assert stack.chain.w3.eth.get_transaction(tx_hash)["from"] == gateway.address
+    assert stack.ledger.batch(gateway.address, root).kind == BatchKind.RECORDS
+    for record_id in ids:
+        report_ = verify_bundle(bundle_of(stack, engine, record_id).to_json(), stack.chain)
+        assert report_.valid, report_.checks
+
+
+def test_a_failing_batch_does_not_stop_the_round(
+    stack: Stack, engine: Engine, keyring: Keyring, provider: LocalAccount, gateway: LocalAccount, penalty_entry: bytes
+) -> None:
+    """A batch whose anchoring reverts is logged and left for later; the round anchors the other batches."""
+    with Session(engine) as session, session.begin():
+        # A batch the contract refuses (more leaves than a batch may hold), first in the round.
+        session.add(AnchorBatch(kind=OutboxKind.RECORD, state=BatchState.BUILDING, root=os.urandom(32), count=2**24))
+    ids = accept(stack, engine, keyring, provider, penalty_entry, 3)
+    report = AnchoringWorker(engine, stack, gateway).run_once()
+    assert (report.anchored_records, report.failed_batches, report.chain_available) == (3, 1, True)
+    assert verify_bundle(bundle_of(stack, engine, ids[0]).to_json(), stack.chain).valid
 
 
 def test_confirmations_are_awaited(

@@ -67,10 +67,11 @@ class Issued:
     bundles: list[ProofBundle]
     other: ProofBundle
     signer: LocalAccount
+    anchored_by: str
 
     def proof(self, index: int) -> RecordProof:
         bundle = self.bundles[index]
-        return RecordProof(bundle.leaf, bundle.batch.root, bundle.batch.proof)
+        return RecordProof(bundle.leaf, self.anchored_by, bundle.batch.root, bundle.batch.proof)
 
 
 def issue_report(
@@ -136,7 +137,7 @@ def issue_report(
         "lists": {"red": False, "black": True},
         "measures": ["M-BJ-XZCF-LIMIT-BID"],
     }
-    return Issued(build_report_document(body, signer or gateway), bundles, other, signer or gateway)
+    return Issued(build_report_document(body, signer or gateway), bundles, other, signer or gateway, gateway.address)
 
 
 # ---------------------------------------------------------------- tampering

@@ -89,7 +89,7 @@ def test_entries_are_hash_chained_and_anchored_as_access_log_batches(served: Ser
         check = verify_access_log_entry(document, chain)
         assert check.valid, check.problems
         root = bytes.fromhex(document["batch"]["root"][2:])
-        assert served.gateway.stack.ledger.batch(root).kind == BatchKind.ACCESS_LOG
+        assert served.gateway.stack.ledger.batch(served.gateway.account.address, root).kind == BatchKind.ACCESS_LOG
 
 
 @pytest.mark.parametrize(

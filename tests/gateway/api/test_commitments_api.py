@@ -9,22 +9,30 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from chain_client import (
     BEIJING,
     CommitmentKind,
     CommitmentStatus,
+    Role,
     Term,
     TermUnit,
     beijing_date,
     count_deadline,
+    devnet_for,
     shipped_calendars,
 )
 from chain_client.dev import DevChain
 from credit_client.client import GatewayClientError
 from gateway.infra.settings import Settings
+from gateway.infra.storage import StoredRecord
 from gateway.infra.subject_ids import parse_subject
 from tests.support.payloads import BREACH, PENALTY, SAMR, commitment_breach, penalty
 from tests.support.served import Served, serve_gateway
@@ -175,3 +183,57 @@ def test_a_deadline_in_a_year_the_calendar_does_not_cover_fails_loudly(served: S
     assert refused.value.detail["year"] == 2027
     assert "2027" in refused.value.message
     assert "credit-ledger calendar propose" in refused.value.message
+
+
+def test_an_instruction_signed_before_a_suspension_is_refused_after_it(tmp_path: Path) -> None:
+    """A department suspended after signing gets 403 AUTH_NOT_MEMBER for its relayed fulfil and withdraw, even while
+    the gateway's role cache still shows it active, and nothing changes on chain."""
+    # An hour between role refreshes: the cache keeps showing the department active.
+    settings = Settings(data_dir=tmp_path / "gateway", batch_interval_s=0.1, chain_poll_interval_s=3600)
+    with serve_gateway(settings, chain=DevChain.embedded(start_time=START)) as served:
+        stack = served.gateway.stack
+        governors = [d.account for d in devnet_for(stack.chain.chain_id).with_role(Role.GOVERNOR)][:2]
+        ids = [str(commit(served, new_uscc())["commitmentId"]) for _ in range(2)]
+        with served.client(SAMR) as department:
+            signed_before = department.call("GET", "/v1/instructions")  # nonce and deadline, signed with below
+            stack.consortium.govern(governors, stack.consortium.suspend_call(served.account(SAMR).address))
+            assert served.gateway.view.roles(served.account(SAMR).address)  # the cache has not seen it
+            for name, cid in (("Fulfil", ids[0]), ("Withdraw", ids[1])):
+                with pytest.raises(GatewayClientError) as refused:
+                    department.send_instruction(
+                        name, (bytes.fromhex(cid[2:]),), {}, context=signed_before, commitment_id=cid
+                    )
+                assert (refused.value.status, refused.value.code) == (403, "AUTH_NOT_MEMBER")
+        statuses = [stack.commitments.commitment(bytes.fromhex(cid[2:])).status for cid in ids]
+        assert statuses == [CommitmentStatus.PENDING] * 2
+
+
+def test_a_breach_stores_its_record_before_it_is_relayed(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A breach whose transaction never reaches the node leaves its record stored for anchoring and no breach; sent
+    again, it breaches naming that record, stored once."""
+    subject = new_uscc()
+    commitment = commit(served, subject)
+    cid = str(commitment["commitmentId"])
+    today = beijing_date(served.gateway.now()).isoformat()
+    record = served.prepare(SAMR, BREACH, subject, commitment_breach(cid, str(commitment["dueOn"]), today))
+    eth = served.gateway.stack.chain.w3.eth
+
+    def node_lost_on_send(raw: Any) -> Any:
+        raise requests.ConnectionError("the node went away")  # as the transport reports a node that is gone
+
+    with served.client(SAMR) as department:
+        monkeypatch.setattr(eth, "send_raw_transaction", node_lost_on_send)
+        with pytest.raises(GatewayClientError) as lost:
+            department.breach_commitment(cid, record, violation=True)
+        monkeypatch.undo()
+        assert (lost.value.status, lost.value.code) == (503, "CHAIN_UNAVAILABLE")
+        registry = served.gateway.stack.commitments
+        assert registry.commitment(bytes.fromhex(cid[2:])).status == CommitmentStatus.PENDING
+        with Session(served.gateway.engine) as session:
+            assert session.get(StoredRecord, record.leaf.record_id) is not None
+        result = department.breach_commitment(cid, record, violation=True)
+    assert (result["status"], result["breachRecordId"]) == ("BREACHED", record.record_id_hex)
+    served.wait_anchored(record)
+    with Session(served.gateway.engine) as session:
+        stored = select(func.count()).select_from(StoredRecord).where(StoredRecord.record_id == record.leaf.record_id)
+        assert session.scalar(stored) == 1

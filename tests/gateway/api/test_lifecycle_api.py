@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,12 +11,13 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chain_client import LedgerDomain, RecordStatus
+from chain_client import LedgerDomain, RecordStatus, Role, devnet_for
 from chain_client.spec.eip712 import file_objection_struct_hash, sign_digest
 from credit_client.client import GatewayClient, GatewayClientError, PreparedRecord
+from gateway.infra.settings import Settings
 from gateway.infra.storage import StoredRecord
 from tests.support.payloads import PENALTY, SAMR, penalty
-from tests.support.served import Served
+from tests.support.served import Served, serve_gateway
 from tests.support.subjects import new_uscc
 
 FILER = "auditor-hebei"  # files objections and repair requests on a subject's behalf
@@ -205,3 +207,39 @@ def objection_instruction(
     until = deadline if deadline is not None else int(context["now"]) + 600
     digest = domain.digest(file_objection_struct_hash(record.leaf.record_id, REASON, nonce, until))
     return {"nonce": nonce, "deadline": until, "signature": "0x" + sign_digest(account, digest).hex()}
+
+
+def test_a_suspended_provider_s_instructions_signed_before_are_refused(tmp_path: Path) -> None:
+    """A provider suspended after signing gets 403 AUTH_NOT_MEMBER for its revocation and its objection
+    resolution, even while the gateway's role cache still shows it active; the record keeps its status."""
+    # An hour between role refreshes: the cache keeps showing the provider active.
+    settings = Settings(data_dir=tmp_path / "gateway", batch_interval_s=0.1, chain_poll_interval_s=3600)
+    with serve_gateway(settings) as served:
+        stack = served.gateway.stack
+        governors = [d.account for d in devnet_for(stack.chain.chain_id).with_role(Role.GOVERNOR)][:2]
+        revoked, disputed = anchored_penalty(served), anchored_penalty(served)
+        with served.client(FILER) as filer:
+            filer.file_objection(disputed.record_id_hex, REASON)
+        provider = served.account(SAMR).address
+        with served.client(SAMR) as department:
+            signed_before = department.call("GET", "/v1/instructions")
+            stack.consortium.govern(governors, stack.consortium.suspend_call(provider))
+            assert served.gateway.view.roles(provider)  # the cache has not seen the suspension
+            steps = (
+                ("Revoke", revoked, (REASON,), {"reasonHash": "0x" + REASON.hex()}),
+                ("ResolveObjection", disputed, (1, bytes(32)), {"outcome": "revoked"}),
+            )
+            for name, record, fields, body in steps:
+                with pytest.raises(GatewayClientError) as refused:
+                    department.send_instruction(
+                        name,
+                        (record.leaf.record_id, *fields),
+                        body,
+                        context=signed_before,
+                        record_id=record.record_id_hex,
+                    )
+                assert (refused.value.status, refused.value.code) == (403, "AUTH_NOT_MEMBER")
+        assert (chain_status(served, revoked), chain_status(served, disputed)) == (
+            RecordStatus.ACTIVE,
+            RecordStatus.DISPUTED,
+        )

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 
 import httpx
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from credit_client.client import GatewayClientError
 from gateway.infra.logs import JsonFormatter
-from gateway.infra.storage import StoredRecord
+from gateway.infra.storage import AnchorBatch, BatchState, OutboxKind, StoredRecord
 from tests.support.payloads import PENALTY, SAMR, SECRET_MARK, penalty
-from tests.support.served import Served
+from tests.support.served import Served, wait_until
 from tests.support.subjects import new_uscc
 
 
@@ -36,6 +39,30 @@ def test_metrics_expose_requests_records_and_the_anchoring_lag(served: Served) -
     assert 'credit_ledger_records_total{outcome="accepted"}' in text
     assert "credit_ledger_anchoring_lag_seconds 0.0" in text
     assert "credit_ledger_anchored_records_total" in text
+
+
+def test_a_failing_batch_is_counted_and_holds_up_no_other(served: Served) -> None:
+    """A batch the chain refuses counts in credit_ledger_anchoring_failures; records sent after it are anchored."""
+
+    def failures() -> float:
+        found = re.search(
+            r"^credit_ledger_anchoring_failures_total (\S+)$", httpx.get(served.url + "/metrics").text, re.M
+        )
+        return float(found.group(1)) if found else 0.0
+
+    with Session(served.gateway.engine) as session, session.begin():
+        # More leaves than a batch may hold: anchorBatch reverts LedgerInvalidCount every round.
+        refused = AnchorBatch(kind=OutboxKind.RECORD, state=BatchState.BUILDING, root=os.urandom(32), count=2**24)
+        session.add(refused)
+        session.flush()
+        refused_id = refused.id
+    try:
+        record = served.submit(SAMR, PENALTY, new_uscc(), penalty())
+        served.wait_anchored(record)
+        wait_until(lambda: failures() >= 1, timeout=10, what="the failed batch to be counted")
+    finally:
+        with Session(served.gateway.engine) as session, session.begin():
+            session.execute(delete(AnchorBatch).where(AnchorBatch.id == refused_id))
 
 
 def test_every_error_is_json_with_a_code(served: Served) -> None:

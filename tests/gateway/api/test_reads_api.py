@@ -227,7 +227,9 @@ def test_a_revoked_record_leaves_publicity_at_once(served: Served) -> None:
             assert row.batch_id is not None
             assert row.leaf_index is not None
             tree, rows = batch_tree(session, row.batch_id)
-            proof = RecordProof.from_tree(tree, [leaf_of(r) for r in rows], row.leaf_index)
+            proof = RecordProof.from_tree(
+                tree, [leaf_of(r) for r in rows], row.leaf_index, gateway=served.gateway.account.address
+            )
         served.gateway.stack.ledger.revoke(served.account(SAMR), proof, b"\x05" * 32)
         assert anonymous.disclosures(subject)["disclosures"] == []
     with served.client(SAMR) as client:

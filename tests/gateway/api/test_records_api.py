@@ -57,7 +57,7 @@ def test_a_signed_record_is_accepted_sealed_and_anchored(served: Served) -> None
         assert SECRET_MARK.encode() not in row.ciphertext
         assert row.batch_id is not None
         root = session.get_one(AnchorBatch, row.batch_id).root
-    batch = served.gateway.stack.ledger.batch(root)
+    batch = served.gateway.stack.ledger.batch(served.gateway.account.address, root)
     assert batch.kind == BatchKind.RECORDS
     assert batch.gateway == served.gateway.account.address
 
