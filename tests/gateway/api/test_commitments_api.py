@@ -189,7 +189,9 @@ def test_an_instruction_signed_before_a_suspension_is_refused_after_it(tmp_path:
     """A department suspended after signing gets 403 AUTH_NOT_MEMBER for its relayed fulfil and withdraw, even while
     the gateway's role cache still shows it active, and nothing changes on chain."""
     # An hour between role refreshes: the cache keeps showing the department active.
-    settings = Settings(data_dir=tmp_path / "gateway", batch_interval_s=0.1, chain_poll_interval_s=3600)
+    settings = Settings(
+        data_dir=tmp_path / "gateway", batch_interval_s=0.1, chain_poll_interval_s=3600, roles_max_age_s=7200
+    )
     with serve_gateway(settings, chain=DevChain.embedded(start_time=START)) as served:
         stack = served.gateway.stack
         governors = [d.account for d in devnet_for(stack.chain.chain_id).with_role(Role.GOVERNOR)][:2]

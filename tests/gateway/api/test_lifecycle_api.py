@@ -213,7 +213,9 @@ def test_a_suspended_provider_s_instructions_signed_before_are_refused(tmp_path:
     """A provider suspended after signing gets 403 AUTH_NOT_MEMBER for its revocation and its objection
     resolution, even while the gateway's role cache still shows it active; the record keeps its status."""
     # An hour between role refreshes: the cache keeps showing the provider active.
-    settings = Settings(data_dir=tmp_path / "gateway", batch_interval_s=0.1, chain_poll_interval_s=3600)
+    settings = Settings(
+        data_dir=tmp_path / "gateway", batch_interval_s=0.1, chain_poll_interval_s=3600, roles_max_age_s=7200
+    )
     with serve_gateway(settings) as served:
         stack = served.gateway.stack
         governors = [d.account for d in devnet_for(stack.chain.chain_id).with_role(Role.GOVERNOR)][:2]
