@@ -469,6 +469,11 @@ def _standalone_commands(run: Scenario) -> None:
     run.run("bench --quick", f"credit-ledger bench --quick --json {run.scratch / 'bench.json'}\n", timeout=300)
     run.run("bench_verify.py", "python scripts/bench_verify.py --bundles 200\n", cwd=REPO)
     run.run("bench_tree.py", "python scripts/bench_tree.py --records 1000\n", cwd=REPO)
+    run.run(
+        "bench_unauthenticated_upload.py",
+        "python scripts/bench_unauthenticated_upload.py --uploads 2 --mib 16\n",
+        cwd=REPO,
+    )
 
 
 # ---------------------------------------------------------------- what the scenario shows
@@ -694,3 +699,14 @@ def test_the_benchmark_scripts_print_their_figures(scenario: Scenario) -> None:
     assert "python total" in tree
     if (HARDHAT_LOCAL / "node_modules" / ".bin" / "node").exists():
         assert "(same leaves, same root)" in tree
+
+
+def test_bench_unauthenticated_upload_refuses_strangers_before_their_bodies(scenario: Scenario) -> None:
+    """bench_unauthenticated_upload.py: each stranger's upload is 401 and the gateway's memory stays near its rest."""
+    out = scenario.output("bench_unauthenticated_upload.py")
+    assert out.count("401 AUTH_BAD_SIGNATURE") == 2, out
+    rest = re.search(r"at rest: VmRSS (\d+) MiB", out)
+    peak = re.search(r"after: +VmRSS \d+ MiB, VmHWM (\d+) MiB", out)
+    assert rest is not None, out
+    assert peak is not None, out
+    assert int(peak.group(1)) - int(rest.group(1)) < 16, out  # less than one upload's size was ever held
