@@ -16,7 +16,7 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
         "CreditRecord(bytes32 recordId,bytes32 catalogId,uint16 catalogVersion,bytes32 subjectRef,"
         "bytes32 contentHash,address provider,uint64 issuedAt,bytes32 supersedes)"
     );
-    /// @notice EIP-712 type of a member's relayed objection.
+    /// @notice EIP-712 type of a PROVIDER member's relayed objection.
     bytes32 public constant FILE_OBJECTION_TYPEHASH =
         keccak256("FileObjection(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
     /// @notice EIP-712 type of a relayed objection resolution.
@@ -26,7 +26,7 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
     /// @notice EIP-712 type of a relayed revocation.
     bytes32 public constant REVOKE_TYPEHASH =
         keccak256("Revoke(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)");
-    /// @notice EIP-712 type of a member's relayed repair request.
+    /// @notice EIP-712 type of a PROVIDER member's relayed repair request.
     bytes32 public constant REQUEST_REPAIR_TYPEHASH =
         keccak256("RequestRepair(bytes32 recordId,bytes32 evidenceHash,uint256 nonce,uint64 deadline)");
     /// @notice EIP-712 type of a relayed repair approval.
@@ -246,12 +246,16 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
         emit BatchAnchored(root, msg.sender, kind, count);
     }
 
+    /// @dev Objections accumulate: a Disputed record takes more (each an ObjectionFiled
+    /// event), so no one's objection blocks another's; the resolution answers them all.
     function _fileObjection(address actor, RecordProof calldata record, bytes32 reasonHash) private {
-        _checkMember(actor);
+        _checkProviderRole(actor);
         bytes32 recordId = _verifyRecord(record);
         RecordState storage state = _states[recordId];
-        _requireStatus(recordId, state, Status.Active);
-        state.status = Status.Disputed;
+        if (state.status != Status.Disputed) {
+            _requireStatus(recordId, state, Status.Active);
+            state.status = Status.Disputed;
+        }
         emit ObjectionFiled(recordId, record.leaf.subjectRef, actor, reasonHash);
     }
 
@@ -305,13 +309,15 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
         emit RecordRevoked(recordId, actor, reasonHash);
     }
 
+    /// @dev Requests accumulate: a pending request does not refuse another (each a
+    /// RepairRequested event), so no one's request blocks another's; the provider's
+    /// approval or rejection answers every request pending at the time.
     function _requestRepair(address actor, RecordProof calldata record, bytes32 evidenceHash) private {
-        _checkMember(actor);
+        _checkProviderRole(actor);
         bytes32 recordId = _verifyRecord(record);
         RecordState storage state = _states[recordId];
         _requireStatus(recordId, state, Status.Active);
-        if (state.repairPending) revert LedgerRepairAlreadyRequested(recordId);
-        state.repairPending = true;
+        if (!state.repairPending) state.repairPending = true;
         emit RepairRequested(recordId, record.leaf.subjectRef, actor, evidenceHash);
     }
 
@@ -381,7 +387,8 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
         if (!_consortium.hasRole(Roles.GATEWAY, account)) revert LedgerNotGateway(account);
     }
 
-    function _checkMember(address account) private view {
-        if (!_consortium.isActiveMember(account)) revert LedgerNotMember(account);
+    /// @dev Objections and repair requests come from departments: active PROVIDER members.
+    function _checkProviderRole(address account) private view {
+        if (!_consortium.hasRole(Roles.PROVIDER, account)) revert LedgerNotProviderMember(account);
     }
 }

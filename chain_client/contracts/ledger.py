@@ -145,7 +145,7 @@ class CreditLedger(RelayedInstructions[LedgerDomain]):
     # ---------------------------------------------------------------- lifecycle
 
     def file_objection(self, member: LocalAccount, record: RecordProof, reason_hash: bytes) -> TxReceipt:
-        """File an objection on the subject's behalf."""
+        """File an objection on the subject's behalf, as a PROVIDER member (LedgerNotProviderMember otherwise)."""
         return self.chain.transact(member, self._contract.functions.fileObjection(record.as_abi(), reason_hash))
 
     def resolve_objection(
@@ -164,15 +164,15 @@ class CreditLedger(RelayedInstructions[LedgerDomain]):
         return self.chain.transact(provider, self._contract.functions.revoke(record.as_abi(), reason_hash))
 
     def request_repair(self, member: LocalAccount, record: RecordProof, evidence_hash: bytes) -> TxReceipt:
-        """Request credit repair on the subject's behalf."""
+        """Request credit repair on the subject's behalf, as a PROVIDER member (LedgerNotProviderMember otherwise)."""
         return self.chain.transact(member, self._contract.functions.requestRepair(record.as_abi(), evidence_hash))
 
     def approve_repair(self, provider: LocalAccount, record: RecordProof) -> TxReceipt:
-        """Approve a pending repair as the record's provider."""
+        """Approve the pending repair requests as the record's provider."""
         return self.chain.transact(provider, self._contract.functions.approveRepair(record.as_abi()))
 
     def reject_repair(self, provider: LocalAccount, record: RecordProof, reason_hash: bytes) -> TxReceipt:
-        """Reject a pending repair as the record's provider."""
+        """Reject every pending repair request as the record's provider."""
         return self.chain.transact(provider, self._contract.functions.rejectRepair(record.as_abi(), reason_hash))
 
     # --------------------------------------------------- instructions, relayed
@@ -189,7 +189,7 @@ class CreditLedger(RelayedInstructions[LedgerDomain]):
         nonce: int | None = None,
         deadline: int | None = None,
     ) -> Instruction:
-        """A member's signed FileObjection instruction, filed on the subject's behalf."""
+        """A PROVIDER member's signed FileObjection instruction, filed on the subject's behalf."""
         return self._sign(
             member,
             lambda n, until: file_objection_struct_hash(record.leaf.record_id, reason_hash, n, until),
@@ -206,7 +206,7 @@ class CreditLedger(RelayedInstructions[LedgerDomain]):
         nonce: int | None = None,
         deadline: int | None = None,
     ) -> Instruction:
-        """A member's signed RequestRepair instruction, made on the subject's behalf."""
+        """A PROVIDER member's signed RequestRepair instruction, made on the subject's behalf."""
         return self._sign(
             member,
             lambda n, until: request_repair_struct_hash(record.leaf.record_id, evidence_hash, n, until),

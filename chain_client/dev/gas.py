@@ -2,7 +2,9 @@
 
 Keys are `<function>` or `<function>_<variant>`: `anchorBatch_100000` anchors a root
 for 100,000 records, `approveRepair_depth17` proves a record 17 levels deep in a
-100,000-record batch. A consortium change is measured as its three transactions.
+100,000-record batch; `fileObjection_disputed_depth17` and
+`requestRepair_pending_depth17` file on a record that already has one open. A
+consortium change is measured as its three transactions.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class _Actors:
     governors: list[LocalAccount]
     provider: LocalAccount
     gateway: LocalAccount
-    member: LocalAccount
+    member: LocalAccount  # a department (PROVIDER) filing objections and repair requests
 
 
 def measure_gas(chain: DevChain) -> dict[str, int]:
@@ -73,7 +75,7 @@ def _actors(devnet: Devnet) -> _Actors:
         governors=[d.account for d in devnet.with_role(Role.GOVERNOR)],
         provider=devnet.by_label("samr-beijing").account,
         gateway=devnet.by_label("gateway-beijing").account,
-        member=devnet.by_label("auditor-hebei").account,
+        member=devnet.by_label("tax-beijing").account,
     )
 
 
@@ -167,6 +169,8 @@ def _ledger_gas(stack: Stack, actors: _Actors, chain: DevChain) -> dict[str, int
     reason = os.urandom(32)
 
     gas[f"fileObjection_{key}"] = _used(ledger.file_objection(m, deep[0], reason))
+    # A further objection on a record already Disputed (objections accumulate).
+    gas[f"fileObjection_disputed_{key}"] = _used(ledger.file_objection(p, deep[0], reason))
     objection = ledger.sign_file_objection(m, deep[7], reason)
     gas[f"fileObjectionBySig_{key}"] = _used(ledger.relay_file_objection(g, deep[7], reason, objection))
     gas[f"resolveObjection_rejected_{key}"] = _used(ledger.resolve_objection(p, deep[0], ObjectionOutcome.REJECTED))
@@ -179,6 +183,8 @@ def _ledger_gas(stack: Stack, actors: _Actors, chain: DevChain) -> dict[str, int
     gas[f"revoke_{key}"] = _used(ledger.revoke(p, deep[2], reason))
     gas[f"revokeBySig_{key}"] = _used(ledger.relay_revoke(g, deep[3], reason, ledger.sign_revoke(p, deep[3], reason)))
     gas[f"requestRepair_{key}"] = _used(ledger.request_repair(m, deep[4], reason))
+    # A further request while one is pending (requests accumulate).
+    gas[f"requestRepair_pending_{key}"] = _used(ledger.request_repair(p, deep[4], reason))
     request = ledger.sign_request_repair(m, deep[8], reason)
     gas[f"requestRepairBySig_{key}"] = _used(ledger.relay_request_repair(g, deep[8], reason, request))
     gas[f"rejectRepair_{key}"] = _used(ledger.reject_repair(p, deep[4], reason))

@@ -82,7 +82,7 @@ interface ICreditLedger {
 
     /// @notice A record's lifecycle state.
     /// @param status The status.
-    /// @param repairPending True while a repair request awaits the provider.
+    /// @param repairPending True while one or more repair requests await the provider.
     /// @param supersededBy The correcting record, when status is Corrected.
     struct RecordState {
         Status status;
@@ -92,7 +92,7 @@ interface ICreditLedger {
 
     /// @notice Emitted when a gateway anchors a batch root.
     event BatchAnchored(bytes32 indexed root, address indexed gateway, BatchKind indexed kind, uint256 count);
-    /// @notice Emitted when a member files an objection on a subject's behalf.
+    /// @notice Emitted for each objection a PROVIDER member files on a subject's behalf.
     event ObjectionFiled(bytes32 indexed recordId, bytes32 indexed subjectRef, address indexed member, bytes32 reasonHash);
     /// @notice Emitted when the provider resolves an objection.
     event ObjectionResolved(
@@ -100,7 +100,7 @@ interface ICreditLedger {
     );
     /// @notice Emitted when the provider revokes a record.
     event RecordRevoked(bytes32 indexed recordId, address indexed provider, bytes32 reasonHash);
-    /// @notice Emitted when a member requests credit repair on a subject's behalf.
+    /// @notice Emitted for each repair request a PROVIDER member files on a subject's behalf.
     event RepairRequested(
         bytes32 indexed recordId, bytes32 indexed subjectRef, address indexed member, bytes32 evidenceHash
     );
@@ -111,8 +111,9 @@ interface ICreditLedger {
 
     /// @notice The caller is not an active GATEWAY member.
     error LedgerNotGateway(address account);
-    /// @notice The acting account (the caller, or a relayed instruction's signer) is not an active member.
-    error LedgerNotMember(address account);
+    /// @notice The acting account (the caller, or a relayed instruction's signer) is not an
+    /// active PROVIDER member: only departments file objections and repair requests.
+    error LedgerNotProviderMember(address account);
     /// @notice A batch root must not be zero.
     error LedgerZeroRoot();
     /// @notice A batch holds between 1 and 2^24 - 1 leaves.
@@ -141,8 +142,6 @@ interface ICreditLedger {
     error LedgerCorrectionMismatch(bytes32 recordId, bytes32 correctionId);
     /// @notice A correction was given for an outcome that takes none.
     error LedgerUnexpectedCorrection(bytes32 recordId);
-    /// @notice A repair request is already pending.
-    error LedgerRepairAlreadyRequested(bytes32 recordId);
     /// @notice No repair request is pending.
     error LedgerNoRepairRequest(bytes32 recordId);
     /// @notice The catalog's minimum days before repair have not passed since anchoring.
@@ -165,15 +164,17 @@ interface ICreditLedger {
     /// @param kinds Kinds, one per root.
     function anchorBatches(bytes32[] calldata roots, uint256[] calldata counts, BatchKind[] calldata kinds) external;
 
-    /// @notice Files an objection against an Active record; it becomes Disputed.
-    /// @dev Any active member, on the subject's behalf.
+    /// @notice Files an objection against an Active or Disputed record; it is Disputed after.
+    /// @dev Any active PROVIDER member, on the subject's behalf (a paper application).
+    /// Objections accumulate: one already open never refuses another, and the provider's
+    /// resolution answers them all.
     /// @param record The record and its proof.
     /// @param reasonHash Hash of the objection's reason document.
     function fileObjection(RecordProof calldata record, bytes32 reasonHash) external;
 
     /// @notice fileObjection on a member's EIP-712 instruction (type FileObjection), relayed by
     /// a gateway; ObjectionFiled names the signing member, not the gateway.
-    /// @dev Only an active GATEWAY relays; the signer must be an active member.
+    /// @dev Only an active GATEWAY relays; the signer must be an active PROVIDER member.
     /// @param record The record and its proof.
     /// @param reasonHash Hash of the objection's reason document.
     /// @param instruction The member's nonce, deadline and signature.
@@ -225,15 +226,17 @@ interface ICreditLedger {
         IRelayedInstructions.Instruction calldata instruction
     ) external;
 
-    /// @notice Requests credit repair of an Active record.
-    /// @dev Any active member, on the subject's behalf.
+    /// @notice Requests credit repair of an Active record; repairPending is true after.
+    /// @dev Any active PROVIDER member, on the subject's behalf (a paper application).
+    /// Requests accumulate: one already pending never refuses another, and the provider's
+    /// approval or rejection answers every pending request.
     /// @param record The record and its proof.
     /// @param evidenceHash Hash of the evidence documents.
     function requestRepair(RecordProof calldata record, bytes32 evidenceHash) external;
 
     /// @notice requestRepair on a member's EIP-712 instruction (type RequestRepair), relayed by
     /// a gateway; RepairRequested names the signing member, not the gateway.
-    /// @dev Only an active GATEWAY relays; the signer must be an active member.
+    /// @dev Only an active GATEWAY relays; the signer must be an active PROVIDER member.
     /// @param record The record and its proof.
     /// @param evidenceHash Hash of the evidence documents.
     /// @param instruction The member's nonce, deadline and signature.
@@ -243,7 +246,7 @@ interface ICreditLedger {
         IRelayedInstructions.Instruction calldata instruction
     ) external;
 
-    /// @notice Approves a pending repair: the record becomes Repaired.
+    /// @notice Approves the pending repair requests: the record becomes Repaired.
     /// @dev Only the record's provider, and only once the catalog version's
     /// minDaysBeforeRepair have passed since the record's batch was anchored.
     /// @param record The record and its proof.
@@ -255,7 +258,7 @@ interface ICreditLedger {
     function approveRepairBySig(RecordProof calldata record, IRelayedInstructions.Instruction calldata instruction)
         external;
 
-    /// @notice Rejects a pending repair request.
+    /// @notice Rejects the pending repair requests (all of them: each requester may file again).
     /// @dev Only the record's provider.
     /// @param record The record and its proof.
     /// @param reasonHash Hash of the rejection decision.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from chain_client import (
     RecordProof,
+    Role,
     approve_repair_struct_hash,
     file_objection_struct_hash,
     reject_repair_struct_hash,
@@ -43,7 +44,11 @@ def record_proof(gw: Gateway, session: Session, row: StoredRecord) -> RecordProo
 def file_objection(
     gw: Gateway, session: Session, member: Requester, record_id: str, reason_hash: bytes, signed: SignedInstruction
 ) -> dict[str, Any]:
-    """A member files an objection on the subject's behalf: the record becomes Disputed."""
+    """A PROVIDER member files an objection on the subject's behalf: the record becomes (or stays) Disputed.
+
+    Objections accumulate, so no one's objection refuses another's.
+    """
+    _require_department(member)
     row = find_record(session, record_id)
     proof = record_proof(gw, session, row)
     instruction = check_instruction(
@@ -109,7 +114,12 @@ def request_repair(
     documents_hash: bytes,
     signed: SignedInstruction,
 ) -> dict[str, Any]:
-    """A member requests credit repair on the subject's behalf, with the evidence's kind and hash."""
+    """A PROVIDER member requests credit repair on the subject's behalf, with the evidence's kind and hash.
+
+    Requests accumulate, so a pending one never refuses another; the provider's approval
+    or rejection answers them all.
+    """
+    _require_department(member)
     row = find_record(session, record_id)
     proof = record_proof(gw, session, row)
     evidence_hash = repair_evidence_hash(kind, documents_hash)
@@ -147,7 +157,7 @@ def approve_repair(
 def reject_repair(
     gw: Gateway, session: Session, member: Requester, record_id: str, reason_hash: bytes, signed: SignedInstruction
 ) -> dict[str, Any]:
-    """The provider rejects a repair request."""
+    """The provider rejects the pending repair requests, all of them."""
     row = _own_record(session, member, record_id)
     proof = record_proof(gw, session, row)
     instruction = check_instruction(
@@ -164,6 +174,13 @@ def repair_earliest(gw: Gateway, session: Session, row: StoredRecord) -> int:
     assert batch.anchored_at is not None
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
     return batch.anchored_at + entry.min_days_before_repair * DAY_S
+
+
+def _require_department(member: Requester) -> None:
+    # The chain refuses other roles too (LedgerNotProviderMember); this answers before
+    # any proof is built or gas spent, and says the same for a record that does not exist.
+    if Role.PROVIDER not in member.roles:
+        raise AuthError("LIFECYCLE_PROVIDER_REQUIRED", "objections and repair requests are filed by PROVIDER members")
 
 
 def _own_record(session: Session, member: Requester, record_id: str) -> StoredRecord:

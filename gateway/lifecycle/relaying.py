@@ -104,7 +104,6 @@ _REVERTS: dict[str, tuple[type[GatewayError], str, str]] = {
         "a correction is a record of the same subject, entry and provider that supersedes this one",
     ),
     "LedgerUnexpectedCorrection": (InputError, "CORRECTION_UNEXPECTED", "only a correction outcome names one"),
-    "LedgerRepairAlreadyRequested": (ConflictError, "REPAIR_ALREADY_REQUESTED", "a repair request is pending"),
     "LedgerNoRepairRequest": (ConflictError, "REPAIR_NOT_REQUESTED", "no repair request is pending"),
     "LedgerRepairTooEarly": (
         ConflictError,
@@ -112,7 +111,11 @@ _REVERTS: dict[str, tuple[type[GatewayError], str, str]] = {
         "the catalog's minimum days before repair have not passed",
     ),
     "LedgerNotProvider": (AuthError, "LIFECYCLE_NOT_PROVIDER", "only the record's provider may do this"),
-    "LedgerNotMember": (AuthError, "AUTH_NOT_MEMBER", "the signer is not an active member"),
+    "LedgerNotProviderMember": (
+        AuthError,
+        "LIFECYCLE_PROVIDER_REQUIRED",
+        "objections and repair requests are filed by PROVIDER members",
+    ),
     "LedgerInstructionExpired": (InputError, "INSTRUCTION_EXPIRED", "the instruction's deadline has passed"),
     "CommitmentInstructionExpired": (InputError, "INSTRUCTION_EXPIRED", "the instruction's deadline has passed"),
     "InvalidAccountNonce": (ConflictError, "INSTRUCTION_BAD_NONCE", "the instruction's nonce was used or skipped"),

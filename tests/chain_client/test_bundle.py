@@ -216,7 +216,6 @@ def test_withdrawn_records_are_authentic_but_not_current(
     issued: Issued,
     provider: LocalAccount,
     gateway: LocalAccount,
-    auditor: LocalAccount,
     penalty_entry: bytes,
     outcome: str,
 ) -> None:
@@ -231,7 +230,7 @@ def test_withdrawn_records_are_authentic_but_not_current(
             penalty_entry, provider.address, subject_ref=proof.leaf.subject_ref, supersedes=proof.leaf.record_id
         )
         (correction,) = anchor_records(stack, gateway, [SignedRecord(leaf, ledger.sign_record(provider, leaf))])
-        ledger.file_objection(auditor, proof, REASON)
+        ledger.file_objection(provider, proof, REASON)
         ledger.resolve_objection(
             provider,
             proof,
@@ -241,7 +240,7 @@ def test_withdrawn_records_are_authentic_but_not_current(
         successor = "0x" + leaf.record_id.hex()
         assert verify_bundle(correction, chain).current
     else:
-        ledger.request_repair(auditor, proof, REASON)
+        ledger.request_repair(provider, proof, REASON)
         chain.increase_time(MIN_DAYS_BEFORE_REPAIR * 24 * 3600)
         ledger.approve_repair(provider, proof)
     report = verify_bundle(issued.bundles[1], chain)

@@ -58,6 +58,12 @@ def ledger(stack: Stack) -> CreditLedger:
     return stack.ledger
 
 
+@pytest.fixture
+def department(other_provider: LocalAccount) -> LocalAccount:
+    """Beijing tax bureau: a PROVIDER, not the record's, filing on a subject's paper application."""
+    return other_provider
+
+
 def _correction_of(
     stack: Stack, gateway: LocalAccount, batch: AnchoredBatch, index: int, **changes: object
 ) -> RecordProof:
@@ -173,13 +179,13 @@ def test_an_honest_record_is_active_without_any_storage(ledger: CreditLedger, ba
 
 
 def test_a_leaf_whose_record_id_is_not_its_hash_is_refused(
-    ledger: CreditLedger, auditor: LocalAccount, batch: AnchoredBatch
+    ledger: CreditLedger, department: LocalAccount, batch: AnchoredBatch
 ) -> None:
     """A recordId that is not keccak256 of the leaf's fields is refused with both values."""
     proof = batch.proof(0)
     forged = replace(proof, leaf=replace(proof.leaf, record_id=os.urandom(32)))
     expect_revert(
-        lambda: ledger.file_objection(auditor, forged, REASON),
+        lambda: ledger.file_objection(department, forged, REASON),
         "LedgerRecordIdMismatch",
         recordId=forged.leaf.record_id,
         computed=proof.leaf.record_id,
@@ -188,7 +194,12 @@ def test_a_leaf_whose_record_id_is_not_its_hash_is_refused(
 
 @pytest.mark.parametrize("tamper", ["sibling", "leaf_field", "other_root"])
 def test_a_wrong_proof_is_refused(
-    stack: Stack, ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch, tamper: str
+    stack: Stack,
+    ledger: CreditLedger,
+    department: LocalAccount,
+    gateway: LocalAccount,
+    batch: AnchoredBatch,
+    tamper: str,
 ) -> None:
     """An altered sibling, leaf field or another anchored root fails the Merkle check."""
     proof = batch.proof(1)
@@ -200,7 +211,7 @@ def test_a_wrong_proof_is_refused(
         other = anchor(stack, gateway, [make_leaf(proof.leaf.catalog_id, proof.leaf.provider) for _ in range(2)])
         bad = replace(proof, root=other.tree.root)
     expect_revert(
-        lambda: ledger.file_objection(auditor, bad, REASON),
+        lambda: ledger.file_objection(department, bad, REASON),
         "LedgerInvalidProof",
         recordId=proof.leaf.record_id,
         root=bad.root,
@@ -208,13 +219,13 @@ def test_a_wrong_proof_is_refused(
 
 
 def test_unknown_and_access_log_roots_are_refused(
-    ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
+    ledger: CreditLedger, department: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
 ) -> None:
     """A record proved against a root never anchored, or against an access-log batch, is refused."""
     proof = batch.proof(0)
     unknown = os.urandom(32)
     expect_revert(
-        lambda: ledger.file_objection(auditor, replace(proof, root=unknown), REASON),
+        lambda: ledger.file_objection(department, replace(proof, root=unknown), REASON),
         "LedgerUnknownBatch",
         gateway=gateway.address,
         root=unknown,
@@ -222,7 +233,7 @@ def test_unknown_and_access_log_roots_are_refused(
     access_log = os.urandom(32)
     ledger.anchor_batch(gateway, access_log, 1, BatchKind.ACCESS_LOG)
     expect_revert(
-        lambda: ledger.file_objection(auditor, replace(proof, root=access_log), REASON),
+        lambda: ledger.file_objection(department, replace(proof, root=access_log), REASON),
         "LedgerNotRecordBatch",
         gateway=gateway.address,
         root=access_log,
@@ -232,34 +243,95 @@ def test_unknown_and_access_log_roots_are_refused(
 # --------------------------------------------------------------- objections
 
 
-def test_any_member_files_an_objection(ledger: CreditLedger, auditor: LocalAccount, batch: AnchoredBatch) -> None:
-    """An objection makes the record Disputed and names the member and reason."""
+def test_a_department_files_an_objection(ledger: CreditLedger, department: LocalAccount, batch: AnchoredBatch) -> None:
+    """An objection makes the record Disputed and names the department and reason."""
     proof = batch.proof(2)
-    receipt = ledger.file_objection(auditor, proof, REASON)
+    receipt = ledger.file_objection(department, proof, REASON)
     assert ledger.events(receipt)[0].args == {
         "recordId": proof.leaf.record_id,
         "subjectRef": proof.leaf.subject_ref,
-        "member": auditor.address,
+        "member": department.address,
         "reasonHash": REASON,
     }
     assert ledger.state(proof.leaf.record_id).status == RecordStatus.DISPUTED
 
 
-def test_objections_need_an_active_member_and_an_active_record(
-    stack: Stack, ledger: CreditLedger, governors: list[LocalAccount], auditor: LocalAccount, batch: AnchoredBatch
+def test_objections_need_an_active_provider_and_a_live_record(
+    stack: Stack,
+    ledger: CreditLedger,
+    governors: list[LocalAccount],
+    department: LocalAccount,
+    provider: LocalAccount,
+    batch: AnchoredBatch,
 ) -> None:
-    """A second objection is refused, and so is one from a suspended member."""
-    proof = batch.proof(0)
-    ledger.file_objection(auditor, proof, REASON)
+    """An objection on a revoked record is refused, and so is one from a suspended department."""
+    revoked = batch.proof(0)
+    ledger.revoke(provider, revoked, REASON)
     expect_revert(
-        lambda: ledger.file_objection(auditor, proof, REASON),
+        lambda: ledger.file_objection(department, revoked, REASON),
         "LedgerInvalidStatus",
-        recordId=proof.leaf.record_id,
-        status=RecordStatus.DISPUTED,
+        recordId=revoked.leaf.record_id,
+        status=RecordStatus.REVOKED,
     )
-    govern(stack.consortium, governors, stack.consortium.suspend_call(auditor.address))
+    govern(stack.consortium, governors, stack.consortium.suspend_call(department.address))
     expect_revert(
-        lambda: ledger.file_objection(auditor, batch.proof(1), REASON), "LedgerNotMember", account=auditor.address
+        lambda: ledger.file_objection(department, batch.proof(1), REASON),
+        "LedgerNotProviderMember",
+        account=department.address,
+    )
+
+
+_NON_PROVIDERS = ("auditor-hebei", "governor-tianjin", "gateway-beijing", "psb-beijing")
+
+
+@pytest.mark.parametrize("label", _NON_PROVIDERS)
+def test_only_providers_file_objections_and_repair_requests(
+    ledger: CreditLedger, devnet: Devnet, gateway: LocalAccount, batch: AnchoredBatch, label: str
+) -> None:
+    """An auditor, a governor, a gateway service account (GATEWAY and PEER) or a registrar files
+    neither an objection nor a repair request, directly or relayed (issue 16, finding 11)."""
+    member = devnet.by_label(label).account
+    proof = batch.proof(0)
+    nonce = ledger.nonce(member.address)
+    objection = ledger.sign_file_objection(member, proof, REASON, nonce=nonce)
+    repair = ledger.sign_request_repair(member, proof, REASON, nonce=nonce)
+    for step in (
+        lambda: ledger.file_objection(member, proof, REASON),
+        lambda: ledger.request_repair(member, proof, REASON),
+        lambda: ledger.relay_file_objection(gateway, proof, REASON, objection),
+        lambda: ledger.relay_request_repair(gateway, proof, REASON, repair),
+    ):
+        expect_revert(step, "LedgerNotProviderMember", account=member.address)
+    state = ledger.state(proof.leaf.record_id)
+    assert (state.status, state.repair_pending) == (RecordStatus.ACTIVE, False)
+
+
+def test_a_bogus_objection_does_not_stop_a_genuine_one(
+    ledger: CreditLedger,
+    devnet: Devnet,
+    gateway: LocalAccount,
+    department: LocalAccount,
+    provider: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """Another department's objection leaves a Disputed record open to the next, directly or relayed;
+    each is an event, and the provider's resolution answers them all."""
+    proof = batch.proof(0)
+    ledger.file_objection(department, proof, b"\x01" * 32)  # bogus: no application behind it
+    genuine = ledger.file_objection(provider, proof, REASON)
+    court = devnet.by_label("court-hebei").account
+    relayed = ledger.relay_file_objection(gateway, proof, REASON, ledger.sign_file_objection(court, proof, REASON))
+    assert [(e.name, e.args["member"]) for r in (genuine, relayed) for e in ledger.events(r)] == [
+        ("ObjectionFiled", provider.address),
+        ("ObjectionFiled", court.address),
+    ]
+    assert ledger.state(proof.leaf.record_id).status == RecordStatus.DISPUTED
+    ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED)
+    assert ledger.state(proof.leaf.record_id).status == RecordStatus.ACTIVE
+    expect_revert(
+        lambda: ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED),
+        "LedgerNoObjection",
+        recordId=proof.leaf.record_id,
     )
 
 
@@ -272,7 +344,7 @@ def test_objections_need_an_active_member_and_an_active_record(
 )
 def test_provider_rejects_or_revokes_on_objection(
     ledger: CreditLedger,
-    auditor: LocalAccount,
+    department: LocalAccount,
     provider: LocalAccount,
     batch: AnchoredBatch,
     outcome: ObjectionOutcome,
@@ -280,7 +352,7 @@ def test_provider_rejects_or_revokes_on_objection(
 ) -> None:
     """Rejected puts the record back to Active; upheld-revoked makes it Revoked."""
     proof = batch.proof(0)
-    ledger.file_objection(auditor, proof, REASON)
+    ledger.file_objection(department, proof, REASON)
     receipt = ledger.resolve_objection(provider, proof, outcome)
     assert ledger.events(receipt)[0].args == {
         "recordId": proof.leaf.record_id,
@@ -294,7 +366,7 @@ def test_provider_rejects_or_revokes_on_objection(
 def test_provider_upholds_with_a_correction(
     stack: Stack,
     ledger: CreditLedger,
-    auditor: LocalAccount,
+    department: LocalAccount,
     provider: LocalAccount,
     gateway: LocalAccount,
     batch: AnchoredBatch,
@@ -302,7 +374,7 @@ def test_provider_upholds_with_a_correction(
     """A correction supersedes the record: the old one is Corrected and links forward."""
     proof = batch.proof(0)
     correction = _correction_of(stack, gateway, batch, 0)
-    ledger.file_objection(auditor, proof, REASON)
+    ledger.file_objection(department, proof, REASON)
     receipt = ledger.resolve_objection(provider, proof, ObjectionOutcome.CORRECTED, correction)
     assert ledger.events(receipt)[0].args["correctionId"] == correction.leaf.record_id
     old = ledger.state(proof.leaf.record_id)
@@ -314,7 +386,7 @@ def test_provider_upholds_with_a_correction(
 def test_a_correction_must_match_the_record(
     stack: Stack,
     ledger: CreditLedger,
-    auditor: LocalAccount,
+    department: LocalAccount,
     provider: LocalAccount,
     other_provider: LocalAccount,
     gateway: LocalAccount,
@@ -330,7 +402,7 @@ def test_a_correction_must_match_the_record(
     }[mismatch]
     correction = _correction_of(stack, gateway, batch, 0, **changes)
     proof = batch.proof(0)
-    ledger.file_objection(auditor, proof, REASON)
+    ledger.file_objection(department, proof, REASON)
     expect_revert(
         lambda: ledger.resolve_objection(provider, proof, ObjectionOutcome.CORRECTED, correction),
         "LedgerCorrectionMismatch",
@@ -342,7 +414,7 @@ def test_a_correction_must_match_the_record(
 def test_resolution_refusals(
     stack: Stack,
     ledger: CreditLedger,
-    auditor: LocalAccount,
+    department: LocalAccount,
     provider: LocalAccount,
     other_provider: LocalAccount,
     gateway: LocalAccount,
@@ -356,7 +428,7 @@ def test_resolution_refusals(
         "LedgerNoObjection",
         recordId=record_id,
     )
-    ledger.file_objection(auditor, proof, REASON)
+    ledger.file_objection(department, proof, REASON)
     correction = _correction_of(stack, gateway, batch, 0)
     expect_revert(
         lambda: ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED, correction),
@@ -374,7 +446,7 @@ def test_resolution_refusals(
 def test_a_superseded_record_cannot_be_acted_on(
     stack: Stack,
     ledger: CreditLedger,
-    auditor: LocalAccount,
+    department: LocalAccount,
     provider: LocalAccount,
     gateway: LocalAccount,
     batch: AnchoredBatch,
@@ -382,12 +454,12 @@ def test_a_superseded_record_cannot_be_acted_on(
     """Objection, revocation, repair and a second resolution of a Corrected record name its successor."""
     proof = batch.proof(0)
     correction = _correction_of(stack, gateway, batch, 0)
-    ledger.file_objection(auditor, proof, REASON)
+    ledger.file_objection(department, proof, REASON)
     ledger.resolve_objection(provider, proof, ObjectionOutcome.CORRECTED, correction)
     args = {"recordId": proof.leaf.record_id, "supersededBy": correction.leaf.record_id}
-    expect_revert(lambda: ledger.file_objection(auditor, proof, REASON), "LedgerRecordSuperseded", **args)
+    expect_revert(lambda: ledger.file_objection(department, proof, REASON), "LedgerRecordSuperseded", **args)
     expect_revert(lambda: ledger.revoke(provider, proof, REASON), "LedgerRecordSuperseded", **args)
-    expect_revert(lambda: ledger.request_repair(auditor, proof, REASON), "LedgerRecordSuperseded", **args)
+    expect_revert(lambda: ledger.request_repair(department, proof, REASON), "LedgerRecordSuperseded", **args)
     expect_revert(
         lambda: ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED), "LedgerRecordSuperseded", **args
     )
@@ -443,11 +515,11 @@ def test_only_the_active_provider_revokes(
 
 
 def test_repair_is_approved_after_the_minimum_days(
-    chain: Chain, ledger: CreditLedger, auditor: LocalAccount, provider: LocalAccount, batch: AnchoredBatch
+    chain: Chain, ledger: CreditLedger, department: LocalAccount, provider: LocalAccount, batch: AnchoredBatch
 ) -> None:
     """Approval before the catalog's minimum days is refused with the earliest time; after, the record is Repaired."""
     proof = batch.proof(0)
-    receipt = ledger.request_repair(auditor, proof, REASON)
+    receipt = ledger.request_repair(department, proof, REASON)
     assert ledger.events(receipt)[0].name == "RepairRequested"
     assert ledger.state(proof.leaf.record_id).repair_pending
     earliest = ledger.batch(proof.gateway, proof.root).anchored_at + MIN_DAYS_BEFORE_REPAIR * DAY
@@ -469,7 +541,7 @@ def test_repair_uses_the_record_catalog_version(
     stack: Stack,
     ledger: CreditLedger,
     governors: list[LocalAccount],
-    auditor: LocalAccount,
+    department: LocalAccount,
     provider: LocalAccount,
     batch: AnchoredBatch,
     penalty_entry: bytes,
@@ -479,7 +551,7 @@ def test_repair_uses_the_record_catalog_version(
         stack.consortium, governors, stack.catalog.update_call(penalty_spec(provider.address, min_days_before_repair=1))
     )
     proof = batch.proof(0)
-    ledger.request_repair(auditor, proof, REASON)
+    ledger.request_repair(department, proof, REASON)
     chain.increase_time(2 * DAY)
     expect_revert(
         lambda: ledger.approve_repair(provider, proof),
@@ -491,20 +563,17 @@ def test_repair_uses_the_record_catalog_version(
 
 def test_repair_refusals(
     ledger: CreditLedger,
-    auditor: LocalAccount,
+    department: LocalAccount,
     provider: LocalAccount,
     other_provider: LocalAccount,
     batch: AnchoredBatch,
 ) -> None:
-    """No request, a second request, another provider, or a revoked record: each refused by name."""
+    """No request, another provider, or a revoked record: each refused by name."""
     proof = batch.proof(0)
     record_id = proof.leaf.record_id
     expect_revert(lambda: ledger.approve_repair(provider, proof), "LedgerNoRepairRequest", recordId=record_id)
     expect_revert(lambda: ledger.reject_repair(provider, proof, REASON), "LedgerNoRepairRequest", recordId=record_id)
-    ledger.request_repair(auditor, proof, REASON)
-    expect_revert(
-        lambda: ledger.request_repair(auditor, proof, REASON), "LedgerRepairAlreadyRequested", recordId=record_id
-    )
+    ledger.request_repair(department, proof, REASON)
     expect_revert(
         lambda: ledger.approve_repair(other_provider, proof),
         "LedgerNotProvider",
@@ -514,24 +583,51 @@ def test_repair_refusals(
     revoked = batch.proof(1)
     ledger.revoke(provider, revoked, REASON)
     expect_revert(
-        lambda: ledger.request_repair(auditor, revoked, REASON),
+        lambda: ledger.request_repair(department, revoked, REASON),
         "LedgerInvalidStatus",
         recordId=revoked.leaf.record_id,
         status=RecordStatus.REVOKED,
     )
 
 
+def test_a_bogus_repair_request_does_not_block_the_provider_s_genuine_one(
+    chain: Chain,
+    ledger: CreditLedger,
+    devnet: Devnet,
+    gateway: LocalAccount,
+    department: LocalAccount,
+    provider: LocalAccount,
+    batch: AnchoredBatch,
+) -> None:
+    """A pending request, bogus or not, refuses no later one, direct or relayed (issue 16, finding 11: a service
+    account's request made the provider's fail with LedgerRepairAlreadyRequested); approval answers them all."""
+    proof = batch.proof(0)
+    ledger.request_repair(department, proof, b"\x01" * 32)  # bogus: no evidence behind it
+    genuine = ledger.request_repair(provider, proof, REASON)
+    court = devnet.by_label("court-hebei").account
+    relayed = ledger.relay_request_repair(gateway, proof, REASON, ledger.sign_request_repair(court, proof, REASON))
+    assert [(e.name, e.args["member"]) for r in (genuine, relayed) for e in ledger.events(r)] == [
+        ("RepairRequested", provider.address),
+        ("RepairRequested", court.address),
+    ]
+    assert ledger.state(proof.leaf.record_id).repair_pending
+    chain.increase_time(MIN_DAYS_BEFORE_REPAIR * DAY)
+    ledger.approve_repair(provider, proof)
+    state = ledger.state(proof.leaf.record_id)
+    assert (state.status, state.repair_pending) == (RecordStatus.REPAIRED, False)
+
+
 def test_provider_rejects_a_repair(
-    ledger: CreditLedger, auditor: LocalAccount, provider: LocalAccount, batch: AnchoredBatch
+    ledger: CreditLedger, department: LocalAccount, provider: LocalAccount, batch: AnchoredBatch
 ) -> None:
     """A rejected request clears the pending flag, keeps the record Active, and may be made again."""
     proof = batch.proof(0)
-    ledger.request_repair(auditor, proof, REASON)
+    ledger.request_repair(department, proof, REASON)
     receipt = ledger.reject_repair(provider, proof, REASON)
     assert ledger.events(receipt)[0].name == "RepairRejected"
     state = ledger.state(proof.leaf.record_id)
     assert (state.status, state.repair_pending) == (RecordStatus.ACTIVE, False)
-    ledger.request_repair(auditor, proof, REASON)
+    ledger.request_repair(department, proof, REASON)
 
 
 # ------------------------------------------------------- relayed instructions
@@ -553,7 +649,7 @@ def test_relayed_correction_and_repair(
     chain: Chain,
     stack: Stack,
     ledger: CreditLedger,
-    auditor: LocalAccount,
+    department: LocalAccount,
     provider: LocalAccount,
     gateway: LocalAccount,
     batch: AnchoredBatch,
@@ -561,15 +657,15 @@ def test_relayed_correction_and_repair(
     """Objection resolution, repair approval and rejection all work as relayed instructions."""
     proof = batch.proof(0)
     correction = _correction_of(stack, gateway, batch, 0)
-    ledger.file_objection(auditor, proof, REASON)
+    ledger.file_objection(department, proof, REASON)
     instruction = ledger.sign_resolve_objection(provider, proof, ObjectionOutcome.CORRECTED, correction)
     ledger.relay_resolve_objection(gateway, proof, ObjectionOutcome.CORRECTED, instruction, correction)
     assert ledger.state(proof.leaf.record_id).superseded_by == correction.leaf.record_id
 
-    ledger.request_repair(auditor, correction, REASON)
+    ledger.request_repair(department, correction, REASON)
     ledger.relay_reject_repair(gateway, correction, REASON, ledger.sign_reject_repair(provider, correction, REASON))
     assert not ledger.state(correction.leaf.record_id).repair_pending
-    ledger.request_repair(auditor, correction, REASON)
+    ledger.request_repair(department, correction, REASON)
     chain.increase_time(MIN_DAYS_BEFORE_REPAIR * DAY)
     ledger.relay_approve_repair(gateway, correction, ledger.sign_approve_repair(provider, correction))
     assert ledger.state(correction.leaf.record_id).status == RecordStatus.REPAIRED
@@ -626,33 +722,33 @@ def test_relay_refusals(
 
 
 def test_gateway_relays_a_member_objection(
-    ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
+    ledger: CreditLedger, department: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
 ) -> None:
     """A relayed FileObjection disputes the record and the event names the signing member, not the gateway."""
     proof = batch.proof(2)
-    receipt = ledger.relay_file_objection(gateway, proof, REASON, ledger.sign_file_objection(auditor, proof, REASON))
+    receipt = ledger.relay_file_objection(gateway, proof, REASON, ledger.sign_file_objection(department, proof, REASON))
     assert [(e.name, e.args) for e in ledger.events(receipt)] == [
         (
             "ObjectionFiled",
             {
                 "recordId": proof.leaf.record_id,
                 "subjectRef": proof.leaf.subject_ref,
-                "member": auditor.address,
+                "member": department.address,
                 "reasonHash": REASON,
             },
         )
     ]
     assert ledger.state(proof.leaf.record_id).status == RecordStatus.DISPUTED
-    assert (ledger.nonce(auditor.address), ledger.nonce(gateway.address)) == (1, 0)
+    assert (ledger.nonce(department.address), ledger.nonce(gateway.address)) == (1, 0)
 
 
 def test_gateway_relays_a_member_repair_request(
-    ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
+    ledger: CreditLedger, department: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
 ) -> None:
     """A relayed RequestRepair marks the repair pending and the event names the signing member, not the gateway."""
     proof = batch.proof(3)
     evidence = os.urandom(32)
-    instruction = ledger.sign_request_repair(auditor, proof, evidence)
+    instruction = ledger.sign_request_repair(department, proof, evidence)
     receipt = ledger.relay_request_repair(gateway, proof, evidence, instruction)
     assert [(e.name, e.args) for e in ledger.events(receipt)] == [
         (
@@ -660,26 +756,26 @@ def test_gateway_relays_a_member_repair_request(
             {
                 "recordId": proof.leaf.record_id,
                 "subjectRef": proof.leaf.subject_ref,
-                "member": auditor.address,
+                "member": department.address,
                 "evidenceHash": evidence,
             },
         )
     ]
     state = ledger.state(proof.leaf.record_id)
     assert (state.status, state.repair_pending) == (RecordStatus.ACTIVE, True)
-    assert ledger.nonce(auditor.address) == 1
+    assert ledger.nonce(department.address) == 1
 
 
 def test_instructions_signed_ahead_carry_consecutive_nonces(
-    ledger: CreditLedger, auditor: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
+    ledger: CreditLedger, department: LocalAccount, gateway: LocalAccount, batch: AnchoredBatch
 ) -> None:
     """A member signs several instructions before any is relayed by naming their nonces; they relay in order."""
-    objection = ledger.sign_file_objection(auditor, batch.proof(0), REASON)
-    repair = ledger.sign_request_repair(auditor, batch.proof(1), REASON, nonce=objection.nonce + 1)
+    objection = ledger.sign_file_objection(department, batch.proof(0), REASON)
+    repair = ledger.sign_request_repair(department, batch.proof(1), REASON, nonce=objection.nonce + 1)
     ledger.relay_file_objection(gateway, batch.proof(0), REASON, objection)
     ledger.relay_request_repair(gateway, batch.proof(1), REASON, repair)
     assert ledger.state(batch.proof(1).leaf.record_id).repair_pending
-    assert ledger.nonce(auditor.address) == 2
+    assert ledger.nonce(department.address) == 2
 
 
 _MemberSign = Callable[..., Instruction]
@@ -698,7 +794,7 @@ def test_member_relays_need_an_active_member_signer(
     stack: Stack,
     ledger: CreditLedger,
     governors: list[LocalAccount],
-    auditor: LocalAccount,
+    department: LocalAccount,
     gateway: LocalAccount,
     batch: AnchoredBatch,
     flow: str,
@@ -708,25 +804,25 @@ def test_member_relays_need_an_active_member_signer(
     proof = batch.proof(0)
     stranger = Account.create()
     foreign = sign(stranger, proof, REASON)
-    expect_revert(lambda: relay(gateway, proof, REASON, foreign), "LedgerNotMember", account=stranger.address)
+    expect_revert(lambda: relay(gateway, proof, REASON, foreign), "LedgerNotProviderMember", account=stranger.address)
 
-    good = sign(auditor, proof, REASON)
+    good = sign(department, proof, REASON)
     altered = b"\x01" * 32  # the gateway relays another hash than the member signed
     recovered = recover_signer(
         ledger.domain.digest(struct_hash(proof.leaf.record_id, altered, good.nonce, good.deadline)), good.signature
     )
-    assert recovered != auditor.address
-    expect_revert(lambda: relay(gateway, proof, altered, good), "LedgerNotMember", account=recovered)
+    assert recovered != department.address
+    expect_revert(lambda: relay(gateway, proof, altered, good), "LedgerNotProviderMember", account=recovered)
 
-    govern(stack.consortium, governors, stack.consortium.suspend_call(auditor.address))
-    expect_revert(lambda: relay(gateway, proof, REASON, good), "LedgerNotMember", account=auditor.address)
+    govern(stack.consortium, governors, stack.consortium.suspend_call(department.address))
+    expect_revert(lambda: relay(gateway, proof, REASON, good), "LedgerNotProviderMember", account=department.address)
 
 
 @pytest.mark.parametrize("flow", ["objection", "repair"])
 def test_member_relay_refusals(
     chain: Chain,
     ledger: CreditLedger,
-    auditor: LocalAccount,
+    department: LocalAccount,
     provider: LocalAccount,
     gateway: LocalAccount,
     batch: AnchoredBatch,
@@ -736,14 +832,14 @@ def test_member_relay_refusals(
     sign, relay, _ = _member_flow(ledger, flow)
     proof = batch.proof(0)
     past = chain.latest_timestamp() - 1
-    expired = sign(auditor, proof, REASON, deadline=past)
+    expired = sign(department, proof, REASON, deadline=past)
     expect_revert(lambda: relay(gateway, proof, REASON, expired), "LedgerInstructionExpired", deadline=past)
-    good = sign(auditor, proof, REASON)
+    good = sign(department, proof, REASON)
     expect_revert(lambda: relay(provider, proof, REASON, good), "LedgerNotGateway", account=provider.address)
-    expect_revert(lambda: relay(auditor, proof, REASON, good), "LedgerNotGateway", account=auditor.address)
+    expect_revert(lambda: relay(department, proof, REASON, good), "LedgerNotGateway", account=department.address)
     relay(gateway, proof, REASON, good)
     expect_revert(
-        lambda: relay(gateway, proof, REASON, good), "InvalidAccountNonce", account=auditor.address, currentNonce=1
+        lambda: relay(gateway, proof, REASON, good), "InvalidAccountNonce", account=department.address, currentNonce=1
     )
 
 
@@ -794,7 +890,7 @@ def test_another_gateway_anchoring_a_pending_root_first_changes_nothing_of_ours(
     devnet: Devnet,
     gateway: LocalAccount,
     provider: LocalAccount,
-    auditor: LocalAccount,
+    department: LocalAccount,
     penalty_entry: bytes,
     kind: BatchKind,
 ) -> None:
@@ -814,20 +910,20 @@ def test_another_gateway_anchoring_a_pending_root_first_changes_nothing_of_ours(
         assert report.valid, report.checks
         assert f"by GATEWAY {gateway.address}" in next(c.detail for c in report.checks if c.name == "anchored")
     proof = RecordProof.from_tree(record_tree(leaves), leaves, 0, gateway=gateway.address)
-    ledger.file_objection(auditor, proof, REASON)
+    ledger.file_objection(department, proof, REASON)
     ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED)
     ledger.revoke(provider, proof, REASON)
     assert ledger.state(leaves[0].record_id).status == RecordStatus.REVOKED
 
 
 def test_a_proof_names_the_gateway_whose_batch_it_is(
-    ledger: CreditLedger, devnet: Devnet, auditor: LocalAccount, batch: AnchoredBatch
+    ledger: CreditLedger, devnet: Devnet, department: LocalAccount, batch: AnchoredBatch
 ) -> None:
     """A record proved against a gateway that never anchored its root is refused, naming both."""
     foreign = devnet.by_label("gateway-tianjin").account.address
     proof = replace(batch.proof(0), gateway=foreign)
     expect_revert(
-        lambda: ledger.file_objection(auditor, proof, REASON), "LedgerUnknownBatch", gateway=foreign, root=proof.root
+        lambda: ledger.file_objection(department, proof, REASON), "LedgerUnknownBatch", gateway=foreign, root=proof.root
     )
 
 
@@ -873,14 +969,14 @@ def test_a_suspended_provider_takes_no_lifecycle_step_directly_or_relayed(
     governors: list[LocalAccount],
     gateway: LocalAccount,
     provider: LocalAccount,
-    auditor: LocalAccount,
+    department: LocalAccount,
     batch: AnchoredBatch,
 ) -> None:
     """Revoke, resolve an objection, approve or reject a repair by a suspended provider revert, and so do the
     instructions it signed before its suspension."""
     disputed, repairing, revoked = batch.proof(0), batch.proof(1), batch.proof(2)
-    ledger.file_objection(auditor, disputed, REASON)
-    ledger.request_repair(auditor, repairing, REASON)
+    ledger.file_objection(department, disputed, REASON)
+    ledger.request_repair(department, repairing, REASON)
     chain.increase_time(MIN_DAYS_BEFORE_REPAIR * DAY)
     nonce = ledger.nonce(provider.address)
     signed = {
@@ -917,19 +1013,19 @@ def test_a_suspended_member_files_no_objection_nor_repair_request(
     ledger: CreditLedger,
     governors: list[LocalAccount],
     gateway: LocalAccount,
-    auditor: LocalAccount,
+    department: LocalAccount,
     batch: AnchoredBatch,
 ) -> None:
     """A suspended member's objection and repair request revert, directly and when signed before the suspension."""
     proof = batch.proof(0)
-    nonce = ledger.nonce(auditor.address)
-    objection = ledger.sign_file_objection(auditor, proof, REASON, nonce=nonce)
-    repair = ledger.sign_request_repair(auditor, proof, REASON, nonce=nonce)
-    govern(stack.consortium, governors, stack.consortium.suspend_call(auditor.address))
+    nonce = ledger.nonce(department.address)
+    objection = ledger.sign_file_objection(department, proof, REASON, nonce=nonce)
+    repair = ledger.sign_request_repair(department, proof, REASON, nonce=nonce)
+    govern(stack.consortium, governors, stack.consortium.suspend_call(department.address))
     for step in (
-        lambda: ledger.file_objection(auditor, proof, REASON),
-        lambda: ledger.request_repair(auditor, proof, REASON),
+        lambda: ledger.file_objection(department, proof, REASON),
+        lambda: ledger.request_repair(department, proof, REASON),
         lambda: ledger.relay_file_objection(gateway, proof, REASON, objection),
         lambda: ledger.relay_request_repair(gateway, proof, REASON, repair),
     ):
-        expect_revert(step, "LedgerNotMember", account=auditor.address)
+        expect_revert(step, "LedgerNotProviderMember", account=department.address)

@@ -274,7 +274,7 @@ def test_a_record_withdrawn_after_the_report_fails_its_status(
             PENALTY_ID, provider.address, subject_ref=proof.leaf.subject_ref, supersedes=proof.leaf.record_id
         )
         (correction,) = anchor_records(stack, gateway, [SignedRecord(leaf, ledger.sign_record(provider, leaf))])
-        ledger.file_objection(requester, proof, REASON)
+        ledger.file_objection(provider, proof, REASON)
         ledger.resolve_objection(
             provider,
             proof,
@@ -290,10 +290,10 @@ def test_a_record_withdrawn_after_the_report_fails_its_status(
 
 
 def test_a_disputed_record_is_still_in_force(
-    stack: Stack, chain: Chain, issued: Issued, requester: LocalAccount
+    stack: Stack, chain: Chain, issued: Issued, provider: LocalAccount
 ) -> None:
     """An objection filed since the report leaves it valid; the status check says what changed."""
-    stack.ledger.file_objection(requester, issued.proof(0), REASON)
+    stack.ledger.file_objection(provider, issued.proof(0), REASON)
     result = verify_report(issued.document, chain)
     assert result.valid, result.failures
     assert result.records[0].check("status").detail == "Disputed now; the report says Active"

@@ -32,7 +32,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for sta
 def file_objection(
     record_id: str, body: ObjectionIn, gateway: GatewayDep, session: SessionDep, member: CurrentMember
 ) -> Any:
-    """File an objection on the subject's behalf (any member): the record becomes Disputed."""
+    """File an objection on the subject's behalf (PROVIDER members): the record becomes Disputed.
+    A Disputed record takes more objections; the provider's resolution answers them all."""
     return lifecycle.file_objection(gateway, session, member, record_id, _bytes32(body.reasonHash), body.instruction)
 
 
@@ -57,7 +58,8 @@ def revoke(record_id: str, body: RevocationIn, gateway: GatewayDep, session: Ses
 def request_repair(
     record_id: str, body: RepairIn, gateway: GatewayDep, session: SessionDep, member: CurrentMember
 ) -> Any:
-    """Request credit repair on the subject's behalf (any member), with the evidence's kind and hash."""
+    """Request credit repair on the subject's behalf (PROVIDER members), with the evidence's kind and
+    hash. A pending request never refuses another; approval or rejection answers them all."""
     return lifecycle.request_repair(
         gateway, session, member, record_id, body.evidenceKind, _bytes32(body.documentsHash), body.instruction
     )
@@ -67,7 +69,7 @@ def request_repair(
 def approve_repair(
     record_id: str, body: InstructionOnly, gateway: GatewayDep, session: SessionDep, member: CurrentMember
 ) -> Any:
-    """The provider approves the pending repair (refused before the catalog's minimum days):
+    """The provider approves the pending repair requests (refused before the catalog's minimum days):
     the record is Repaired and leaves publicity and list checks at once."""
     return lifecycle.approve_repair(gateway, session, member, record_id, body.instruction)
 
@@ -76,7 +78,7 @@ def approve_repair(
 def reject_repair(
     record_id: str, body: RepairRejectionIn, gateway: GatewayDep, session: SessionDep, member: CurrentMember
 ) -> Any:
-    """The provider rejects the pending repair request."""
+    """The provider rejects the pending repair requests, all of them."""
     return lifecycle.reject_repair(gateway, session, member, record_id, _bytes32(body.reasonHash), body.instruction)
 
 

@@ -20,7 +20,8 @@ from tests.support.payloads import PENALTY, SAMR, penalty
 from tests.support.served import Served, serve_gateway
 from tests.support.subjects import new_uscc
 
-FILER = "auditor-hebei"  # files objections and repair requests on a subject's behalf
+FILER = "tax-beijing"  # a department filing objections and repair requests on a paper application
+AUDITOR = "auditor-hebei"
 GOVERNOR = "governor-tianjin"
 REASON = bytes.fromhex("ab" * 32)
 
@@ -48,7 +49,7 @@ def public_ids(served: Served, subject: str) -> set[str]:
 
 
 def test_an_objection_disputes_the_record_and_a_rejection_restores_it(served: Served) -> None:
-    """Any member files on the subject's behalf; the chain names that member; publicity shows it disputed."""
+    """A department files on the subject's behalf; the chain names it; publicity shows the record disputed."""
     subject = new_uscc()
     record = anchored_penalty(served, subject)
     with served.client(FILER) as filer:
@@ -136,6 +137,10 @@ def test_repair_is_requested_and_approval_refused_before_the_minimum_days(served
         (GOVERNOR, "revoke", "LIFECYCLE_NOT_PROVIDER", 403),
         (SAMR, "resolve", "OBJECTION_NOT_OPEN", 409),
         (SAMR, "approve", "REPAIR_NOT_REQUESTED", 409),
+        (AUDITOR, "object", "LIFECYCLE_PROVIDER_REQUIRED", 403),
+        (AUDITOR, "repair", "LIFECYCLE_PROVIDER_REQUIRED", 403),
+        (GOVERNOR, "object", "LIFECYCLE_PROVIDER_REQUIRED", 403),
+        (GOVERNOR, "repair", "LIFECYCLE_PROVIDER_REQUIRED", 403),
     ],
 )
 def test_lifecycle_refusals_carry_codes_and_change_nothing(
@@ -146,12 +151,32 @@ def test_lifecycle_refusals_carry_codes_and_change_nothing(
         "resolve": lambda client: client.resolve_objection(record.record_id_hex, "rejected"),
         "revoke": lambda client: client.revoke(record.record_id_hex, REASON),
         "approve": lambda client: client.approve_repair(record.record_id_hex),
+        "object": lambda client: client.file_objection(record.record_id_hex, REASON),
+        "repair": lambda client: client.request_repair(record.record_id_hex, "penalty-fulfilled", REASON),
     }
     with served.client(actor) as client, pytest.raises(GatewayClientError) as refused:
         calls[action](client)
     assert (refused.value.status, refused.value.code) == (status, code)
     state = served.gateway.stack.ledger.state(record.leaf.record_id)
     assert (state.status, state.repair_pending) == (RecordStatus.ACTIVE, False)
+
+
+def test_a_bogus_filing_does_not_block_the_provider_s_genuine_one(served: Served) -> None:
+    """Another department's repair request and objection, pending or open, do not make the provider's own fail
+    (issue 16, finding 11: it failed with REPAIR_ALREADY_REQUESTED); the chain names each filer."""
+    repairing, disputed = anchored_penalty(served), anchored_penalty(served)
+    bogus = bytes.fromhex("01" * 32)
+    with served.client(FILER) as department:
+        department.request_repair(repairing.record_id_hex, "other", bogus)
+        department.file_objection(disputed.record_id_hex, bogus)
+    with served.client(SAMR) as provider:
+        repair = provider.request_repair(repairing.record_id_hex, "penalty-fulfilled", REASON)
+        objection = provider.file_objection(disputed.record_id_hex, REASON)
+    assert (repair["action"], repair["status"], repair["repairPending"]) == ("repair-requested", "ACTIVE", True)
+    assert (objection["action"], objection["status"]) == ("objection-filed", "DISPUTED")
+    provider_address = served.account(SAMR).address
+    assert event_of(served, repair["txHash"])["member"] == provider_address
+    assert event_of(served, objection["txHash"])["member"] == provider_address
 
 
 def test_a_record_not_held_here_cannot_be_disputed(served: Served) -> None:

@@ -23,7 +23,7 @@ from tests.support.subjects import new_uscc
 
 START = dt.datetime(2026, 9, 29, 9, 30, tzinfo=BEIJING)
 DAY = 86_400
-AUDITOR = "auditor-hebei"  # files objections and repair requests on the subject's behalf
+DEPARTMENT = TAX  # files objections and repair requests on the subject's paper application
 GOVERNOR = "governor-tianjin"
 EVIDENCE = bytes.fromhex("5e" * 32)
 
@@ -62,7 +62,7 @@ def test_a_penalty_is_published_objected_to_corrected_and_repaired(beijing: Serv
     assert lists_of(beijing, subject)["lists"] == {"red": False, "black": True}
 
     # The company objects through a member: the record is disputed, and publicity says so.
-    with beijing.client(AUDITOR) as member:
+    with beijing.client(DEPARTMENT) as member:
         member.file_objection(original.record_id_hex, bytes.fromhex("0b" * 32))
     assert ledger.state(original.leaf.record_id).status == RecordStatus.DISPUTED
     assert public_records(beijing, subject)[original.record_id_hex]["disputed"] is True
@@ -83,7 +83,7 @@ def test_a_penalty_is_published_objected_to_corrected_and_repaired(beijing: Serv
     assert set(public_records(beijing, subject)) == {correction.record_id_hex}
 
     # The company pays and applies for credit repair; too early before the 90 days.
-    with beijing.client(AUDITOR) as member:
+    with beijing.client(DEPARTMENT) as member:
         member.request_repair(correction.record_id_hex, "penalty-fulfilled", EVIDENCE)
     with beijing.client(SAMR) as regulator, pytest.raises(GatewayClientError) as early:
         regulator.approve_repair(correction.record_id_hex)
