@@ -332,9 +332,12 @@ class Story:
     def objection_and_correction(self) -> None:
         self.n.step("An objection (异议) upheld: the penalty is corrected")
         bj = self.regions.beijing
-        with GatewayClient(bj.url, self.regions.account("auditor-hebei")) as member:
-            member.file_objection(self._id("penalty"), bytes.fromhex("0b" * 32))
-        self.n.say("The company objects through a member; the record is Disputed and publicity says so.")
+        with GatewayClient(bj.url, self.regions.account("tax-beijing")) as department:
+            department.file_objection(self._id("penalty"), bytes.fromhex("0b" * 32))
+        self.n.say(
+            "The company objects on paper at a department (a PROVIDER files it); the record is Disputed"
+            " and publicity says so."
+        )
         with GatewayClient(bj.url) as anonymous:
             public = {d["recordId"]: d for d in anonymous.disclosures(SUBJECT)["disclosures"]}
         self.n.check("publicity shows the penalty as disputed", public[self._id("penalty")]["disputed"] is True)
@@ -413,8 +416,8 @@ class Story:
         self.n.step("Credit repair (信用修复) ends the corrected penalty's publicity")
         bj = self.regions.beijing
         correction = self._id("correction")
-        with GatewayClient(bj.url, self.regions.account("auditor-hebei")) as member:
-            member.request_repair(correction, "penalty-fulfilled", bytes.fromhex("5e" * 32))
+        with GatewayClient(bj.url, self.regions.account("tax-beijing")) as department:
+            department.request_repair(correction, "penalty-fulfilled", bytes.fromhex("5e" * 32))
         with GatewayClient(bj.url, self.regions.account("samr-beijing")) as regulator:
             try:
                 regulator.approve_repair(correction)

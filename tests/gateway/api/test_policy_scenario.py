@@ -61,7 +61,7 @@ def test_a_penalty_is_published_objected_to_corrected_and_repaired(beijing: Serv
     assert set(public_records(beijing, subject)) == {original.record_id_hex}
     assert lists_of(beijing, subject)["lists"] == {"red": False, "black": True}
 
-    # The company objects through a member: the record is disputed, and publicity says so.
+    # The company objects on paper at a department: the record is disputed, and publicity says so.
     with beijing.client(DEPARTMENT) as member:
         member.file_objection(original.record_id_hex, bytes.fromhex("0b" * 32))
     assert ledger.state(original.leaf.record_id).status == RecordStatus.DISPUTED
