@@ -3,8 +3,10 @@
     from credit_client.subject import SubjectClient, issue_credential
 
     # the registrar (market regulation for companies, public security for persons)
+    with GatewayClient("http://127.0.0.1:8101", registrar_key) as registrar:
+        ref = registrar.subject_ref("91110108MA01C5XL6R", purpose="key binding")  # registered lookup
     credential = issue_credential(registrar_key, deployment, subject="91110108MA01C5XL6R",
-                                  subject_key=consortium_subject_key, key_address=subject_key.address)
+                                  subject_ref=ref, key_address=subject_key.address)
     # the subject, with its own key
     with SubjectClient("http://127.0.0.1:8101", subject_key, credential) as me:
         me.give_consent(grantee=court.address, purpose="government-procurement-review", expires_at=...)
@@ -39,7 +41,8 @@ from chain_client import (
     sign_withdrawal,
 )
 from credit_client.client import GatewayClient, GatewayDeployment
-from gateway.infra.subject_ids import parse_subject, subject_ref
+from gateway.infra.subject_ids import parse_subject
+from gateway.infra.subject_ids import subject_ref as ref_of
 
 HEADER_CREDENTIAL = "X-CL-Subject-Credential"
 DEFAULT_CREDENTIAL_LIFETIME_S = 5 * 365 * 86_400
@@ -55,15 +58,27 @@ def issue_credential(
     deployment: GatewayDeployment,
     *,
     subject: str,
-    subject_key: bytes,
     key_address: str,
+    subject_ref: bytes | None = None,
+    subject_key: bytes | None = None,
     issued_at: int | None = None,
     lifetime_s: int = DEFAULT_CREDENTIAL_LIFETIME_S,
 ) -> SignedCredential:
-    """A registrar's credential binding `key_address` to the subject (by its subjectRef)."""
+    """A registrar's credential binding `key_address` to the subject (by its subjectRef).
+
+    The registrar asks its gateway for the subjectRef (`GatewayClient.subject_ref`,
+    registered) and holds no subject key; development tools that hold it pass `subject_key`.
+    """
+    parsed = parse_subject(subject)
+    if subject_ref is None:
+        if subject_key is None:
+            raise ValueError("give subject_ref (asked of the gateway) or subject_key")
+        subject_ref = ref_of(subject_key, parsed)
+    elif subject_key is not None:
+        raise ValueError("give subject_ref or subject_key, not both")
     issued = int(time.time()) if issued_at is None else issued_at
     credential = SubjectCredential(
-        subject_ref=subject_ref(subject_key, parse_subject(subject)),
+        subject_ref=subject_ref,
         subject_key=checksummed(key_address),
         registrar=registrar.address,
         issued_at=issued,

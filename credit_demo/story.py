@@ -258,13 +258,14 @@ class Story:
             self.n.check("class B refused without the subject's consent", refused == "ACCESS_CONSENT_REQUIRED", refused)
             registrar = self.regions.account("samr-beijing")
             company_key = Account.from_key(keccak(b"credit-ledger demo company key: " + SUBJECT.encode()))
-            with GatewayClient(bj.url) as anonymous:
-                deployment = anonymous.deployment()
+            with GatewayClient(bj.url, registrar) as at_beijing:
+                deployment = at_beijing.deployment()
+                company_ref = at_beijing.subject_ref(SUBJECT, purpose="key binding")  # registered; no subject key
             credential = issue_credential(
                 registrar,
                 deployment,
                 subject=SUBJECT,
-                subject_key=bj.gateway.subject_key,
+                subject_ref=company_ref,
                 key_address=company_key.address,
                 issued_at=bj.gateway.now(),
             )

@@ -1,9 +1,9 @@
 """subjectRefs for departments: the consortium subject key stays inside the gateways.
 
-A department signs each record's leaf, which names the subject by its subjectRef
-(HMAC-SHA256 under the consortium's subject key). Rather than hold that key, which would
-let it test any guessed id against the chain, a PROVIDER asks its gateway, and every
-answer is registered as a lookup.
+A department signs each record's leaf, and a registrar each subject credential, naming the
+subject by its subjectRef (HMAC-SHA256 under the consortium's subject key). Rather than
+hold that key, which would let them test any guessed id against the chain, a PROVIDER or
+REGISTRAR asks its gateway, and every answer is registered as a lookup.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ router = APIRouter(prefix="/v1/subject-refs", tags=["records"], route_class=Sign
 
 @router.post("", response_model=dict[str, Any], responses={403: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 def subject_refs(body: SubjectRefsIn, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
-    """The subjectRef of each subject id (up to 100), for a PROVIDER preparing records; each is registered.
+    """The subjectRef of each subject id (up to 100), for a PROVIDER preparing records or a REGISTRAR binding a
+    subject's key; each is registered.
 
     An invalid id gets its code on its own line and registers nothing.
     """
-    require_role(member, Role.PROVIDER)
+    require_role(member, Role.PROVIDER, Role.REGISTRAR)
     answers: list[dict[str, Any]] = []
     for text in body.subjects:
         try:

@@ -17,9 +17,10 @@ import pytest
 from chain_client import catalog_id
 from credit_client.client import GatewayClientError, prepare_record
 from gateway.infra.settings import Settings
+from gateway.infra.subject_ids import parse_subject
 from tests.support.payloads import PENALTY, SAMR, TAX, TAX_ARREARS, penalty, tax_arrears
 from tests.support.served import Served, serve_gateway
-from tests.support.subjects import new_uscc
+from tests.support.subjects import new_resident_id, new_uscc
 
 LIMIT = 6
 AUDITOR = "auditor-hebei"
@@ -100,3 +101,18 @@ def test_a_department_prepares_records_without_the_subject_key_and_every_lookup_
         (department.address, "records"),
     ]
     assert registered[-1]["purpose"] == "supervision"
+
+
+def test_a_registrar_binds_a_person_without_the_subject_key(served: Served) -> None:
+    """The public-security REGISTRAR (no PROVIDER role) asks for the subjectRef it binds a key to; registered."""
+    person = new_resident_id()
+    with served.client("psb-beijing") as registrar:
+        ref = registrar.subject_ref(person, purpose="key binding")
+    assert ref == served.gateway.subject_ref(parse_subject(person))
+    with served.client(AUDITOR) as auditor:
+        (registered,) = auditor.call("GET", "/v1/access-log/lookups", params=[("subject", person)])["lookups"]
+    assert (registered["requester"], registered["kind"], registered["purpose"]) == (
+        served.account("psb-beijing").address,
+        "subject-ref",
+        "key binding",
+    )
