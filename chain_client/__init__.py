@@ -130,9 +130,11 @@ from chain_client.spec.subjects import (
     SubjectCredential,
     SubjectDocumentError,
     SubjectDomain,
+    SubjectFiling,
     parse_signature,
     sign_consent,
     sign_credential,
+    sign_filing,
     sign_withdrawal,
 )
 from chain_client.spec.terms import CalendarRef, CommitmentTerm
@@ -254,6 +256,7 @@ __all__ = [
     "SubjectCredential",
     "SubjectDocumentError",
     "SubjectDomain",
+    "SubjectFiling",
     "SubjectKeys",
     "Term",
     "TermError",
@@ -313,6 +316,7 @@ __all__ = [
     "sign_credential",
     "sign_digest",
     "sign_document",
+    "sign_filing",
     "sign_withdrawal",
     "subject_ref_resident",
     "subject_ref_uscc",

@@ -93,6 +93,13 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
     }
 
     /// @inheritdoc ICreditLedger
+    function fileSubjectObjection(RecordProof calldata record, bytes32 reasonHash, bytes32 subjectEvidence) external {
+        _checkRecordGateway(record);
+        _fileObjectionFor(msg.sender, record, reasonHash);
+        emit SubjectFiling(record.leaf.recordId, msg.sender, subjectEvidence);
+    }
+
+    /// @inheritdoc ICreditLedger
     function resolveObjection(RecordProof calldata record, ObjectionOutcome outcome, RecordProof calldata correction)
         external
     {
@@ -151,6 +158,15 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
             )
         );
         _requestRepair(_instructionSigner(structHash, instruction), record, evidenceHash);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function requestSubjectRepair(RecordProof calldata record, bytes32 evidenceHash, bytes32 subjectEvidence)
+        external
+    {
+        _checkRecordGateway(record);
+        _requestRepairFor(msg.sender, record, evidenceHash);
+        emit SubjectFiling(record.leaf.recordId, msg.sender, subjectEvidence);
     }
 
     /// @inheritdoc ICreditLedger
@@ -250,6 +266,10 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
     /// event), so no one's objection blocks another's; the resolution answers them all.
     function _fileObjection(address actor, RecordProof calldata record, bytes32 reasonHash) private {
         _checkProviderRole(actor);
+        _fileObjectionFor(actor, record, reasonHash);
+    }
+
+    function _fileObjectionFor(address actor, RecordProof calldata record, bytes32 reasonHash) private {
         bytes32 recordId = _verifyRecord(record);
         RecordState storage state = _states[recordId];
         if (state.status != Status.Disputed) {
@@ -314,6 +334,10 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
     /// approval or rejection answers every request pending at the time.
     function _requestRepair(address actor, RecordProof calldata record, bytes32 evidenceHash) private {
         _checkProviderRole(actor);
+        _requestRepairFor(actor, record, evidenceHash);
+    }
+
+    function _requestRepairFor(address actor, RecordProof calldata record, bytes32 evidenceHash) private {
         bytes32 recordId = _verifyRecord(record);
         RecordState storage state = _states[recordId];
         _requireStatus(recordId, state, Status.Active);
@@ -385,6 +409,13 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
 
     function _checkGateway(address account) private view {
         if (!_consortium.hasRole(Roles.GATEWAY, account)) revert LedgerNotGateway(account);
+    }
+
+    /// @dev A subject's own filing comes from the gateway it signed in at, which must be
+    /// the gateway that anchored the record's batch (so holds the record) and still active.
+    function _checkRecordGateway(RecordProof calldata record) private view {
+        _checkGateway(msg.sender);
+        if (record.gateway != msg.sender) revert LedgerNotRecordGateway(record.leaf.recordId, msg.sender);
     }
 
     /// @dev Objections and repair requests come from departments: active PROVIDER members.

@@ -148,6 +148,20 @@ class CreditLedger(RelayedInstructions[LedgerDomain]):
         """File an objection on the subject's behalf, as a PROVIDER member (LedgerNotProviderMember otherwise)."""
         return self.chain.transact(member, self._contract.functions.fileObjection(record.as_abi(), reason_hash))
 
+    def file_subject_objection(
+        self, gateway: LocalAccount, record: RecordProof, reason_hash: bytes, subject_evidence: bytes
+    ) -> TxReceipt:
+        """File a subject's own signed objection as the gateway that anchored the record's batch."""
+        function = self._contract.functions.fileSubjectObjection(record.as_abi(), reason_hash, subject_evidence)
+        return self.chain.transact(gateway, function)
+
+    def request_subject_repair(
+        self, gateway: LocalAccount, record: RecordProof, evidence_hash: bytes, subject_evidence: bytes
+    ) -> TxReceipt:
+        """Request repair on a subject's own signed request as the gateway that anchored the record's batch."""
+        function = self._contract.functions.requestSubjectRepair(record.as_abi(), evidence_hash, subject_evidence)
+        return self.chain.transact(gateway, function)
+
     def resolve_objection(
         self,
         provider: LocalAccount,

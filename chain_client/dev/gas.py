@@ -3,7 +3,9 @@
 Keys are `<function>` or `<function>_<variant>`: `anchorBatch_100000` anchors a root
 for 100,000 records, `approveRepair_depth17` proves a record 17 levels deep in a
 100,000-record batch; `fileObjection_disputed_depth17` and
-`requestRepair_pending_depth17` file on a record that already has one open. A
+`requestRepair_pending_depth17` file on a record that already has one open;
+`fileSubjectObjection_depth17` and `requestSubjectRepair_depth17` are a subject's own
+filings, sent by the record's gateway. A
 consortium change is measured as its three transactions.
 """
 
@@ -163,7 +165,7 @@ def _ledger_gas(stack: Stack, actors: _Actors, chain: DevChain) -> dict[str, int
     pair = next(i for i in range(candidates) if len(tree.proof(i)) == DEEP == len(tree.proof(first_correction + i)))
     original = RecordProof.from_tree(tree, leaves, pair, gateway=actors.gateway.address)
     correction = RecordProof.from_tree(tree, leaves, first_correction + pair, gateway=actors.gateway.address)
-    deep = _deep_proofs(tree, leaves, 9, skip=candidates, gateway=actors.gateway.address)
+    deep = _deep_proofs(tree, leaves, 11, skip=candidates, gateway=actors.gateway.address)
     key = f"depth{DEEP}"
     m, p, g = actors.member, actors.provider, actors.gateway
     reason = os.urandom(32)
@@ -173,6 +175,8 @@ def _ledger_gas(stack: Stack, actors: _Actors, chain: DevChain) -> dict[str, int
     gas[f"fileObjection_disputed_{key}"] = _used(ledger.file_objection(p, deep[0], reason))
     objection = ledger.sign_file_objection(m, deep[7], reason)
     gas[f"fileObjectionBySig_{key}"] = _used(ledger.relay_file_objection(g, deep[7], reason, objection))
+    # A subject's own objection, filed by the gateway that anchored the record's batch.
+    gas[f"fileSubjectObjection_{key}"] = _used(ledger.file_subject_objection(g, deep[9], reason, os.urandom(32)))
     gas[f"resolveObjection_rejected_{key}"] = _used(ledger.resolve_objection(p, deep[0], ObjectionOutcome.REJECTED))
     ledger.file_objection(m, deep[1], reason)
     gas[f"resolveObjection_revoked_{key}"] = _used(ledger.resolve_objection(p, deep[1], ObjectionOutcome.REVOKED))
@@ -187,6 +191,7 @@ def _ledger_gas(stack: Stack, actors: _Actors, chain: DevChain) -> dict[str, int
     gas[f"requestRepair_pending_{key}"] = _used(ledger.request_repair(p, deep[4], reason))
     request = ledger.sign_request_repair(m, deep[8], reason)
     gas[f"requestRepairBySig_{key}"] = _used(ledger.relay_request_repair(g, deep[8], reason, request))
+    gas[f"requestSubjectRepair_{key}"] = _used(ledger.request_subject_repair(g, deep[10], reason, os.urandom(32)))
     gas[f"rejectRepair_{key}"] = _used(ledger.reject_repair(p, deep[4], reason))
     ledger.request_repair(m, deep[5], reason)
     ledger.request_repair(m, deep[6], reason)

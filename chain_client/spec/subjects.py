@@ -3,8 +3,9 @@
 A subject (a company by its unified social credit code, a person by its resident id
 number) signs with its own key. A REGISTRAR member binds that key to the subject's
 subjectRef with a credential, its EIP-712 signature of a `SubjectCredential`; the subject
-then signs its consents (`SubjectConsent`) and their withdrawal (`WithdrawConsent`). All
-three are signed in the "CreditSubjects" domain (`SubjectDomain`), whose verifying
+then signs its consents (`SubjectConsent`), their withdrawal (`WithdrawConsent`) and its
+own objections and repair requests (`SubjectObjection`, `SubjectRepairRequest`). All
+are signed in the "CreditSubjects" domain (`SubjectDomain`), whose verifying
 contract is the SubjectKeys revocation registry, where a registrar revokes a credential
 by its digest. A consent's id is its digest.
 """
@@ -32,6 +33,10 @@ SUBJECT_CONSENT_TYPE = (
     "address consortium,bytes32 nonce)"
 )
 WITHDRAW_CONSENT_TYPE = "WithdrawConsent(bytes32 consentId,bytes32 credential)"
+SUBJECT_OBJECTION_TYPE = "SubjectObjection(bytes32 recordId,bytes32 reasonHash,bytes32 credential,bytes32 nonce)"
+SUBJECT_REPAIR_REQUEST_TYPE = (
+    "SubjectRepairRequest(bytes32 recordId,bytes32 evidenceHash,bytes32 credential,bytes32 nonce)"
+)
 SUBJECT_CREDENTIAL_FORMAT = "credit-ledger/subject-credential@1"
 MAX_CONSENT_LIFETIME_S = 366 * 86_400  # "at most one year": a leap year's 366 days
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -214,6 +219,30 @@ class ConsentWithdrawal:
         return domain.digest(self.struct_hash())
 
 
+@dataclass(frozen=True)
+class SubjectFiling:
+    """A subject's own objection (SubjectObjection) or repair request (SubjectRepairRequest).
+
+    `hash` is the objection's reasonHash or the request's evidenceHash, as the ledger
+    takes it; the digest is the `subjectEvidence` the record's gateway puts on chain.
+    """
+
+    repair: bool
+    record_id: bytes
+    hash: bytes
+    credential: bytes
+    nonce: bytes
+
+    def struct_hash(self) -> bytes:
+        """hashStruct of the SubjectObjection or SubjectRepairRequest."""
+        kind = SUBJECT_REPAIR_REQUEST_TYPE if self.repair else SUBJECT_OBJECTION_TYPE
+        return keccak(keccak(kind.encode()) + self.record_id + self.hash + self.credential + self.nonce)
+
+    def digest(self, domain: SubjectDomain) -> bytes:
+        """The digest the subject signs: the filing's subjectEvidence on chain."""
+        return domain.digest(self.struct_hash())
+
+
 def sign_credential(registrar: LocalAccount, domain: SubjectDomain, credential: SubjectCredential) -> SignedCredential:
     """The registrar's signed credential."""
     return SignedCredential(credential, sign_digest(registrar, credential.digest(domain)))
@@ -227,6 +256,11 @@ def sign_consent(subject_key: LocalAccount, domain: SubjectDomain, consent: Subj
 def sign_withdrawal(subject_key: LocalAccount, domain: SubjectDomain, withdrawal: ConsentWithdrawal) -> bytes:
     """The subject's 65-byte signature of a withdrawal."""
     return sign_digest(subject_key, withdrawal.digest(domain))
+
+
+def sign_filing(subject_key: LocalAccount, domain: SubjectDomain, filing: SubjectFiling) -> bytes:
+    """The subject's 65-byte signature of its objection or repair request."""
+    return sign_digest(subject_key, filing.digest(domain))
 
 
 def parse_signature(value: Any) -> bytes:

@@ -104,6 +104,13 @@ interface ICreditLedger {
     event RepairRequested(
         bytes32 indexed recordId, bytes32 indexed subjectRef, address indexed member, bytes32 evidenceHash
     );
+    /// @notice Emitted beside ObjectionFiled or RepairRequested when the record's own gateway
+    /// files for a subject signed in with its key (fileSubjectObjection, requestSubjectRepair).
+    /// @param recordId The record.
+    /// @param gateway The gateway that anchored the record's batch and filed.
+    /// @param subjectEvidence EIP-712 digest of the subject's signed SubjectObjection or
+    /// SubjectRepairRequest (docs/formats.md, "Subjects' signatures"), which the gateway keeps.
+    event SubjectFiling(bytes32 indexed recordId, address indexed gateway, bytes32 subjectEvidence);
     /// @notice Emitted when the provider approves a repair: the record leaves publicity.
     event RepairApproved(bytes32 indexed recordId, address indexed provider);
     /// @notice Emitted when the provider rejects a repair request.
@@ -114,6 +121,8 @@ interface ICreditLedger {
     /// @notice The acting account (the caller, or a relayed instruction's signer) is not an
     /// active PROVIDER member: only departments file objections and repair requests.
     error LedgerNotProviderMember(address account);
+    /// @notice Only the gateway that anchored the record's batch files for a subject signed in there.
+    error LedgerNotRecordGateway(bytes32 recordId, address account);
     /// @notice A batch root must not be zero.
     error LedgerZeroRoot();
     /// @notice A batch holds between 1 and 2^24 - 1 leaves.
@@ -225,6 +234,25 @@ interface ICreditLedger {
         bytes32 reasonHash,
         IRelayedInstructions.Instruction calldata instruction
     ) external;
+
+    /// @notice Files an objection for a subject that signed it with its own key at the gateway.
+    /// @dev Only an active GATEWAY member that anchored the record's batch (record.gateway);
+    /// same status rules as fileObjection. Emits ObjectionFiled (member: the gateway) and
+    /// SubjectFiling. The gateway keeps the subject's signed document.
+    /// @param record The record and its proof.
+    /// @param reasonHash Hash of the objection's reason document.
+    /// @param subjectEvidence EIP-712 digest of the subject's SubjectObjection.
+    function fileSubjectObjection(RecordProof calldata record, bytes32 reasonHash, bytes32 subjectEvidence) external;
+
+    /// @notice Requests repair for a subject that signed the request with its own key at the gateway.
+    /// @dev Only an active GATEWAY member that anchored the record's batch (record.gateway);
+    /// same status rules as requestRepair. Emits RepairRequested (member: the gateway) and
+    /// SubjectFiling.
+    /// @param record The record and its proof.
+    /// @param evidenceHash Hash of the evidence documents.
+    /// @param subjectEvidence EIP-712 digest of the subject's SubjectRepairRequest.
+    function requestSubjectRepair(RecordProof calldata record, bytes32 evidenceHash, bytes32 subjectEvidence)
+        external;
 
     /// @notice Requests credit repair of an Active record; repairPending is true after.
     /// @dev Any active PROVIDER member, on the subject's behalf (a paper application).

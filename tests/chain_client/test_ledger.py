@@ -23,6 +23,7 @@ from chain_client import (
     ObjectionOutcome,
     RecordProof,
     RecordStatus,
+    Role,
     SignedRecord,
     Stack,
     anchor_records,
@@ -332,6 +333,81 @@ def test_a_bogus_objection_does_not_stop_a_genuine_one(
         lambda: ledger.resolve_objection(provider, proof, ObjectionOutcome.REJECTED),
         "LedgerNoObjection",
         recordId=proof.leaf.record_id,
+    )
+
+
+def test_the_record_s_gateway_files_a_subject_s_own_objection_and_repair_request(
+    ledger: CreditLedger, gateway: LocalAccount, department: LocalAccount, provider: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """The gateway that anchored the batch files for a subject signed in there: ObjectionFiled or
+    RepairRequested names the gateway, and SubjectFiling carries the subject's signed digest (issue 16)."""
+    objected, repaired = batch.proof(0), batch.proof(1)
+    evidence = b"\x5e" * 32
+    receipt = ledger.file_subject_objection(gateway, objected, REASON, evidence)
+    assert [(e.name, e.args) for e in ledger.events(receipt)] == [
+        (
+            "ObjectionFiled",
+            {
+                "recordId": objected.leaf.record_id,
+                "subjectRef": objected.leaf.subject_ref,
+                "member": gateway.address,
+                "reasonHash": REASON,
+            },
+        ),
+        (
+            "SubjectFiling",
+            {"recordId": objected.leaf.record_id, "gateway": gateway.address, "subjectEvidence": evidence},
+        ),
+    ]
+    assert ledger.state(objected.leaf.record_id).status == RecordStatus.DISPUTED
+    # Filings accumulate: a department's objection after the subject's, and the subject's again.
+    ledger.file_objection(department, objected, REASON)
+    ledger.file_subject_objection(gateway, objected, REASON, evidence)
+    receipt = ledger.request_subject_repair(gateway, repaired, REASON, evidence)
+    assert [e.name for e in ledger.events(receipt)] == ["RepairRequested", "SubjectFiling"]
+    assert ledger.events(receipt)[0].args["member"] == gateway.address
+    assert ledger.events(receipt)[1].args["subjectEvidence"] == evidence
+    assert ledger.state(repaired.leaf.record_id).repair_pending
+    # Same status rules as a department's filing: a revoked record takes neither.
+    revoked = batch.proof(2)
+    ledger.revoke(provider, revoked, REASON)
+    for step in (
+        lambda: ledger.file_subject_objection(gateway, revoked, REASON, evidence),
+        lambda: ledger.request_subject_repair(gateway, revoked, REASON, evidence),
+    ):
+        expect_revert(step, "LedgerInvalidStatus", recordId=revoked.leaf.record_id, status=RecordStatus.REVOKED)
+
+
+@pytest.mark.parametrize("label", ["gateway-tianjin", "tax-beijing", "auditor-hebei"])
+def test_only_the_record_s_own_gateway_files_for_a_subject(
+    stack: Stack, ledger: CreditLedger, devnet: Devnet, batch: AnchoredBatch, label: str
+) -> None:
+    """Another gateway, a department or an auditor cannot use the subject path: only the GATEWAY
+    member that anchored the record's batch may, and it holds the subject's signed document."""
+    caller = devnet.by_label(label).account
+    proof = batch.proof(0)
+    is_gateway = stack.consortium.has_role(Role.GATEWAY, caller.address)
+    for step in (
+        lambda: ledger.file_subject_objection(caller, proof, REASON, REASON),
+        lambda: ledger.request_subject_repair(caller, proof, REASON, REASON),
+    ):
+        if is_gateway:
+            expect_revert(step, "LedgerNotRecordGateway", recordId=proof.leaf.record_id, account=caller.address)
+        else:
+            expect_revert(step, "LedgerNotGateway", account=caller.address)
+    state = ledger.state(proof.leaf.record_id)
+    assert (state.status, state.repair_pending) == (RecordStatus.ACTIVE, False)
+
+
+def test_a_suspended_gateway_files_for_no_subject(
+    stack: Stack, ledger: CreditLedger, governors: list[LocalAccount], gateway: LocalAccount, batch: AnchoredBatch
+) -> None:
+    """The record's gateway, once suspended, can no longer file on a subject's behalf."""
+    govern(stack.consortium, governors, stack.consortium.suspend_call(gateway.address))
+    expect_revert(
+        lambda: ledger.file_subject_objection(gateway, batch.proof(0), REASON, REASON),
+        "LedgerNotGateway",
+        account=gateway.address,
     )
 
 
