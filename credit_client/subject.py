@@ -12,6 +12,8 @@
         me.give_consent(grantee=court.address, purpose="government-procurement-review", expires_at=...)
         me.records()       # its own records in full (自查)
         me.access_log()    # who read them, when, why
+        me.file_objection(record_id, reason_hash)                         # its own 异议
+        me.request_repair(record_id, "penalty-fulfilled", documents_hash)  # its own 信用修复申请
 
 `sign_consent` gives the body of `POST /v1/consents` for a member to submit on the
 subject's behalf (`GatewayClient.call("POST", "/v1/consents", body=...)`). Everything the
@@ -35,14 +37,17 @@ from chain_client import (
     SubjectConsent,
     SubjectCredential,
     SubjectDomain,
+    SubjectFiling,
     checksummed,
     sign_consent,
     sign_credential,
+    sign_filing,
     sign_withdrawal,
 )
 from credit_client.client import GatewayClient, GatewayDeployment
 from gateway.infra.subject_ids import parse_subject
 from gateway.infra.subject_ids import subject_ref as ref_of
+from gateway.lifecycle.terms import EvidenceKind, repair_evidence_hash
 
 HEADER_CREDENTIAL = "X-CL-Subject-Credential"
 DEFAULT_CREDENTIAL_LIFETIME_S = 5 * 365 * 86_400
@@ -190,3 +195,37 @@ class SubjectClient:
     def consents(self) -> Any:
         """The subject's consents."""
         return self.call("GET", "/v1/self/consents")
+
+    def sign_objection(self, record_id: str, reason_hash: bytes, *, nonce: bytes | None = None) -> dict[str, Any]:
+        """The body of POST /v1/self/records/{id}/objections: a signed SubjectObjection."""
+        filing = SubjectFiling(
+            False, bytes.fromhex(record_id[2:]), reason_hash, self._credential_hash(), nonce or os.urandom(32)
+        )
+        return {"reasonHash": "0x" + reason_hash.hex(), **self._signed(filing)}
+
+    def sign_repair_request(
+        self, record_id: str, evidence_kind: str, documents_hash: bytes, *, nonce: bytes | None = None
+    ) -> dict[str, Any]:
+        """The body of POST /v1/self/records/{id}/repairs: a signed SubjectRepairRequest over the evidenceHash."""
+        evidence_hash = repair_evidence_hash(EvidenceKind(evidence_kind), documents_hash)
+        filing = SubjectFiling(
+            True, bytes.fromhex(record_id[2:]), evidence_hash, self._credential_hash(), nonce or os.urandom(32)
+        )
+        return {"evidenceKind": evidence_kind, "documentsHash": "0x" + documents_hash.hex(), **self._signed(filing)}
+
+    def file_objection(self, record_id: str, reason_hash: bytes) -> Any:
+        """File an objection (异议) on one of the subject's own records itself; the record becomes Disputed."""
+        body = self.sign_objection(record_id, reason_hash)
+        return self.call("POST", f"/v1/self/records/{record_id}/objections", body=body)
+
+    def request_repair(self, record_id: str, evidence_kind: str, documents_hash: bytes) -> Any:
+        """Request credit repair (信用修复) of one of the subject's own records itself."""
+        body = self.sign_repair_request(record_id, evidence_kind, documents_hash)
+        return self.call("POST", f"/v1/self/records/{record_id}/repairs", body=body)
+
+    def _credential_hash(self) -> bytes:
+        return self.credential.credential.digest(subject_domain(self.deployment()))
+
+    def _signed(self, filing: SubjectFiling) -> dict[str, str]:
+        signature = sign_filing(self.key, subject_domain(self.deployment()), filing)
+        return {"nonce": "0x" + filing.nonce.hex(), "signature": "0x" + signature.hex()}

@@ -282,6 +282,33 @@ class WithdrawalIn(BaseModel):
     signature: str = Field(pattern=SIGNATURE)
 
 
+class SubjectObjectionIn(BaseModel):
+    """A subject's own objection (异议): the reason document's hash, and its EIP-712 SubjectObjection signature."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reasonHash: str = Field(pattern=HEX32, description="keccak256 or SHA-256 of the objection's reason document.")
+    nonce: str = Field(pattern=HEX32, description="The subject's fresh 32-byte nonce: a filing is taken once.")
+    signature: str = Field(
+        pattern=SIGNATURE,
+        description="The subject's signature of SubjectObjection(recordId, reasonHash, credential, nonce).",
+    )
+
+
+class SubjectRepairIn(BaseModel):
+    """A subject's own repair request (信用修复申请), signed as EIP-712 SubjectRepairRequest over its evidenceHash."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    evidenceKind: EvidenceKind
+    documentsHash: str = Field(pattern=HEX32)
+    nonce: str = Field(pattern=HEX32, description="The subject's fresh 32-byte nonce: a filing is taken once.")
+    signature: str = Field(
+        pattern=SIGNATURE,
+        description="The subject's signature of SubjectRepairRequest(recordId, evidenceHash, credential, nonce).",
+    )
+
+
 class ConsentOut(BaseModel):
     """A registered consent (the subject appears only as its subjectRef)."""
 

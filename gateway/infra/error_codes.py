@@ -107,6 +107,12 @@ _CODES = (
     ErrorCode("SUBJECT_CREDENTIAL_REVOKED", 403, "A registrar revoked the subject's credential on chain."),
     ErrorCode("SUBJECT_CREDENTIAL_EXPIRED", 403, "The subject's credential is expired or not yet valid."),
     ErrorCode("SUBJECT_KEY_MISMATCH", 403, "The request is not signed by the key the credential binds."),
+    ErrorCode(
+        "SUBJECT_FILING_SIGNATURE_INVALID",
+        403,
+        "The objection or repair request is not signed by the key the subject's credential binds.",
+    ),
+    ErrorCode("SUBJECT_FILING_REPLAYED", 409, "The subject used this filing's nonce before: a replayed filing."),
     ErrorCode("ACCESS_LOG_BUSY", 503, "The access log could not be appended to; nothing was released."),
     ErrorCode("ACCESS_LOG_INTEGRITY_FAILED", 500, "Stored access-log entries no longer give their anchored root."),
     # ------------------------------------------------------------ reads across regions

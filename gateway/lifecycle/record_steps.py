@@ -8,27 +8,34 @@ directly is seen the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from web3.types import TxReceipt
 
 from chain_client import (
     RecordProof,
     Role,
+    SubjectFiling,
     approve_repair_struct_hash,
     file_objection_struct_hash,
+    recover_signer,
     reject_repair_struct_hash,
     request_repair_struct_hash,
     resolve_objection_struct_hash,
     revoke_struct_hash,
 )
-from gateway.infra.errors import AuthError, ConflictError
+from gateway.infra.errors import AuthError, ConflictError, NotFoundError
 from gateway.infra.service import Gateway
 from gateway.infra.storage import StoredRecord
+from gateway.infra.storage import SubjectFiling as FilingRow
 from gateway.lifecycle.relaying import SignedInstruction, check_instruction, relay
 from gateway.lifecycle.terms import OUTCOMES, EvidenceKind, Resolution, repair_evidence_hash
 from gateway.records.entitlement import Requester
 from gateway.records.reads import DAY_S, anchored_batch, find_record, proof_bundle
+from gateway.records.subjects import BoundSubject, subject_domain
 
 
 def record_proof(gw: Gateway, session: Session, row: StoredRecord) -> RecordProof:
@@ -165,6 +172,130 @@ def reject_repair(
     )
     tx = relay(lambda: gw.stack.ledger.relay_reject_repair(gw.account, proof, reason_hash, instruction))
     return _result(gw, row, "repair-rejected", tx)
+
+
+def file_subject_objection(
+    gw: Gateway,
+    session: Session,
+    subject: BoundSubject,
+    record_id: str,
+    reason_hash: bytes,
+    nonce: bytes,
+    signature: bytes,
+) -> dict[str, Any]:
+    """A subject signed in with its key files its own signed objection (SubjectObjection) on its record.
+
+    This gateway, which anchored the record's batch, files it (fileSubjectObjection) with the
+    signed digest as subjectEvidence, and keeps the signed document for auditors.
+    """
+    row = _subject_record(session, subject, record_id)
+    filing = SubjectFiling(False, row.record_id, reason_hash, subject.credential_hash, nonce)
+    return _file_for_subject(
+        gw,
+        session,
+        subject,
+        row,
+        filing,
+        signature,
+        "objection-filed",
+        lambda proof, digest: gw.stack.ledger.file_subject_objection(gw.account, proof, reason_hash, digest),
+    )
+
+
+def request_subject_repair(
+    gw: Gateway,
+    session: Session,
+    subject: BoundSubject,
+    record_id: str,
+    kind: EvidenceKind,
+    documents_hash: bytes,
+    nonce: bytes,
+    signature: bytes,
+) -> dict[str, Any]:
+    """A subject signed in with its key files its own signed repair request (SubjectRepairRequest).
+
+    The subject signs the evidenceHash the ledger takes (the kind and the documents' hash).
+    """
+    row = _subject_record(session, subject, record_id)
+    evidence_hash = repair_evidence_hash(kind, documents_hash)
+    filing = SubjectFiling(True, row.record_id, evidence_hash, subject.credential_hash, nonce)
+    result = _file_for_subject(
+        gw,
+        session,
+        subject,
+        row,
+        filing,
+        signature,
+        "repair-requested",
+        lambda proof, digest: gw.stack.ledger.request_subject_repair(gw.account, proof, evidence_hash, digest),
+        evidence_kind=kind.value,
+        documents_hash=documents_hash,
+    )
+    result["evidenceHash"] = "0x" + evidence_hash.hex()
+    return result
+
+
+def _subject_record(session: Session, subject: BoundSubject, record_id: str) -> StoredRecord:
+    row = find_record(session, record_id)
+    # Another subject's record answers as no record: a subject learns nothing of others'.
+    if row.subject_ref != subject.subject_ref:
+        raise NotFoundError("RECORD_NOT_FOUND", "this gateway holds no record with this id")
+    return row
+
+
+def _file_for_subject(
+    gw: Gateway,
+    session: Session,
+    subject: BoundSubject,
+    row: StoredRecord,
+    filing: SubjectFiling,
+    signature: bytes,
+    action: str,
+    send: Callable[[RecordProof, bytes], TxReceipt],
+    *,
+    evidence_kind: str | None = None,
+    documents_hash: bytes | None = None,
+) -> dict[str, Any]:
+    digest = filing.digest(subject_domain(gw))
+    if recover_signer(digest, signature) != subject.key:
+        raise AuthError(
+            "SUBJECT_FILING_SIGNATURE_INVALID",
+            "the filing is not signed over these fields by the key the subject's credential binds",
+        )
+    proof = record_proof(gw, session, row)
+    stored = FilingRow(
+        filing_id=digest,
+        kind="repair" if filing.repair else "objection",
+        record_id=row.record_id,
+        subject_ref=subject.subject_ref,
+        filed_hash=filing.hash,
+        evidence_kind=evidence_kind,
+        documents_hash=documents_hash,
+        credential_hash=subject.credential_hash,
+        subject_key=subject.key,
+        nonce=filing.nonce,
+        signature=signature,
+        filed_at=gw.now(),
+    )
+    # The nonce is taken (committed) before the transaction, so two concurrent submissions
+    # of one signed filing put it on chain once; a refused transaction frees it again.
+    session.add(stored)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ConflictError("SUBJECT_FILING_REPLAYED", "the subject used this filing's nonce before") from None
+    try:
+        tx = relay(lambda: send(proof, digest))
+    except Exception:
+        session.delete(stored)
+        session.commit()
+        raise
+    stored.tx_hash = bytes.fromhex(tx["txHash"][2:])
+    session.commit()
+    result = _result(gw, row, action, tx)
+    result["subjectEvidence"] = "0x" + digest.hex()
+    return result
 
 
 def repair_earliest(gw: Gateway, session: Session, row: StoredRecord) -> int:

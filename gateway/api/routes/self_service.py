@@ -1,4 +1,5 @@
-"""A subject signed in with its own key (X-CL-Subject-Credential): its records, who read them, its consents."""
+"""A subject signed in with its own key (X-CL-Subject-Credential): its records, who read them, its consents,
+and its own objections and repair requests, which this gateway files on chain."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from gateway.api.schemas import (
     ErrorBody,
     SelfAccessLog,
     SelfRecords,
+    SubjectObjectionIn,
+    SubjectRepairIn,
     WithdrawalIn,
 )
 from gateway.api.subject_auth import CurrentSubject, SubjectRoute
 from gateway.infra.errors import NotFoundError
+from gateway.lifecycle import record_steps as lifecycle
 from gateway.records.consents import consents_of, register_consent, withdraw_consent
 from gateway.records.self_service import own_access_log, own_records
 
@@ -87,3 +91,41 @@ def withdraw_own_consent(
     consent = withdraw_consent(gateway, session, key, signature, subject=subject, now=gateway.now())
     session.commit()
     return ConsentOut.of(consent)
+
+
+_FILING_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_REFUSALS,
+    **{status: {"model": ErrorBody} for status in (404, 409, 422, 503)},
+}
+
+
+@router.post("/records/{record_id}/objections", response_model=dict[str, Any], responses=_FILING_ERRORS)
+def file_own_objection(
+    record_id: str, body: SubjectObjectionIn, gateway: GatewayDep, session: SessionDep, subject: CurrentSubject
+) -> Any:
+    """The subject files its own signed objection on one of its records here: the record becomes Disputed.
+    The gateway files it on chain (fileSubjectObjection; SubjectFiling carries the signed digest)."""
+    return lifecycle.file_subject_objection(
+        gateway, session, subject, record_id, _hex(body.reasonHash), _hex(body.nonce), _hex(body.signature)
+    )
+
+
+@router.post("/records/{record_id}/repairs", response_model=dict[str, Any], responses=_FILING_ERRORS)
+def request_own_repair(
+    record_id: str, body: SubjectRepairIn, gateway: GatewayDep, session: SessionDep, subject: CurrentSubject
+) -> Any:
+    """The subject requests credit repair of one of its records itself, with its signed SubjectRepairRequest."""
+    return lifecycle.request_subject_repair(
+        gateway,
+        session,
+        subject,
+        record_id,
+        body.evidenceKind,
+        _hex(body.documentsHash),
+        _hex(body.nonce),
+        _hex(body.signature),
+    )
+
+
+def _hex(value: str) -> bytes:
+    return bytes.fromhex(value[2:])

@@ -14,6 +14,7 @@ from gateway.infra.storage.models import (
     OutboxKind,
     RequestNonce,
     StoredRecord,
+    SubjectFiling,
     SubjectLookup,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "OutboxKind",
     "RequestNonce",
     "StoredRecord",
+    "SubjectFiling",
     "SubjectLookup",
     "connect",
     "migrate",

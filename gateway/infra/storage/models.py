@@ -156,6 +156,33 @@ class Consent(Base):
     signature: Mapped[bytes | None] = mapped_column(Bytes(65))
 
 
+class SubjectFiling(Base):
+    """A subject's own signed objection or repair request, which this gateway filed on chain.
+
+    filing_id is the signed EIP-712 digest (docs/formats.md, SubjectObjection and
+    SubjectRepairRequest), the `subjectEvidence` of the ledger's SubjectFiling event: an
+    auditor recomputes it from these fields and recovers subject_key from the signature.
+    A subject's nonce is used once (replays are refused).
+    """
+
+    __tablename__ = "subject_filings"
+    __table_args__ = (Index("ux_subject_filings_subject_nonce", "subject_ref", "nonce", unique=True),)
+
+    filing_id: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[bytes] = mapped_column(Bytes(32), index=True)
+    subject_ref: Mapped[bytes] = mapped_column(Bytes(32), index=True)
+    filed_hash: Mapped[bytes] = mapped_column(Bytes(32))
+    evidence_kind: Mapped[str | None] = mapped_column(String(40))
+    documents_hash: Mapped[bytes | None] = mapped_column(Bytes(32))
+    credential_hash: Mapped[bytes] = mapped_column(Bytes(32))
+    subject_key: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[bytes] = mapped_column(Bytes(32))
+    signature: Mapped[bytes] = mapped_column(Bytes(65))
+    tx_hash: Mapped[bytes | None] = mapped_column(Bytes(32))
+    filed_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class SubjectLookup(Base):
     """A member's query by subject id (查询使用登记): who asked about which subjectRef, how and when.
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from eth_account import Account
 
+from chain_client import RecordStatus
 from credit_client.client import GatewayClient
 from credit_client.subject import HEADER_CREDENTIAL, SubjectClient, credential_header
 from tests.support.payloads import INSPECTION, PENALTY, SAMR, TAX, TAX_ARREARS, inspection, penalty, tax_arrears
@@ -221,6 +222,27 @@ def test_self_routes(served: Served, world: World, actor: str) -> None:
     with client_for(served, actor, "A", world) as client:
         status, body = outcome(client.request("GET", "/v1/self/records"))
     assert (status, body) == (401, expected)
+
+
+@pytest.mark.parametrize("actor", [a for a in EXPECTED if a != "subject"])
+@pytest.mark.parametrize("route", ["objections", "repairs"])
+def test_only_the_subject_files_at_its_self_routes(served: Served, world: World, actor: str, route: str) -> None:
+    """POST /v1/self/records/{id}/objections|repairs: no member files there, even with the subject's
+    signed filing in hand and its credential in the header; nothing reaches the chain."""
+    record_id = world.records["A"]
+    if route == "objections":
+        body = world.owner.sign_objection(record_id, b"\x01" * 32)
+    else:
+        body = world.owner.sign_repair_request(record_id, "training", b"\x02" * 32)
+    path = f"/v1/self/records/{record_id}/{route}"
+    expected = "AUTH_MISSING" if actor == "anonymous" else "SUBJECT_CREDENTIAL_MISSING"
+    with client_for(served, actor, "A", world) as client:
+        assert outcome(client.request("POST", path, body=body)) == (401, expected)
+        if actor != "anonymous":
+            headers = {HEADER_CREDENTIAL: credential_header(world.owner.credential)}
+            assert outcome(client.request("POST", path, body=body, headers=headers)) == (403, "SUBJECT_KEY_MISMATCH")
+    state = served.gateway.stack.ledger.state(bytes.fromhex(record_id[2:]))
+    assert (state.status, state.repair_pending) == (RecordStatus.ACTIVE, False)
 
 
 def test_a_member_holding_the_subject_s_credential_is_not_the_subject(served: Served, world: World) -> None:
