@@ -18,9 +18,9 @@ LIFECYCLE = (
 
 
 def test_gas_targets_hold(chain: Chain) -> None:
-    """anchorBatch stays under 60k gas whatever the count; lifecycle calls at depth 17, relayed ones and a subject's own
-    filings too, and a further objection or repair request on a record that has one open, under 120k; a registrar's credential
-    revocation (SubjectKeys) is measured and stays under 60k."""
+    """anchorBatch stays under 60k gas whatever the count; lifecycle calls at depth 17, relayed ones and a
+    subject's own filings too, and a further objection or repair request on a record that has one open, under
+    120k; a registrar's credential revocation (SubjectKeys) is measured and stays under 60k."""
     gas = measure_gas(chain)
     assert gas["anchorBatch_1"] <= 60_000
     assert gas["anchorBatch_100000"] <= 60_000
