@@ -134,3 +134,32 @@ def test_a_forged_or_altered_filing_signature_is_refused(served: Served) -> None
             assert refused == (403, "SUBJECT_FILING_SIGNATURE_INVALID")
     state = served.gateway.stack.ledger.state(record.leaf.record_id)
     assert (state.status, state.repair_pending) == (RecordStatus.ACTIVE, False)
+
+
+def test_an_auditor_checks_a_subject_s_filing_against_the_chain(served: Served) -> None:
+    """GET /v1/access-log/subject-filings (AUDITOR): the kept document reproduces the chain's
+    subjectEvidence and recovers the subject's key; other members are refused."""
+    subject = new_uscc()
+    record = _anchored(served, subject)
+    with bind_subject(served, subject) as company:
+        filed = company.file_objection(record.record_id_hex, REASON)
+        domain = subject_domain(company.deployment())
+    params = [("record", record.record_id_hex)]
+    with served.client("auditor-hebei") as auditor:
+        (document,) = auditor.call("GET", "/v1/access-log/subject-filings", params=params)["filings"]
+    filing = SubjectFiling(
+        False,
+        bytes.fromhex(document["recordId"][2:]),
+        bytes.fromhex(document["reasonHash"][2:]),
+        bytes.fromhex(document["credential"][2:]),
+        bytes.fromhex(document["nonce"][2:]),
+    )
+    digest = filing.digest(domain)
+    (_, event) = _chain_events(served, document["txHash"])[1]
+    assert event["subjectEvidence"] == digest
+    assert document["subjectEvidence"] == filed["subjectEvidence"] == "0x" + digest.hex()
+    assert recover_signer(digest, bytes.fromhex(document["signature"][2:])) == document["subjectKey"]
+    assert document["subjectKey"] == company.key.address
+    with served.client("samr-beijing") as provider:
+        refused = _refused(lambda: provider.call("GET", "/v1/access-log/subject-filings", params=params))
+    assert refused[0] == 403
