@@ -19,6 +19,7 @@ from chain_client import (
     SubjectCredential,
     SubjectDocumentError,
     SubjectDomain,
+    SubjectFiling,
     keccak,
     sign_credential,
 )
@@ -153,6 +154,25 @@ def test_consent_digests_agree_with_the_contract_and_eth_account(stack: Stack, d
     )
     expected = keccak(b"\x19" + generic.version + generic.header + generic.body)
     assert consent.digest(domain) == stack.subject_keys.consent_digest(consent) == expected
+
+
+@pytest.mark.parametrize(
+    ("repair", "type_name", "hash_name"),
+    [(False, "SubjectObjection", "reasonHash"), (True, "SubjectRepairRequest", "evidenceHash")],
+)
+def test_subject_filing_digests_agree_with_eth_account(
+    stack: Stack, repair: bool, type_name: str, hash_name: str
+) -> None:
+    """A subject's SubjectObjection / SubjectRepairRequest digest (the chain's subjectEvidence) is eth-account's."""
+    filing = SubjectFiling(repair, os.urandom(32), os.urandom(32), os.urandom(32), os.urandom(32))
+    domain = stack.subject_keys.domain
+    members = ["recordId", hash_name, "credential", "nonce"]
+    generic = encode_typed_data(
+        domain.as_dict(),
+        {type_name: [{"name": name, "type": "bytes32"} for name in members]},
+        dict(zip(members, (filing.record_id, filing.hash, filing.credential, filing.nonce), strict=True)),
+    )
+    assert filing.digest(domain) == keccak(b"\x19" + generic.version + generic.header + generic.body)
 
 
 def test_credential_documents_round_trip_and_refuse_malformed_ones() -> None:
