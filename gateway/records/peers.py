@@ -42,7 +42,7 @@ from gateway.infra.request_auth import SIGNATURE_HEADERS, Audience, RequestAuthE
 from gateway.infra.service import Gateway
 from gateway.infra.subject_ids import parse_subject, subject_ref
 from gateway.records.entitlement import Requester
-from gateway.records.reads import publicity_end
+from gateway.records.releases import leaf_metadata
 
 HEADER_ON_BEHALF = "X-CL-On-Behalf"
 PEER_RECORD_PATH = "/peer/v1/records/{record_id}"
@@ -235,41 +235,24 @@ def _view_from_chain(
     gw: Gateway, bundle: ProofBundle, payload: dict[str, Any], subject: str, holder: str, sequence: Any
 ) -> dict[str, Any]:
     leaf = bundle.leaf
-    entry = gw.view.entry_at(leaf.catalog_id, leaf.catalog_version)
-    state = gw.stack.ledger.state(leaf.record_id)
-    return {
-        "recordId": _hex(leaf.record_id),
-        "catalog": {
-            "catalogId": _hex(leaf.catalog_id),
-            "code": entry.code,
-            "version": leaf.catalog_version,
-            "class": entry.disclosure_class.name,
-            "list": entry.list_kind.name,
-        },
-        "subjectRef": _hex(leaf.subject_ref),
-        "provider": leaf.provider,
-        "issuedAt": leaf.issued_at,
-        "supersedes": _hex(leaf.supersedes),
-        "contentHash": _hex(leaf.content_hash),
-        "status": {
-            "status": state.status.name,
-            "repairPending": state.repair_pending,
-            "supersededBy": _hex(state.superseded_by) if state.superseded_by else None,
-        },
-        "anchoring": {
-            "state": "anchored",
-            "root": _hex(bundle.batch.root),
-            "txHash": _hex(bundle.batch.tx_hash),
-            "blockNumber": bundle.batch.block_number,
-            "anchoredAt": bundle.batch.anchored_at,
-        },
-        "publicUntil": publicity_end(entry, leaf.issued_at),
-        "view": "full",
-        "subject": subject,
-        "payload": payload,
-        "accessLogSequence": sequence if isinstance(sequence, int) else None,  # the holder's log
-        "heldBy": holder,
+    anchoring = {
+        "state": "anchored",
+        "root": "0x" + bundle.batch.root.hex(),
+        "txHash": "0x" + bundle.batch.tx_hash.hex(),
+        "blockNumber": bundle.batch.block_number,
+        "anchoredAt": bundle.batch.anchored_at,
     }
+    view = leaf_metadata(
+        gw.view.entry_at(leaf.catalog_id, leaf.catalog_version), leaf, gw.stack.ledger.state(leaf.record_id), anchoring
+    )
+    view.update(
+        view="full",
+        subject=subject,
+        payload=payload,
+        accessLogSequence=sequence if isinstance(sequence, int) else None,  # the holder's log
+        heldBy=holder,
+    )
+    return view
 
 
 def _peer_get(gw: Gateway, member: Member, path: str, extra_headers: Mapping[str, str]) -> httpx.Response:
@@ -298,7 +281,3 @@ def _relayed_error(response: httpx.Response) -> GatewayError:
         return GatewayError(body["code"], body["message"], detail=body.get("detail"))
     except (ValueError, KeyError, TypeError):
         return PeerError("PEER_RESPONSE_INVALID", "the holding gateway answered without an error code")
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()

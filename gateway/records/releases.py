@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
-from chain_client import CatalogEntry, DisclosureClass, ProofBundle, RecordState, RecordStatus
+from chain_client import CatalogEntry, DisclosureClass, ProofBundle, RecordLeaf, RecordState, RecordStatus
 from gateway.infra.errors import AuthError, ConflictError, InputError
 from gateway.infra.logs import get_logger
 from gateway.infra.service import Gateway
 from gateway.infra.storage import StoredRecord
+from gateway.infra.storage.leaves import leaf_of
 from gateway.records.access_log import append_entry
 from gateway.records.consents import valid_consent
 from gateway.records.entitlement import Grant, Requester, View, decide
@@ -26,6 +27,7 @@ from gateway.records.reads import (
     open_record,
     proof_bundle,
     public_until,
+    publicity_end,
     publicly_visible,
 )
 
@@ -129,28 +131,36 @@ def public_fields(gw: Gateway, entry: CatalogEntry, payload: dict[str, Any]) -> 
 def metadata(
     gw: Gateway, session: Session, entry: CatalogEntry, row: StoredRecord, state: RecordState
 ) -> dict[str, Any]:
-    """What any member entitled to a view sees besides the payload."""
+    """What any member entitled to a view sees besides the payload, of a record held here."""
+    return leaf_metadata(entry, leaf_of(row), state, anchoring_json(session, row))
+
+
+def leaf_metadata(
+    entry: CatalogEntry, leaf: RecordLeaf, state: RecordState, anchoring: dict[str, Any]
+) -> dict[str, Any]:
+    """The metadata of a view from a record's leaf, its catalog entry and state on chain, and its anchoring:
+    one shape for records held here and for those a peer holds (peers.checked_answer)."""
     return {
-        "recordId": _hex(row.record_id),
+        "recordId": _hex(leaf.record_id),
         "catalog": {
-            "catalogId": _hex(row.catalog_id),
+            "catalogId": _hex(leaf.catalog_id),
             "code": entry.code,
-            "version": row.catalog_version,
+            "version": leaf.catalog_version,
             "class": entry.disclosure_class.name,
             "list": entry.list_kind.name,
         },
-        "subjectRef": _hex(row.subject_ref),
-        "provider": row.provider,
-        "issuedAt": row.issued_at,
-        "supersedes": _hex(row.supersedes),
-        "contentHash": _hex(row.content_hash),
+        "subjectRef": _hex(leaf.subject_ref),
+        "provider": leaf.provider,
+        "issuedAt": leaf.issued_at,
+        "supersedes": _hex(leaf.supersedes),
+        "contentHash": _hex(leaf.content_hash),
         "status": {
             "status": state.status.name,
             "repairPending": state.repair_pending,
             "supersededBy": _hex(state.superseded_by) if state.superseded_by else None,
         },
-        "anchoring": anchoring_json(session, row),
-        "publicUntil": public_until(entry, row),
+        "anchoring": anchoring,
+        "publicUntil": publicity_end(entry, leaf.issued_at),
         "view": None,
         "subject": None,
         "payload": None,

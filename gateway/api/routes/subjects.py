@@ -92,14 +92,7 @@ def read_subject_report(
     that this member may see, each with its proof bundle; `credit-ledger verify-report`
     checks it anywhere. The HTML page embeds the same signed JSON."""
     parsed = _parsed(subject)
-    register_lookup(
-        session,
-        requester=member.address,
-        subject_ref=gateway.subject_ref(parsed),
-        kind="report",
-        purpose=purpose,
-        now=gateway.now(),
-    )
+    _register(gateway, session, member, parsed, "report", purpose)
     document = credit_report(gateway, session, member, parsed, purpose)
     if format == "html":
         return HTMLResponse(render_report_html(document))
@@ -108,7 +101,13 @@ def read_subject_report(
 
 def _registered(gateway: Gateway, session: Session, member: Requester, subject: str, kind: str, purpose: str) -> bytes:
     """The subject's subjectRef, the member's query about it registered first."""
-    subject_ref = gateway.subject_ref(_parsed(subject))
+    return _register(gateway, session, member, _parsed(subject), kind, purpose)
+
+
+def _register(
+    gateway: Gateway, session: Session, member: Requester, subject: SubjectId, kind: str, purpose: str
+) -> bytes:
+    subject_ref = gateway.subject_ref(subject)
     register_lookup(
         session, requester=member.address, subject_ref=subject_ref, kind=kind, purpose=purpose, now=gateway.now()
     )
