@@ -211,6 +211,41 @@ def test_read_access_log(served: Served, world: World, actor: str) -> None:
         assert (status, body) == (AUTH_STATUS.get(expected, 403), expected)
 
 
+@pytest.mark.parametrize("path", ["/v1/access-log/lookups", "/v1/access-log/subject-filings"])
+@pytest.mark.parametrize("actor", list(EXPECTED))
+def test_auditors_registers(served: Served, world: World, actor: str, path: str) -> None:
+    """The lookups register and the kept subject filings are for auditors, like the access log."""
+    expected = {
+        "anonymous": "AUTH_MISSING",
+        "non-member": "AUTH_NOT_MEMBER",
+        "subject": "AUTH_NOT_MEMBER",
+        "auditor": "ok",
+    }.get(actor, "ACCESS_ROLE_REQUIRED")
+    with client_for(served, actor, "A", world) as client:
+        status, body = outcome(client.request("GET", path))
+    if expected == "ok":
+        assert status == 200
+    else:
+        assert (status, body) == (AUTH_STATUS.get(expected, 403), expected)
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
+def test_peer_holdings(served: Served, world: World, actor: str) -> None:
+    """GET /peer/v1/holdings/{id} answers PEER gateways only: no department learns where a record is held."""
+    expected = {
+        "anonymous": "AUTH_MISSING",
+        "non-member": "AUTH_NOT_MEMBER",
+        "subject": "AUTH_NOT_MEMBER",
+        "gateway-peer": "ok",
+    }.get(actor, "ACCESS_ROLE_REQUIRED")
+    with client_for(served, actor, "C", world) as client:
+        status, body = outcome(client.request("GET", f"/peer/v1/holdings/{world.records['C']}"))
+    if expected == "ok":
+        assert (status, body["holder"]) == (200, served.gateway.account.address)
+    else:
+        assert (status, body) == (AUTH_STATUS.get(expected, 403), expected)
+
+
 @pytest.mark.parametrize("actor", list(EXPECTED))
 def test_self_routes(served: Served, world: World, actor: str) -> None:
     """GET /v1/self/records: the subject, signed in with its bound key, reads every class in full; nobody else."""
