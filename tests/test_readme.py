@@ -630,7 +630,9 @@ def test_gas_prints_each_operations_gas_as_json(scenario: Scenario) -> None:
     gas = json.loads(scenario.output("gas --json"))
     for name in ("anchorBatch_1", "anchorBatch_100000", "approveRepair_depth17"):
         assert isinstance(gas[name], int), name
-    assert round(gas["anchorBatch_1"], -2) == round(gas["anchorBatch_100000"], -2) == 56_000
+    # The root is random, so its calldata costs vary by a few dozen gas (zero bytes are cheaper).
+    assert abs(gas["anchorBatch_1"] - gas["anchorBatch_100000"]) < 200
+    assert 55_500 < gas["anchorBatch_1"] < 56_500
     assert {name.split("_")[0] for name in gas if name.split("_")[0] in {"propose", "approve", "execute"}} == {
         "propose",
         "approve",
