@@ -118,6 +118,7 @@ from chain_client.spec.records import (
     record_tree,
     subject_ref_resident,
     subject_ref_uscc,
+    subject_tag,
 )
 from chain_client.spec.roles import Role
 from chain_client.spec.signed_document import document_digest, document_signer, sign_document
@@ -155,6 +156,7 @@ from chain_client.verify.bundle import (
     ChainRef,
     ProofBundle,
     SignedRecord,
+    SubjectOpening,
     anchor_records,
     bundle_schema,
     chain_ref,
@@ -258,6 +260,7 @@ __all__ = [
     "SubjectDomain",
     "SubjectFiling",
     "SubjectKeys",
+    "SubjectOpening",
     "Term",
     "TermError",
     "TermUnit",
@@ -320,6 +323,7 @@ __all__ = [
     "sign_withdrawal",
     "subject_ref_resident",
     "subject_ref_uscc",
+    "subject_tag",
     "verify_access_log_entry",
     "verify_bundle",
     "verify_bundles",

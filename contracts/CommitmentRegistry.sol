@@ -13,7 +13,7 @@ contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
     /// @notice EIP-712 type of a relayed recording; `dueBy` is the commitment's own deadline,
     /// counted from `acceptedOn` in `termLength` units of `termUnit` with `calendars`.
     bytes32 public constant RECORD_COMMITMENT_TYPEHASH = keccak256(
-        "RecordCommitment(bytes32 subjectRef,uint8 kind,bytes32 docHash,uint32 acceptedOn,uint8 termUnit,"
+        "RecordCommitment(bytes32 subjectTag,uint8 kind,bytes32 docHash,uint32 acceptedOn,uint8 termUnit,"
         "uint16 termLength,CalendarRef[] calendars,uint64 dueBy,uint256 nonce,uint64 deadline)"
         "CalendarRef(uint16 year,uint16 version)"
     );
@@ -64,7 +64,7 @@ contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
         bytes32 structHash = keccak256(
             abi.encode(
                 RECORD_COMMITMENT_TYPEHASH,
-                input.subjectRef,
+                input.subjectTag,
                 input.kind,
                 input.docHash,
                 input.term.acceptedOn,
@@ -163,7 +163,7 @@ contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
     function _record(address department, CommitmentInput calldata input) private returns (bytes32 commitmentId) {
         if (input.deadline <= block.timestamp) revert CommitmentInvalidDeadline(input.deadline);
         _checkTerm(input.term);
-        commitmentId = keccak256(abi.encode(department, input.subjectRef, input.kind, input.docHash));
+        commitmentId = keccak256(abi.encode(department, input.subjectTag, input.kind, input.docHash));
         Commitment storage c = _commitments[commitmentId];
         if (c.status != CommitmentStatus.None) revert CommitmentExists(commitmentId);
         c.department = department;
@@ -171,10 +171,10 @@ contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
         c.status = CommitmentStatus.Pending;
         c.madeAt = uint64(block.timestamp);
         c.deadline = input.deadline;
-        c.subjectRef = input.subjectRef;
+        c.subjectTag = input.subjectTag;
         c.docHash = input.docHash;
         emit CommitmentRecorded(
-            commitmentId, input.subjectRef, department, input.kind, input.docHash, input.deadline, input.term
+            commitmentId, input.subjectTag, department, input.kind, input.docHash, input.deadline, input.term
         );
     }
 
@@ -224,7 +224,7 @@ contract CommitmentRegistry is ICommitmentRegistry, RelayedInstructions {
             abi.encode(
                 department,
                 breachRecord.catalogId,
-                _commitments[commitmentId].subjectRef,
+                _commitments[commitmentId].subjectTag,
                 breachRecord.contentHash,
                 breachRecord.issuedAt
             )

@@ -13,7 +13,7 @@ import {RelayedInstructions} from "./RelayedInstructions.sol";
 contract CreditLedger is ICreditLedger, RelayedInstructions {
     /// @notice EIP-712 type of a provider's signature over a record.
     bytes32 public constant CREDIT_RECORD_TYPEHASH = keccak256(
-        "CreditRecord(bytes32 recordId,bytes32 catalogId,uint16 catalogVersion,bytes32 subjectRef,"
+        "CreditRecord(bytes32 recordId,bytes32 catalogId,uint16 catalogVersion,bytes32 subjectTag,"
         "bytes32 contentHash,address provider,uint64 issuedAt,bytes32 supersedes)"
     );
     /// @notice EIP-712 type of a PROVIDER member's relayed objection.
@@ -276,7 +276,7 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
             _requireStatus(recordId, state, Status.Active);
             state.status = Status.Disputed;
         }
-        emit ObjectionFiled(recordId, record.leaf.subjectRef, actor, reasonHash);
+        emit ObjectionFiled(recordId, record.leaf.subjectTag, actor, reasonHash);
     }
 
     function _resolveObjection(
@@ -310,7 +310,7 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
         correctionId = _verifyRecord(correction);
         RecordLeaf calldata c = correction.leaf;
         if (
-            c.supersedes != original.recordId || c.subjectRef != original.subjectRef
+            c.supersedes != original.recordId || c.subjectTag != original.subjectTag
                 || c.catalogId != original.catalogId || c.provider != original.provider
         ) revert LedgerCorrectionMismatch(original.recordId, correctionId);
         Status correctionStatus = _states[correctionId].status;
@@ -342,7 +342,7 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
         RecordState storage state = _states[recordId];
         _requireStatus(recordId, state, Status.Active);
         if (!state.repairPending) state.repairPending = true;
-        emit RepairRequested(recordId, record.leaf.subjectRef, actor, evidenceHash);
+        emit RepairRequested(recordId, record.leaf.subjectTag, actor, evidenceHash);
     }
 
     function _approveRepair(address actor, RecordProof calldata record) private {
@@ -374,7 +374,7 @@ contract CreditLedger is ICreditLedger, RelayedInstructions {
         RecordLeaf calldata leaf = record.leaf;
         recordId = leaf.recordId;
         bytes32 computed =
-            keccak256(abi.encode(leaf.provider, leaf.catalogId, leaf.subjectRef, leaf.contentHash, leaf.issuedAt));
+            keccak256(abi.encode(leaf.provider, leaf.catalogId, leaf.subjectTag, leaf.contentHash, leaf.issuedAt));
         if (computed != recordId) revert LedgerRecordIdMismatch(recordId, computed);
         Batch storage b = _batches[record.gateway][record.root];
         if (b.anchoredAt == 0) revert LedgerUnknownBatch(record.gateway, record.root);

@@ -1,7 +1,7 @@
 """Proof size against batch size, and offline proof verifications per second.
 
 Proof sizes come from the batch tree itself (`record_tree`'s StandardMerkleTree) and from
-a whole `credit-ledger/proof@1` bundle of a signed record in a batch of that size.
+a whole `credit-ledger/proof@2` bundle of a signed record in a batch of that size.
 Verification reuses `scripts/bench_verify.py` (its bundles and `verify_bundles`), so both
 benchmarks measure the same thing.
 """

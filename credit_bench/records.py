@@ -69,7 +69,7 @@ def random_leaves(count: int, provider: str) -> list[RecordLeaf]:
         RecordLeaf.create(
             catalog_id=entry,
             catalog_version=1,
-            subject_ref=os.urandom(32),
+            subject_tag=os.urandom(32),
             content_hash=os.urandom(32),
             provider=provider,
             issued_at=1_790_000_000,

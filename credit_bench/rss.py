@@ -1,6 +1,6 @@
 """Peak memory of a gateway ingesting many records, measured in a process of its own.
 
-`python -m gateway.bench_rss --data-dir DIR [--rpc URL]` opens and serves one gateway
+`python -m credit_bench.rss --data-dir DIR [--rpc URL]` opens and serves one gateway
 (its worker on) and prints one JSON line with its URL and ledger; it stops when its
 standard input closes. The parent streams signed bulks to it, samples its resident set
 (/proc/PID/status VmRSS) as the records go in, and reads its peak (VmHWM, and ru_maxrss

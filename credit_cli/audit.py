@@ -96,7 +96,7 @@ class _Inputs:
 def audit(page_size: int, as_json: bool, **options: object) -> None:
     """Check every stored record, anchoring batch and access-log entry; name each bad row.
 
-    Records: recordId, AES-GCM tags, contentHash, subjectRef, provider signature. Batches:
+    Records: recordId, subjectTag, AES-GCM tags, contentHash, subjectRef, provider signature. Batches:
     state, members, root recomputed from its rows, and with --rpc the root on chain.
     Access log: the hash chain and each entryHash. One line per failed check, then a
     summary. Exit 0 when every row passes, 1 when one is bad, 2 on errors.

@@ -160,7 +160,7 @@ def gas(rpc: str | None, as_json: bool) -> None:
 @click.option("--rpc", metavar="URL", default=None, help="Also check against the chain at this JSON-RPC URL.")
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 def verify(bundles: tuple[Path, ...], rpc: str | None, as_json: bool) -> None:
-    """Verify proof bundles (credit-ledger/proof@1): offline, and against the chain with --rpc.
+    """Verify proof bundles (credit-ledger/proof@2): offline, and against the chain with --rpc.
 
     One line per check, PASS or FAIL with the reason. Exit 0 when every bundle is
     valid, 1 when one is not, 2 for unreadable files or an unreachable chain.

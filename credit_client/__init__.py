@@ -7,7 +7,14 @@ Every error the client raises on purpose is a `GatewayClientError` carrying the
 gateway's status, stable code, message and detail.
 """
 
-from credit_client.client import GatewayClient, GatewayClientError, GatewayDeployment, PreparedRecord, prepare_record
+from credit_client.client import (
+    GatewayClient,
+    GatewayClientError,
+    GatewayDeployment,
+    PreparedRecord,
+    prepare_record,
+    subject_salt_of,
+)
 from credit_client.subject import SubjectClient, issue_credential, sign_consent_body
 
 __all__ = [
@@ -19,4 +26,5 @@ __all__ = [
     "issue_credential",
     "prepare_record",
     "sign_consent_body",
+    "subject_salt_of",
 ]

@@ -56,6 +56,7 @@ from chain_client import (
     resolve_objection_struct_hash,
     revoke_struct_hash,
     sign_digest,
+    subject_tag,
     withdraw_struct_hash,
 )
 from gateway.infra.request_auth import Audience, sign_request
@@ -131,7 +132,7 @@ INSTRUCTIONS: Mapping[str, InstructionRoute] = {
         "commitments",
         "recordBySig",
         record_commitment_struct_hash,
-        ("subject", "kind", "docHash", "dueBy"),
+        ("subject", "subjectSalt", "kind", "docHash", "dueBy"),
         ("acceptedOn", "workingDays", "months", "calendars"),
     ),
     "Fulfil": InstructionRoute(
@@ -201,12 +202,16 @@ def prepare_record(
     issued_at: int | None = None,
     supersedes: bytes = ZERO32,
     record_seed: bytes | None = None,
+    subject_salt: bytes | None = None,
 ) -> PreparedRecord:
     """Commit to a payload, build the record leaf and sign it as the provider (EIP-712).
 
-    The leaf names the subject by its subjectRef: a department asks its gateway for it
+    The leaf names the subject by its subjectTag, keccak256(abi.encode(subjectRef,
+    subjectSalt)): a department asks its gateway for the subjectRef
     (`GatewayClient.subject_ref`, registered as a lookup) and never holds the consortium's
-    subject key; development tools that hold the key pass `subject_key` instead.
+    subject key; development tools that hold the key pass `subject_key` instead. The salt
+    is drawn fresh unless given: a correction passes its original's (its full view's
+    `subjectSalt`), a breach record its commitment's (`GatewayClient.commitment`'s `subject`).
     """
     parsed = parse_subject(subject)
     if subject_ref is None:
@@ -216,10 +221,11 @@ def prepare_record(
     elif subject_key is not None:
         raise ValueError("give subject_ref or subject_key, not both")
     seed = record_seed or os.urandom(32)
+    salt = subject_salt or os.urandom(32)
     leaf = RecordLeaf.create(
         catalog_id=catalog_id(catalog_code),
         catalog_version=catalog_version,
-        subject_ref=subject_ref,
+        subject_tag=subject_tag(subject_ref, salt),
         content_hash=ContentCommitment(payload, seed).content_hash,
         provider=provider.address,
         issued_at=int(time.time()) if issued_at is None else issued_at,
@@ -232,6 +238,7 @@ def prepare_record(
         "subject": parsed.value,
         "payload": dict(payload),
         "recordSeed": "0x" + seed.hex(),
+        "subjectSalt": "0x" + salt.hex(),
         "issuedAt": leaf.issued_at,
         "supersedes": "0x" + supersedes.hex(),
         "provider": provider.address,
@@ -240,6 +247,17 @@ def prepare_record(
         "recordId": "0x" + leaf.record_id.hex(),
     }
     return PreparedRecord(submission, leaf)
+
+
+def subject_salt_of(answer: Mapping[str, Any]) -> bytes:
+    """The subjectSalt a follow-up record reuses: of a commitment as its department is shown it
+    (`subject.subjectSalt`, for the breach record), or of a full record view (`subjectSalt`, for a
+    correction). KeyError when the answer does not open its subjectTag."""
+    opening = answer.get("subject")
+    salt = opening["subjectSalt"] if isinstance(opening, Mapping) else answer["subjectSalt"]
+    if not isinstance(salt, str):
+        raise KeyError("subjectSalt")
+    return bytes.fromhex(salt.removeprefix("0x"))
 
 
 class GatewayClient:
@@ -493,11 +511,14 @@ class GatewayClient:
         accepted_on: str | None = None,
         working_days: int | None = None,
         months: int | None = None,
+        subject_salt: bytes | None = None,
     ) -> Any:
         """Record a commitment; its deadline counted from accepted_on in working days or months.
 
         The deadline and the calendars it is counted with come from the gateway's public
-        preview (the consortium's adopted calendars), and are signed with the term."""
+        preview (the consortium's adopted calendars), and are signed with the term. The
+        subject is signed as its subjectTag under a fresh salt (unless given), which the
+        gateway keeps and shows the department (`commitment(id)["subject"]`)."""
         context = self.call("GET", "/v1/instructions")
         accepted = accepted_on or beijing_date(int(context["now"])).isoformat()
         preview = self.deadline_preview(accepted_on=accepted, working_days=working_days, months=months, kind=kind)
@@ -508,10 +529,12 @@ class GatewayClient:
         )
         due = int(preview["dueBy"])
         ref = ref_of(subject_key, parse_subject(subject)) if subject_key is not None else self.subject_ref(subject)
+        salt = subject_salt or os.urandom(32)
         chain_kind = int(KINDS[KindName(kind)])
         length_field = "workingDays" if term.term.unit == TermUnit.WORKING_DAYS else "months"
         body = {
             "subject": subject,
+            "subjectSalt": _hex(salt),
             "kind": kind,
             "docHash": _hex(doc_hash),
             "acceptedOn": term.accepted_on.isoformat(),
@@ -519,7 +542,7 @@ class GatewayClient:
             "dueBy": due,
             "calendars": [ref.to_json() for ref in term.calendars],
         }
-        signed = (ref, chain_kind, doc_hash, term, due)
+        signed = (subject_tag(ref, salt), chain_kind, doc_hash, term, due)
         return self.send_instruction("RecordCommitment", signed, body, context=context)
 
     def deadline_preview(

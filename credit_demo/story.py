@@ -40,7 +40,7 @@ from chain_client import (
     verify_report,
 )
 from chain_client.dev import DevChain, HardhatNode
-from credit_client.client import GatewayClient, GatewayClientError, PreparedRecord, prepare_record
+from credit_client.client import GatewayClient, GatewayClientError, PreparedRecord, prepare_record, subject_salt_of
 from credit_client.subject import SubjectClient, issue_credential
 from credit_demo.regions import Region, Regions, run_regions
 from gateway.infra.request_auth import sign_request
@@ -349,6 +349,7 @@ class Story:
             PENALTY,
             penalty_payload(20_000, "京市监罚〔2026〕88号-更正"),
             supersedes=original.leaf.record_id,
+            subject_salt=subject_salt_of(original.submission),  # a correction carries its original's subjectTag
         )
         correction = self._bundle(bj, "samr-beijing", "correction", ["penalty"])
         with GatewayClient(bj.url, self.regions.account("samr-beijing")) as regulator:
@@ -394,6 +395,7 @@ class Story:
                 "authority": "北京市市场监督管理局",
                 "missingDocuments": ["消防安全检查合格证明"],
             },
+            subject_salt=subject_salt_of(commitment),  # the breach record carries the commitment's subjectTag
         )
         with GatewayClient(bj.url, self.regions.account("samr-beijing")) as regulator:
             overdue = [c["commitmentId"] for c in regulator.overdue_commitments()]

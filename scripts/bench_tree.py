@@ -32,7 +32,7 @@ def main() -> None:
         RecordLeaf.create(
             catalog_id=entry,
             catalog_version=1,
-            subject_ref=os.urandom(32),
+            subject_tag=os.urandom(32),
             content_hash=os.urandom(32),
             provider=PROVIDER,
             issued_at=1_760_000_000 + i,

@@ -38,7 +38,7 @@ def make_bundles(count: int) -> list[ProofBundle]:
         RecordLeaf.create(
             catalog_id=entry,
             catalog_version=1,
-            subject_ref=os.urandom(32),
+            subject_tag=os.urandom(32),
             content_hash=os.urandom(32),
             provider=provider.address,
             issued_at=1_760_000_000 + i,
@@ -67,7 +67,7 @@ def baseline(bundles: list[ProofBundle]) -> bool:
         record_id = keccak(
             encode(
                 ["address", "bytes32", "bytes32", "bytes32", "uint64"],
-                [leaf.provider, leaf.catalog_id, leaf.subject_ref, leaf.content_hash, leaf.issued_at],
+                [leaf.provider, leaf.catalog_id, leaf.subject_tag, leaf.content_hash, leaf.issued_at],
             )
         )
         leaf_hash = keccak(keccak(encode(list(LEAF_ENCODING), values)))

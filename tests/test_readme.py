@@ -139,7 +139,7 @@ def test_the_extraction_reads_synopses_alternatives_and_modes() -> None:
         "credit-ledger serve",
         "python scripts/bench_tree.py",
     }
-    assert readme_commands("run `credit-ledger bench --json FILE`, not `credit-ledger/proof@1`") == {
+    assert readme_commands("run `credit-ledger bench --json FILE`, not `credit-ledger/proof@2`") == {
         "credit-ledger bench"
     }
     assert readme_commands("```bash\nexec credit-ledger demo --keep-running > out.txt\n```\n") == {

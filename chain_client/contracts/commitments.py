@@ -49,7 +49,7 @@ class CommitmentStatus(IntEnum):
 class CommitmentSpec:
     """What a department records."""
 
-    subject_ref: bytes
+    subject_tag: bytes
     kind: CommitmentKind
     doc_hash: bytes
     deadline: int
@@ -57,14 +57,14 @@ class CommitmentSpec:
 
     def as_abi(self) -> tuple[object, ...]:
         """The CommitmentInput tuple."""
-        return (self.subject_ref, int(self.kind), self.doc_hash, self.deadline, self.term.as_abi())
+        return (self.subject_tag, int(self.kind), self.doc_hash, self.deadline, self.term.as_abi())
 
     def commitment_id(self, department: ChecksumAddress) -> bytes:
-        """keccak256(abi.encode(department, subjectRef, kind, docHash)), as the contract computes it."""
+        """keccak256(abi.encode(department, subjectTag, kind, docHash)), as the contract computes it."""
         return keccak(
             bytes(12)
             + bytes.fromhex(department[2:])
-            + self.subject_ref
+            + self.subject_tag
             + int(self.kind).to_bytes(32, "big")
             + self.doc_hash
         )
@@ -80,7 +80,7 @@ class Commitment:
     status: CommitmentStatus
     made_at: int
     deadline: int
-    subject_ref: bytes
+    subject_tag: bytes
     doc_hash: bytes
     breach_record_id: bytes | None
 
@@ -112,7 +112,7 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
         """Mark a commitment breached, naming the dishonesty record it produced.
 
         The chain takes the record's catalogId, contentHash and issuedAt and computes its
-        recordId with the department and the commitment's subjectRef: a breach can only name
+        recordId with the department and the commitment's subjectTag: a breach can only name
         a record of the same department about the same subject.
         """
         function = self._contract.functions.breach(commitment_id, breach_record_abi(record), violation)
@@ -139,7 +139,7 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
         return self._sign(
             department,
             lambda n, until: record_commitment_struct_hash(
-                spec.subject_ref, int(spec.kind), spec.doc_hash, spec.term, spec.deadline, n, until
+                spec.subject_tag, int(spec.kind), spec.doc_hash, spec.term, spec.deadline, n, until
             ),
             nonce,
             deadline,
@@ -220,7 +220,7 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
 
     def commitment(self, commitment_id: bytes) -> Commitment:
         """A commitment; ContractRevertError CommitmentUnknown otherwise."""
-        department, kind, status, made_at, deadline, subject_ref, doc_hash, breach_id = self.chain.call(
+        department, kind, status, made_at, deadline, subject_tag, doc_hash, breach_id = self.chain.call(
             self._contract.functions.commitment(commitment_id)
         )
         breach = bytes(breach_id)
@@ -231,7 +231,7 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
             status=CommitmentStatus(status),
             made_at=int(made_at),
             deadline=int(deadline),
-            subject_ref=bytes(subject_ref),
+            subject_tag=bytes(subject_tag),
             doc_hash=bytes(doc_hash),
             breach_record_id=breach if breach != ZERO32 else None,
         )
@@ -253,5 +253,5 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
 
 def breach_record_abi(record: RecordLeaf) -> tuple[bytes, bytes, int]:
     """The BreachRecord tuple: the leaf fields the registry hashes into the recordId besides
-    the department and the subjectRef, which it takes from the commitment."""
+    the department and the subjectTag, which it takes from the commitment."""
     return (record.catalog_id, record.content_hash, record.issued_at)

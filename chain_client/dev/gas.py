@@ -236,8 +236,8 @@ def _commitment_gas(stack: Stack, actors: _Actors) -> dict[str, int]:
     gas["withdrawCommitment"] = _used(registry.withdraw(p, ids[0]))
 
     def breach_record(commitment: bytes) -> RecordLeaf:
-        subject_ref = registry.commitment(commitment).subject_ref
-        return _leaf(catalog_id("BJ-XZCF-001"), 1, p.address, subject_ref=subject_ref)
+        subject_tag = registry.commitment(commitment).subject_tag
+        return _leaf(catalog_id("BJ-XZCF-001"), 1, p.address, subject_tag=subject_tag)
 
     gas["breachCommitment_violation"] = _used(registry.breach(p, ids[1], breach_record(ids[1]), violation=True))
     gas["fulfilCommitmentBySig"] = _used(registry.relay_fulfil(g, ids[2], registry.sign_fulfil(p, ids[2])))
@@ -254,12 +254,12 @@ def _leaf(
     provider: str,
     superseded: RecordLeaf | None = None,
     *,
-    subject_ref: bytes | None = None,
+    subject_tag: bytes | None = None,
 ) -> RecordLeaf:
     return RecordLeaf.create(
         catalog_id=entry,
         catalog_version=version,
-        subject_ref=superseded.subject_ref if superseded else subject_ref or os.urandom(32),
+        subject_tag=superseded.subject_tag if superseded else subject_tag or os.urandom(32),
         content_hash=os.urandom(32),
         provider=provider,
         issued_at=1_760_000_000,

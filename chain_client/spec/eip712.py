@@ -29,7 +29,7 @@ COMMITMENT_DOMAIN_NAME = "CreditCommitments"
 DOMAIN_VERSION = "1"
 
 CREDIT_RECORD_TYPE = (
-    "CreditRecord(bytes32 recordId,bytes32 catalogId,uint16 catalogVersion,bytes32 subjectRef,"
+    "CreditRecord(bytes32 recordId,bytes32 catalogId,uint16 catalogVersion,bytes32 subjectTag,"
     "bytes32 contentHash,address provider,uint64 issuedAt,bytes32 supersedes)"
 )
 FILE_OBJECTION_TYPE = "FileObjection(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
@@ -41,7 +41,7 @@ REQUEST_REPAIR_TYPE = "RequestRepair(bytes32 recordId,bytes32 evidenceHash,uint2
 APPROVE_REPAIR_TYPE = "ApproveRepair(bytes32 recordId,uint256 nonce,uint64 deadline)"
 REJECT_REPAIR_TYPE = "RejectRepair(bytes32 recordId,bytes32 reasonHash,uint256 nonce,uint64 deadline)"
 RECORD_COMMITMENT_TYPE = (
-    "RecordCommitment(bytes32 subjectRef,uint8 kind,bytes32 docHash,uint32 acceptedOn,uint8 termUnit,"
+    "RecordCommitment(bytes32 subjectTag,uint8 kind,bytes32 docHash,uint32 acceptedOn,uint8 termUnit,"
     "uint16 termLength,CalendarRef[] calendars,uint64 dueBy,uint256 nonce,uint64 deadline)" + CALENDAR_REF_TYPE
 )
 FULFIL_TYPE = "Fulfil(bytes32 commitmentId,uint256 nonce,uint64 deadline)"
@@ -151,7 +151,7 @@ def reject_repair_struct_hash(record_id: bytes, reason_hash: bytes, nonce: int, 
 
 
 def record_commitment_struct_hash(
-    subject_ref: bytes, kind: int, doc_hash: bytes, term: CommitmentTerm, due_by: int, nonce: int, deadline: int
+    subject_tag: bytes, kind: int, doc_hash: bytes, term: CommitmentTerm, due_by: int, nonce: int, deadline: int
 ) -> bytes:
     """hashStruct of a department's RecordCommitment instruction.
 
@@ -160,7 +160,7 @@ def record_commitment_struct_hash(
     """
     return keccak(
         keccak(RECORD_COMMITMENT_TYPE.encode())
-        + subject_ref
+        + subject_tag
         + _word(kind)
         + doc_hash
         + _word(term.accepted_on_number)

@@ -1,8 +1,9 @@
 """The hashing rules of docs/formats.md (normative): ids, record leaves, batches.
 
 - subjectRef = HMAC-SHA256(subjectKey, "USCC:" + code | "RID:" + idNumber)
+- subjectTag = keccak256(abi.encode(subjectRef, subjectSalt)), the subject blinded per record
 - catalogId  = keccak256(utf8(code))
-- recordId   = keccak256(abi.encode(provider, catalogId, subjectRef, contentHash, issuedAt))
+- recordId   = keccak256(abi.encode(provider, catalogId, subjectTag, contentHash, issuedAt))
 - record leaf = OpenZeppelin standard leaf of the eight fields in LEAF_ENCODING
 - batch root = StandardMerkleTree root over record leaves
 """
@@ -24,7 +25,7 @@ LEAF_ENCODING = (
     "bytes32",  # recordId
     "bytes32",  # catalogId
     "uint16",  # catalogVersion
-    "bytes32",  # subjectRef
+    "bytes32",  # subjectTag
     "bytes32",  # contentHash
     "address",  # provider
     "uint64",  # issuedAt
@@ -34,7 +35,7 @@ LEAF_FIELDS = (
     "recordId",
     "catalogId",
     "catalogVersion",
-    "subjectRef",
+    "subjectTag",
     "contentHash",
     "provider",
     "issuedAt",
@@ -51,6 +52,18 @@ def subject_ref_uscc(subject_key: bytes, code: str) -> bytes:
 def subject_ref_resident(subject_key: bytes, id_number: str) -> bytes:
     """subjectRef of a natural person by resident identity number."""
     return hmac.digest(subject_key, ("RID:" + id_number).encode(), "sha256")
+
+
+def subject_tag(subject_ref: bytes, subject_salt: bytes) -> bytes:
+    """keccak256(abi.encode(subjectRef, subjectSalt)): the subject as one record's leaf names it.
+
+    The salt is secret and drawn per record (a correction and a breach record reuse the
+    salt of what they follow), so the chain never shows two unrelated records, or their
+    lifecycle events, naming the same value for one subject.
+    """
+    if len(subject_ref) != 32 or len(subject_salt) != 32:
+        raise ValueError("subjectRef and subjectSalt are 32 bytes each")
+    return keccak(subject_ref + subject_salt)
 
 
 def catalog_id(code: str) -> bytes:
@@ -79,9 +92,9 @@ def checksummed(address: str) -> ChecksumAddress:
     return to_checksum_address(address)
 
 
-def record_id(provider: str, catalog: bytes, subject_ref: bytes, content_hash: bytes, issued_at: int) -> bytes:
-    """keccak256(abi.encode(provider, catalogId, subjectRef, contentHash, issuedAt))."""
-    return keccak(_address_word(provider) + catalog + subject_ref + content_hash + _word(issued_at))
+def record_id(provider: str, catalog: bytes, subject_tag: bytes, content_hash: bytes, issued_at: int) -> bytes:
+    """keccak256(abi.encode(provider, catalogId, subjectTag, contentHash, issuedAt))."""
+    return keccak(_address_word(provider) + catalog + subject_tag + content_hash + _word(issued_at))
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ class RecordLeaf:
     record_id: bytes
     catalog_id: bytes
     catalog_version: int
-    subject_ref: bytes
+    subject_tag: bytes
     content_hash: bytes
     provider: ChecksumAddress
     issued_at: int
@@ -103,7 +116,7 @@ class RecordLeaf:
         *,
         catalog_id: bytes,
         catalog_version: int,
-        subject_ref: bytes,
+        subject_tag: bytes,
         content_hash: bytes,
         provider: str,
         issued_at: int,
@@ -111,10 +124,10 @@ class RecordLeaf:
     ) -> RecordLeaf:
         """A leaf whose recordId is computed from its fields."""
         return cls(
-            record_id=record_id(provider, catalog_id, subject_ref, content_hash, issued_at),
+            record_id=record_id(provider, catalog_id, subject_tag, content_hash, issued_at),
             catalog_id=catalog_id,
             catalog_version=catalog_version,
-            subject_ref=subject_ref,
+            subject_tag=subject_tag,
             content_hash=content_hash,
             provider=checksummed(provider),
             issued_at=issued_at,
@@ -127,7 +140,7 @@ class RecordLeaf:
             self.record_id,
             self.catalog_id,
             self.catalog_version,
-            self.subject_ref,
+            self.subject_tag,
             self.content_hash,
             self.provider,
             self.issued_at,
@@ -140,7 +153,7 @@ class RecordLeaf:
             self.record_id
             + self.catalog_id
             + _word(self.catalog_version)
-            + self.subject_ref
+            + self.subject_tag
             + self.content_hash
             + _address_word(self.provider)
             + _word(self.issued_at)
@@ -153,7 +166,7 @@ class RecordLeaf:
 
     def computed_record_id(self) -> bytes:
         """The recordId these fields imply (equal to record_id for an honest leaf)."""
-        return record_id(self.provider, self.catalog_id, self.subject_ref, self.content_hash, self.issued_at)
+        return record_id(self.provider, self.catalog_id, self.subject_tag, self.content_hash, self.issued_at)
 
 
 def record_tree(leaves: Sequence[RecordLeaf]) -> StandardMerkleTree:

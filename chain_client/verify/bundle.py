@@ -1,6 +1,7 @@
-"""Portable proof bundles, format `credit-ledger/proof@1` (schemas/proof-bundle.schema.json).
+"""Portable proof bundles, format `credit-ledger/proof@2` (schemas/proof-bundle.schema.json).
 
-A bundle holds one record's leaf fields, its provider's EIP-712 signature, the batch
+A bundle holds one record's leaf fields, optionally the opening of its subjectTag
+(subjectRef and subjectSalt), its provider's EIP-712 signature, the batch
 root with the record's Merkle proof and anchoring transaction, and optionally some
 payload fields disclosed with their salts and a multiproof against contentHash. With
 it and read access to the chain, anyone verifies the record without a gateway.
@@ -19,11 +20,11 @@ from eth_typing import ChecksumAddress
 from chain_client.contracts.ledger import BatchKind
 from chain_client.contracts.stack import Stack
 from chain_client.spec.content import DisclosedField, Disclosure
-from chain_client.spec.records import LEAF_ENCODING, RecordLeaf, checksummed, record_tree
+from chain_client.spec.records import LEAF_ENCODING, RecordLeaf, checksummed, record_tree, subject_tag
 from chain_client.spec.schemas import load_schema
 from chain_client.spec.schemas import schema_problems as problems_under
 
-BUNDLE_FORMAT = "credit-ledger/proof@1"
+BUNDLE_FORMAT = "credit-ledger/proof@2"
 
 SCHEMA_FILE = "proof-bundle.schema.json"
 
@@ -50,6 +51,18 @@ class BatchRef:
 
 
 @dataclass(frozen=True)
+class SubjectOpening:
+    """What a record's subjectTag hides: subjectTag = keccak256(abi.encode(subjectRef, subjectSalt))."""
+
+    subject_ref: bytes
+    subject_salt: bytes
+
+    def tag(self) -> bytes:
+        """The subjectTag this opening gives."""
+        return subject_tag(self.subject_ref, self.subject_salt)
+
+
+@dataclass(frozen=True)
 class SignedRecord:
     """A record leaf with its provider's EIP-712 CreditRecord signature."""
 
@@ -66,10 +79,15 @@ class ProofBundle:
     signature: bytes
     batch: BatchRef
     disclosure: Disclosure | None = None
+    subject: SubjectOpening | None = None
 
     def with_disclosure(self, disclosure: Disclosure) -> ProofBundle:
         """The same bundle revealing some payload fields."""
         return replace(self, disclosure=disclosure)
+
+    def with_subject(self, subject: SubjectOpening) -> ProofBundle:
+        """The same bundle opening its subjectTag."""
+        return replace(self, subject=subject)
 
     def to_json(self) -> dict[str, Any]:
         """The bundle as its normative JSON document."""
@@ -85,7 +103,7 @@ class ProofBundle:
                 "recordId": _hex(self.leaf.record_id),
                 "catalogId": _hex(self.leaf.catalog_id),
                 "catalogVersion": self.leaf.catalog_version,
-                "subjectRef": _hex(self.leaf.subject_ref),
+                "subjectTag": _hex(self.leaf.subject_tag),
                 "contentHash": _hex(self.leaf.content_hash),
                 "provider": self.leaf.provider,
                 "issuedAt": self.leaf.issued_at,
@@ -101,6 +119,11 @@ class ProofBundle:
                 "anchoredAt": self.batch.anchored_at,
             },
         }
+        if self.subject is not None:
+            document["subject"] = {
+                "subjectRef": _hex(self.subject.subject_ref),
+                "subjectSalt": _hex(self.subject.subject_salt),
+            }
         if self.disclosure is not None:
             document["disclosure"] = {
                 "fields": {
@@ -135,7 +158,13 @@ class ProofBundle:
                 proof=tuple(_bytes(p) for p in d["proof"]),
                 proof_flags=tuple(bool(flag) for flag in d["proofFlags"]),
             )
+        opening = document.get("subject")
         return cls(
+            subject=(
+                SubjectOpening(_bytes(opening["subjectRef"]), _bytes(opening["subjectSalt"]))
+                if opening is not None
+                else None
+            ),
             chain=ChainRef(
                 chain_id=int(chain["chainId"]),
                 consortium=checksummed(chain["consortium"]),
@@ -146,7 +175,7 @@ class ProofBundle:
                 record_id=_bytes(record["recordId"]),
                 catalog_id=_bytes(record["catalogId"]),
                 catalog_version=int(record["catalogVersion"]),
-                subject_ref=_bytes(record["subjectRef"]),
+                subject_tag=_bytes(record["subjectTag"]),
                 content_hash=_bytes(record["contentHash"]),
                 provider=checksummed(record["provider"]),
                 issued_at=int(record["issuedAt"]),
@@ -175,7 +204,7 @@ def schema_problems(document: object) -> list[str]:
 
 
 def bundle_schema() -> dict[str, Any]:
-    """The committed JSON Schema of credit-ledger/proof@1."""
+    """The committed JSON Schema of credit-ledger/proof@2."""
     return load_schema(SCHEMA_FILE)
 
 

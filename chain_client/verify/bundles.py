@@ -23,9 +23,9 @@ from chain_client.spec.eip712 import LedgerDomain, record_struct_hash, recover_a
 from chain_client.spec.merkle import process_proof
 from chain_client.spec.records import address_bytes
 from chain_client.spec.roles import Role
-from chain_client.verify.bundle import ProofBundle, schema_problems
+from chain_client.verify.bundle import BUNDLE_FORMAT, ProofBundle, schema_problems
 
-OFFLINE_CHECKS = ("schema", "recordId", "batchProof", "signature", "disclosure")
+OFFLINE_CHECKS = ("schema", "recordId", "batchProof", "subjectTag", "signature", "disclosure")
 ONLINE_CHECKS = ("chainId", "contracts", "anchored", "provider", "catalog", "status")
 CURRENT_STATUSES = frozenset({RecordStatus.ACTIVE, RecordStatus.DISPUTED})
 
@@ -103,7 +103,7 @@ def verify_bundles(
                 record_id = record.get("recordId") if isinstance(record, dict) else None
                 reports.append(VerificationReport(record_id, (Check("schema", False, problems[0]),)))
                 continue
-            checks.append(Check("schema", True, "credit-ledger/proof@1"))
+            checks.append(Check("schema", True, BUNDLE_FORMAT))
             item = ProofBundle.from_json(item, validate=False)
         bundle = item
         key = (bundle.chain.chain_id, bundle.chain.ledger)
@@ -132,6 +132,12 @@ def _offline_checks(bundle: ProofBundle, domain: LedgerDomain) -> list[Check]:
         if reached == bundle.batch.root
         else Check("batchProof", False, f"the proof leads to 0x{reached.hex()}, not the batch root")
     )
+    if bundle.subject is not None:
+        checks.append(
+            Check("subjectTag", True, "subjectRef and subjectSalt give the leaf's subjectTag")
+            if bundle.subject.tag() == leaf.subject_tag
+            else Check("subjectTag", False, "subjectRef and subjectSalt do not give the leaf's subjectTag")
+        )
     digest = domain.digest(record_struct_hash(leaf))
     if recover_address(digest, bundle.signature) == address_bytes(leaf.provider):
         checks.append(Check("signature", True, f"EIP-712 CreditRecord signed by the provider {leaf.provider}"))

@@ -7,7 +7,8 @@ region verifies it without trusting the issuing gateway: offline from the file a
 online against the chain.
 
 Report checks: `format`, `signature`; online `chainId`, `gateway`.
-Record checks: `bundle`, `recordId`, `subjectRef`, `chain`, `catalog`, `fields`;
+Record checks: `bundle` (its `subjectTag` check included), `recordId`, `subjectRef` (the
+bundle's subject opening names the report's subject), `chain`, `catalog`, `fields`;
 online `status`, which fails when a record is no longer in force (the report is then
 stale, though authentic). With a subjectKey, `subject` checks the identifier against
 subjectRef. Lists and measures are the gateway's statement, covered by its signature.
@@ -281,14 +282,7 @@ def _record_verification(
         return RecordVerification(index, entry["recordId"], entry["catalogCode"], tuple(checks), bundle)
     record, chain_ref = proof["record"], proof["chain"]
     checks.append(_equal_check("recordId", entry["recordId"], record["recordId"], "the bundle proves record {theirs}"))
-    checks.append(
-        _equal_check(
-            "subjectRef",
-            report["subjectRef"],
-            record["subjectRef"],
-            "the bundle is a record of another subject, subjectRef {theirs}",
-        )
-    )
+    checks.append(_subject_ref_check(report, proof.get("subject")))
     checks.append(_chain_check(report, chain_ref))
     checks.append(_catalog_check(entry, record))
     checks.append(_fields_check(entry["fields"], proof.get("disclosure")))
@@ -303,6 +297,18 @@ def _bundle_check(bundle: VerificationReport, *, online: bool) -> Check:
         return Check("bundle", True, f"{BUNDLE_FORMAT} bundle valid {where}")
     failed = "; ".join(f"{check.name}: {check.detail}" for check in bundle.failed)
     return Check("bundle", False, f"the proof bundle fails {failed}")
+
+
+def _subject_ref_check(report: dict[str, Any], opening: dict[str, Any] | None) -> Check:
+    # The bundle's own `subjectTag` check proves the opening gives the leaf's tag.
+    if opening is None:
+        return Check("subjectRef", False, "the bundle does not open its subjectTag, so its subject is unknown")
+    return _equal_check(
+        "subjectRef",
+        report["subjectRef"],
+        opening["subjectRef"],
+        "the bundle is a record of another subject, subjectRef {theirs}",
+    )
 
 
 def _equal_check(name: str, ours: str, theirs: str, mismatch: str) -> Check:

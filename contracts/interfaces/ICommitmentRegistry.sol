@@ -61,7 +61,8 @@ interface ICommitmentRegistry {
     /// @param status Its status.
     /// @param madeAt Block time of recording.
     /// @param deadline Time by which it must be fulfilled (computed off chain in working days).
-    /// @param subjectRef The committing subject's HMAC reference.
+    /// @param subjectTag The committing subject, blinded for this commitment: keccak256(abi.encode(subjectRef,
+    /// subjectSalt)) with a secret salt (docs/formats.md, "Subject tags"), so no two commitments link.
     /// @param docHash Hash of the signed commitment letter.
     /// @param breachRecordId The dishonesty record a breach produced, else zero.
     struct Commitment {
@@ -70,7 +71,7 @@ interface ICommitmentRegistry {
         CommitmentStatus status;
         uint64 madeAt;
         uint64 deadline;
-        bytes32 subjectRef;
+        bytes32 subjectTag;
         bytes32 docHash;
         bytes32 breachRecordId;
     }
@@ -79,7 +80,7 @@ interface ICommitmentRegistry {
     /// @param deadline The end of the term (23:59:59 Beijing of its last day), counted off chain.
     /// @param term How the deadline was counted.
     struct CommitmentInput {
-        bytes32 subjectRef;
+        bytes32 subjectTag;
         Kind kind;
         bytes32 docHash;
         uint64 deadline;
@@ -87,8 +88,8 @@ interface ICommitmentRegistry {
     }
 
     /// @notice The dishonesty record a breach produced, by the leaf fields its recordId
-    /// hashes besides the department (its provider) and the commitment's subjectRef: the
-    /// registry computes recordId = keccak256(abi.encode(department, catalogId, subjectRef,
+    /// hashes besides the department (its provider) and the commitment's subjectTag (the breach record carries it): the
+    /// registry computes recordId = keccak256(abi.encode(department, catalogId, subjectTag,
     /// contentHash, issuedAt)) itself, so a breach can only name a record of the same
     /// department about the same subject (docs/lifecycle.md says how it is checked once anchored).
     /// @param catalogId The record's catalog entry (a breach entry of the gateways' policy).
@@ -103,7 +104,7 @@ interface ICommitmentRegistry {
     /// @notice Emitted when a commitment is recorded, with how its deadline was counted.
     event CommitmentRecorded(
         bytes32 indexed commitmentId,
-        bytes32 indexed subjectRef,
+        bytes32 indexed subjectTag,
         address indexed department,
         Kind kind,
         bytes32 docHash,
@@ -150,7 +151,7 @@ interface ICommitmentRegistry {
     /// calendar; the chain cannot count days, so auditors recount the deadline from the
     /// adopted documents and the term (credit-ledger commitments check-deadline).
     /// @param input Subject, kind, letter hash and deadline.
-    /// @return commitmentId keccak256(abi.encode(department, subjectRef, kind, docHash)).
+    /// @return commitmentId keccak256(abi.encode(department, subjectTag, kind, docHash)).
     function record(CommitmentInput calldata input) external returns (bytes32 commitmentId);
 
     /// @notice record on a department's EIP-712 instruction (type RecordCommitment, whose
@@ -159,7 +160,7 @@ interface ICommitmentRegistry {
     /// @dev Only an active GATEWAY relays; the signer must be an active PROVIDER.
     /// @param input Subject, kind, letter hash and deadline.
     /// @param instruction The department's nonce, deadline and signature.
-    /// @return commitmentId keccak256(abi.encode(signer, subjectRef, kind, docHash)).
+    /// @return commitmentId keccak256(abi.encode(signer, subjectTag, kind, docHash)).
     function recordBySig(CommitmentInput calldata input, IRelayedInstructions.Instruction calldata instruction)
         external
         returns (bytes32 commitmentId);
@@ -185,7 +186,7 @@ interface ICommitmentRegistry {
     /// @notice Marks a pending commitment breached, linking the dishonesty record it produced.
     /// @dev Only its department, while an active PROVIDER; before the deadline only when
     /// `violation` is set (a commitment broken outright, not merely late). The stored
-    /// breachRecordId is computed from `breachRecord`, the department and the subjectRef.
+    /// breachRecordId is computed from `breachRecord`, the department and the subjectTag.
     /// @param commitmentId The commitment.
     /// @param breachRecord The dishonesty record's catalogId, contentHash and issuedAt.
     /// @param violation True for a breach before the deadline.

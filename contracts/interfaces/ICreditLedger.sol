@@ -49,11 +49,14 @@ interface ICreditLedger {
     }
 
     /// @notice The fields of a record leaf (docs/formats.md, "Record leaf and recordId").
+    /// @dev subjectTag blinds the subject per record (docs/formats.md, "Subject tags"): a
+    /// correction carries its original's tag, so the ledger checks the subject without
+    /// any two unrelated records or events of one subject linking on chain.
     struct RecordLeaf {
         bytes32 recordId;
         bytes32 catalogId;
         uint16 catalogVersion;
-        bytes32 subjectRef;
+        bytes32 subjectTag;
         bytes32 contentHash;
         address provider;
         uint64 issuedAt;
@@ -93,7 +96,7 @@ interface ICreditLedger {
     /// @notice Emitted when a gateway anchors a batch root.
     event BatchAnchored(bytes32 indexed root, address indexed gateway, BatchKind indexed kind, uint256 count);
     /// @notice Emitted for each objection a PROVIDER member files on a subject's behalf.
-    event ObjectionFiled(bytes32 indexed recordId, bytes32 indexed subjectRef, address indexed member, bytes32 reasonHash);
+    event ObjectionFiled(bytes32 indexed recordId, bytes32 indexed subjectTag, address indexed member, bytes32 reasonHash);
     /// @notice Emitted when the provider resolves an objection.
     event ObjectionResolved(
         bytes32 indexed recordId, address indexed provider, ObjectionOutcome outcome, bytes32 correctionId
@@ -102,7 +105,7 @@ interface ICreditLedger {
     event RecordRevoked(bytes32 indexed recordId, address indexed provider, bytes32 reasonHash);
     /// @notice Emitted for each repair request a PROVIDER member files on a subject's behalf.
     event RepairRequested(
-        bytes32 indexed recordId, bytes32 indexed subjectRef, address indexed member, bytes32 evidenceHash
+        bytes32 indexed recordId, bytes32 indexed subjectTag, address indexed member, bytes32 evidenceHash
     );
     /// @notice Emitted beside ObjectionFiled or RepairRequested when the record's own gateway
     /// files for a subject signed in with its key (fileSubjectObjection, requestSubjectRepair).

@@ -113,7 +113,7 @@ class RecordView(BaseModel):
 
     recordId: str
     catalog: CatalogRef
-    subjectRef: str
+    subjectTag: str = Field(description="The leaf's subject, blinded per record (docs/formats.md, Subject tags).")
     provider: str
     issuedAt: int
     supersedes: str
@@ -123,6 +123,10 @@ class RecordView(BaseModel):
     publicUntil: int | None = Field(description="End of the A-class publicity window (unix seconds).")
     view: Literal["full", "public"]
     subject: str | None = Field(description="The subject id, in full views only.")
+    subjectRef: str | None = Field(description="The subject's stable reference, in full views only.")
+    subjectSalt: str | None = Field(
+        description="With subjectRef, opens subjectTag (full views only; a correction reuses it)."
+    )
     payload: dict[str, Any] | None
     accessLogSequence: int | None = Field(description="The access-log entry of this release (full views).")
     heldBy: str | None = Field(
@@ -150,7 +154,7 @@ class PublicDisclosure(BaseModel):
     issuedAt: int
     publicUntil: int | None
     fields: dict[str, Any]
-    bundle: dict[str, Any] = Field(description="credit-ledger/proof@1 with the public fields disclosed.")
+    bundle: dict[str, Any] = Field(description="credit-ledger/proof@2 with the public fields disclosed.")
 
 
 class PublicDisclosures(BaseModel):
@@ -487,6 +491,11 @@ class CommitmentIn(InstructionOnly):
     """A commitment letter (信用承诺书) the department records for a subject."""
 
     subject: str = Field(min_length=1, max_length=64, description="Unified social credit code or resident id.")
+    subjectSalt: str = Field(
+        pattern=HEX32,
+        description="32 secret random bytes: the commitment's subjectTag = keccak256(abi.encode(subjectRef, "
+        "subjectSalt)); its breach record reuses them.",
+    )
     kind: KindName
     docHash: str = Field(pattern=HEX32, description="Hash of the signed commitment letter.")
     acceptedOn: dt.date | None = Field(None, description="Day the department accepted it (Beijing); default today.")

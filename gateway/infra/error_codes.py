@@ -73,6 +73,7 @@ _CODES = (
     ErrorCode("RECORD_ISSUED_AT_INVALID", 422, "issuedAt lies in the future."),
     ErrorCode("RECORD_PAYLOAD_TOO_LARGE", 413, "The payload exceeds the limit."),
     ErrorCode("RECORD_SUPERSEDES_UNKNOWN", 422, "The superseded record is unknown here."),
+    ErrorCode("RECORD_SUBJECT_TAG_MISMATCH", 422, "A correction must carry its original's subjectTag."),
     ErrorCode("PAYLOAD_SCHEMA_VIOLATION", 422, "The payload does not satisfy its catalog entry's JSON Schema."),
     ErrorCode("BULK_TOO_LARGE", 413, "A bulk holds more records than allowed."),
     ErrorCode("BULK_REJECTED", 422, "Not stored: another record of the atomic bulk was rejected."),

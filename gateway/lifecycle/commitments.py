@@ -9,6 +9,8 @@ chain records the term, so anyone can count it once more.
 A breach after the deadline (违诺失信) comes with the dishonesty record the department
 signed under a breach catalog entry of the policy; the chain links the commitment to the
 record, and the record names the commitment in its payload, so each leads to the other.
+The chain names the subject only by the commitment's subjectTag; the gateway keeps its
+opening (commitment_subjects) for the department, whose breach record carries that tag.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from chain_client import (
     CommitmentStatus,
     ContractRevertError,
     Stack,
+    SubjectOpening,
     beijing_date,
     breach_struct_hash,
     fulfil_struct_hash,
@@ -36,6 +39,7 @@ from chain_client import (
 from gateway.infra.calendars import parse_term
 from gateway.infra.errors import AuthError, ConflictError, InputError, NotFoundError
 from gateway.infra.service import Gateway
+from gateway.infra.storage import CommitmentSubject
 from gateway.infra.subject_ids import SubjectIdError, parse_subject
 from gateway.lifecycle.relaying import SignedInstruction, check_instruction, preflight, relay
 from gateway.lifecycle.terms import KIND_NAMES, KINDS, KindName
@@ -46,9 +50,11 @@ from gateway.records.intake import store_record
 
 def record_commitment(
     gw: Gateway,
+    session: Session,
     member: Requester,
     *,
     subject: str,
+    subject_salt: bytes,
     kind: KindName,
     doc_hash: bytes,
     accepted_on: dt.date | None,
@@ -79,8 +85,9 @@ def record_commitment(
         )
     if expected <= gw.now():
         raise InputError("COMMITMENT_ALREADY_DUE", "the commitment's deadline has passed already")
+    opening = SubjectOpening(gw.subject_ref(subject_id), subject_salt)
     spec = CommitmentSpec(
-        subject_ref=gw.subject_ref(subject_id), kind=chain_kind, doc_hash=doc_hash, deadline=expected, term=counted
+        subject_tag=opening.tag(), kind=chain_kind, doc_hash=doc_hash, deadline=expected, term=counted
     )
     registry = gw.stack.commitments
     instruction = check_instruction(
@@ -89,13 +96,23 @@ def record_commitment(
         signed,
         registry,
         lambda n, d: record_commitment_struct_hash(
-            spec.subject_ref, int(chain_kind), doc_hash, counted, expected, n, d
+            spec.subject_tag, int(chain_kind), doc_hash, counted, expected, n, d
         ),
     )
     commitment_id = spec.commitment_id(cast(ChecksumAddress, member.address))
+    # Kept before relaying: a crash after the chain took it must not lose the opening.
+    session.merge(
+        CommitmentSubject(
+            commitment_id=commitment_id,
+            department=member.address,
+            subject_ref=opening.subject_ref,
+            subject_salt=opening.subject_salt,
+        )
+    )
+    session.commit()
     tx = relay(lambda: registry.relay_record(gw.account, spec, instruction)[1])
     result = commitment_json(registry.commitment(commitment_id), gw.now())
-    result.update(term=counted.to_json(), **tx)
+    result.update(term=counted.to_json(), subject=subject_of(session, registry.commitment(commitment_id)), **tx)
     return result
 
 
@@ -138,7 +155,8 @@ def breach(
     sends the same breach again; the record is not stored twice), never a breach naming a
     record nobody holds. The chain computes the breach's recordId from the record's
     catalogId, contentHash and issuedAt with the department and the commitment's
-    subjectRef, so the breach names a record of this department about this subject.
+    subjectTag, so the breach names a record of this department about this subject: its
+    submission carries the commitment's subjectSalt (GET /v1/commitments/{id} gives it).
     """
     commitment = _own_pending(gw, member, commitment_id)
     if not violation and gw.now() <= commitment.deadline:
@@ -158,7 +176,7 @@ def breach(
             "a breach record is issued under a breach catalog entry of the policy",
             detail={"allowed": sorted(gw.policy.breach_entries)},
         )
-    if leaf.subject_ref != commitment.subject_ref or _payload_commitment(checked.plaintext) != commitment_id.lower():
+    if leaf.subject_tag != commitment.subject_tag or _payload_commitment(checked.plaintext) != commitment_id.lower():
         raise InputError("BREACH_RECORD_MISMATCH", "the breach record names another subject or another commitment")
     instruction = check_instruction(
         gw,
@@ -172,11 +190,19 @@ def breach(
     preflight(
         lambda: registry.preflight_breach(gw.account.address, commitment.commitment_id, leaf, violation, instruction)
     )
-    if store_record(session, gw.keyring, checked.signed, checked.plaintext):
+    if store_record(session, gw.keyring, checked.signed, checked.subject, checked.plaintext):
         session.commit()
         gw.metrics.records.labels("accepted").inc()
     tx = relay(lambda: registry.relay_breach(gw.account, commitment.commitment_id, leaf, violation, instruction))
     return {**commitment_json(registry.commitment(commitment.commitment_id), gw.now()), **tx}
+
+
+def subject_of(session: Session, commitment: Commitment) -> dict[str, str] | None:
+    """The opening of a commitment's subjectTag, when this gateway relayed it (else None)."""
+    kept = session.get(CommitmentSubject, commitment.commitment_id)
+    if kept is None:
+        return None
+    return {"subjectRef": "0x" + kept.subject_ref.hex(), "subjectSalt": "0x" + kept.subject_salt.hex()}
 
 
 def find_commitment(gw: Gateway, commitment_id: str) -> Commitment:
@@ -200,7 +226,7 @@ def commitment_json(commitment: Commitment, now: int) -> dict[str, Any]:
         "department": commitment.department,
         "kind": KIND_NAMES[commitment.kind].value,
         "status": commitment.status.name,
-        "subjectRef": "0x" + commitment.subject_ref.hex(),
+        "subjectTag": "0x" + commitment.subject_tag.hex(),
         "docHash": "0x" + commitment.doc_hash.hex(),
         "madeAt": commitment.made_at,
         "dueBy": commitment.deadline,

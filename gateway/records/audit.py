@@ -5,7 +5,8 @@ Four passes, each reading its table in pages of `page_size` rows in primary-key 
 (keyset pagination), so memory is bounded by a page and by the largest batch, never by
 the table:
 
-    records         recordId from the row's fields; the AES-GCM tags of the wrapped data
+    records         recordId from the row's fields; subjectTag from subjectRef and
+                    subjectSalt; the AES-GCM tags of the wrapped data
                     key and of the payload; contentHash from the decrypted payload and
                     seed; subjectRef from the sealed subject id (given the subject key);
                     the provider's EIP-712 signature (given the ledger's domain); batch
@@ -45,6 +46,7 @@ from chain_client import (
     address_bytes,
     record_struct_hash,
     recover_address,
+    subject_tag,
 )
 from gateway.infra.envelope import Keyring, PayloadIntegrityError, SealedPayload, UnknownKeyError, open_sealed
 from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind, StoredRecord
@@ -68,6 +70,7 @@ class Check(StrEnum):
     SEAL = "seal"
     CONTENT_HASH = "content-hash"
     SUBJECT_REF = "subject-ref"
+    SUBJECT_TAG = "subject-tag"
     SIGNATURE = "signature"
     BATCH_LINK = "batch-link"
     BATCH_STATE = "batch-state"
@@ -225,6 +228,14 @@ class _Sweep:
             fields_ok = False
         if not fields_ok:
             self._fail("records", key, Check.RECORD_ID, "the row's fields do not give its recordId")
+        try:
+            tag_ok = subject_tag(row.subject_ref, row.subject_salt) == row.subject_tag
+        except (TypeError, ValueError):
+            tag_ok = False
+        if not tag_ok:
+            self._fail(
+                "records", key, Check.SUBJECT_TAG, "the row's subjectRef and subjectSalt do not give its subjectTag"
+            )
         if self.domain is not None:
             try:
                 signed = recover_address(self.domain.digest(record_struct_hash(leaf)), row.signature)

@@ -1,7 +1,9 @@
 """Checking and accepting submitted records (POST /v1/records).
 
-A department prepares each record itself: it draws a 32-byte recordSeed, computes the
-salted field commitments of its payload (contentHash), the record leaf and the
+A department prepares each record itself: it draws a 32-byte recordSeed and a 32-byte
+subjectSalt (or takes the salt of the record it corrects, or of the commitment its
+breach record follows), computes the salted field commitments of its payload
+(contentHash), the subject's subjectTag, the record leaf and the
 recordId, and signs the leaf with EIP-712 (`credit_client.prepare_record` does all of
 it). The gateway recomputes everything from what it is sent, so nothing it stores or
 anchors differs from what the provider signed. Checks, in order, each with its code:
@@ -21,6 +23,8 @@ anchors differs from what the provider signed. Checks, in order, each with its c
     RECORD_ISSUED_AT_INVALID       issuedAt more than five minutes in the future
     RECORD_SUPERSEDES_UNKNOWN      supersedes names a record this gateway does not hold
                                    for the same provider and subject
+    RECORD_SUBJECT_TAG_MISMATCH    a correction's subjectTag is not its original's (its
+                                   subjectSalt must be the original's)
     RECORD_BAD_SIGNATURE           the EIP-712 signature is not the provider's
 
 A record whose recordId is stored already is reported as a duplicate and changes
@@ -43,6 +47,7 @@ from chain_client import (
     LedgerDomain,
     RecordLeaf,
     SignedRecord,
+    SubjectOpening,
     address_bytes,
     canonical_json,
     catalog_id,
@@ -84,6 +89,7 @@ class RecordSubmission(BaseModel):
                         "authority": "北京市市场监督管理局",
                     },
                     "recordSeed": "0x" + "5e" * 32,
+                    "subjectSalt": "0x" + "3c" * 32,
                     "issuedAt": 1791590400,
                     "supersedes": ZERO32_HEX,
                     "provider": "0x917A6C517e2940FA51575f7E7BE9B3445cc69492",
@@ -98,6 +104,11 @@ class RecordSubmission(BaseModel):
     subject: str = Field(max_length=64, description="Unified social credit code or resident id.")
     payload: dict[str, Any] = Field(description="The record's fields, as the catalog entry's JSON Schema says.")
     record_seed: str = Field(alias="recordSeed", description="32 random bytes, hex: the seed of the field salts.")
+    subject_salt: str = Field(
+        alias="subjectSalt",
+        description="32 secret random bytes, hex: subjectTag = keccak256(abi.encode(subjectRef, subjectSalt)). "
+        "A correction reuses its original's; a breach record its commitment's.",
+    )
     issued_at: int = Field(alias="issuedAt", ge=0, lt=2**64)
     supersedes: str = Field(ZERO32_HEX, description="recordId this record supersedes (corrections), or zero.")
     provider: str
@@ -105,7 +116,7 @@ class RecordSubmission(BaseModel):
     content_hash: str | None = Field(None, alias="contentHash", description="Optional: checked when given.")
     record_id: str | None = Field(None, alias="recordId", description="Optional: checked when given.")
 
-    @field_validator("record_seed", "supersedes", "content_hash", "record_id")
+    @field_validator("record_seed", "subject_salt", "supersedes", "content_hash", "record_id")
     @classmethod
     def _bytes32(cls, value: str | None) -> str | None:
         if value is not None:
@@ -140,6 +151,7 @@ class CheckedRecord:
     """A record that passed every check, ready to store."""
 
     signed: SignedRecord
+    subject: SubjectOpening
     plaintext: bytes
 
 
@@ -257,10 +269,11 @@ def _check_fields(raw: object, requester: str, lookups: _Lookups, now: int) -> t
         raise InputError("PAYLOAD_SCHEMA_VIOLATION", str(exc)) from None
     if item.content_hash is not None and _hex(item.content_hash, 32) != content_hash:
         raise InputError("RECORD_CONTENT_HASH_MISMATCH", "contentHash is not the commitment of payload and recordSeed")
+    opening = SubjectOpening(subject_ref(lookups.subject_key, subject), _hex(item.subject_salt, 32))
     leaf = RecordLeaf.create(
         catalog_id=entry.catalog_id,
         catalog_version=item.catalog_version,
-        subject_ref=subject_ref(lookups.subject_key, subject),
+        subject_tag=opening.tag(),
         content_hash=content_hash,
         provider=provider,
         issued_at=item.issued_at,
@@ -273,7 +286,8 @@ def _check_fields(raw: object, requester: str, lookups: _Lookups, now: int) -> t
     signature = _hex(item.signature, 65)
     signer = recover_address(lookups.domain.digest(record_struct_hash(leaf)), signature)
     sealed_content = {"subject": subject.value, "payload": item.payload, "recordSeed": item.record_seed}
-    checked = CheckedRecord(SignedRecord(leaf, signature), json.dumps(sealed_content, ensure_ascii=False).encode())
+    plaintext = json.dumps(sealed_content, ensure_ascii=False).encode()
+    checked = CheckedRecord(SignedRecord(leaf, signature), opening, plaintext)
     return checked, signer == address_bytes(provider)
 
 
@@ -281,7 +295,7 @@ def _check_stored(session: Session, checked: CheckedRecord, signed_by_provider: 
     """The checks left after _check_fields: supersedes (in the database), then the signature."""
     leaf = checked.signed.leaf
     if leaf.supersedes != bytes(32):
-        _check_supersedes(session, leaf)
+        _check_supersedes(session, leaf, checked.subject)
     if not signed_by_provider:
         raise InputError("RECORD_BAD_SIGNATURE", "the signature is not the provider's EIP-712 signature of this record")
     return checked
@@ -315,7 +329,7 @@ def accept_records(
     if atomic and outcomes:
         outcomes += [Outcome(i, "rejected", _hex_id(r), _NOT_STORED) for i, r in checked]
         return sorted(outcomes, key=lambda o: o.index)
-    stored = store_records(session, keyring, [(r.signed, r.plaintext) for _, r in checked])
+    stored = store_records(session, keyring, [(r.signed, r.subject, r.plaintext) for _, r in checked])
     for index, record in checked:
         new = record.signed.leaf.record_id in stored
         stored.discard(record.signed.leaf.record_id)  # a second copy in the same bulk is a duplicate
@@ -448,11 +462,16 @@ def _entry_for(entry: CatalogEntry, item: RecordSubmission, provider: str) -> Ca
     return entry
 
 
-def _check_supersedes(session: Session, leaf: RecordLeaf) -> None:
+def _check_supersedes(session: Session, leaf: RecordLeaf, subject: SubjectOpening) -> None:
     previous = session.get(StoredRecord, leaf.supersedes)
-    if previous is None or previous.provider != leaf.provider or previous.subject_ref != leaf.subject_ref:
+    if previous is None or previous.provider != leaf.provider or previous.subject_ref != subject.subject_ref:
         raise InputError(
             "RECORD_SUPERSEDES_UNKNOWN", "supersedes must name a record of the same provider and subject held here"
+        )
+    if previous.subject_tag != leaf.subject_tag:  # the ledger would refuse the correction when resolving
+        raise InputError(
+            "RECORD_SUBJECT_TAG_MISMATCH",
+            "a correction names its subject by its original's subjectTag: give the original's subjectSalt",
         )
 
 

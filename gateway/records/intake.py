@@ -7,19 +7,24 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
-from chain_client import SignedRecord
+from chain_client import SignedRecord, SubjectOpening
 from gateway.infra.envelope import Keyring, seal
 from gateway.infra.storage import OUTBOX, RECORDS, OutboxKind, StoredRecord
 
 _LOOKUP_CHUNK = 500  # ids per IN (...) query, well under every database's parameter limit
 
 
-def store_record(session: Session, keyring: Keyring, record: SignedRecord, plaintext: bytes) -> bool:
+StoredInput = tuple[SignedRecord, SubjectOpening, bytes]  # the record, its subject tag's opening, its plaintext
+
+
+def store_record(
+    session: Session, keyring: Keyring, record: SignedRecord, subject: SubjectOpening, plaintext: bytes
+) -> bool:
     """Add a record and its outbox entry to the session; False when the recordId is stored already."""
-    return bool(store_records(session, keyring, [(record, plaintext)]))
+    return bool(store_records(session, keyring, [(record, subject, plaintext)]))
 
 
-def store_records(session: Session, keyring: Keyring, records: Sequence[tuple[SignedRecord, bytes]]) -> set[bytes]:
+def store_records(session: Session, keyring: Keyring, records: Sequence[StoredInput]) -> set[bytes]:
     """Add records and their outbox entries; the recordIds that were new.
 
     Idempotent on recordId: a record stored already (or twice in `records`) is added
@@ -28,14 +33,14 @@ def store_records(session: Session, keyring: Keyring, records: Sequence[tuple[Si
     executemany INSERTs (no ORM objects: a bulk is up to 10,000 records), which keeps a
     bulk's write transaction short.
     """
-    ids = [record.leaf.record_id for record, _ in records]
+    ids = [record.leaf.record_id for record, _, _ in records]
     existing: set[bytes] = set()
     for start in range(0, len(ids), _LOOKUP_CHUNK):
         chunk = ids[start : start + _LOOKUP_CHUNK]
         existing.update(session.scalars(select(StoredRecord.record_id).where(StoredRecord.record_id.in_(chunk))))
     added: dict[bytes, None] = {}  # insertion order: outbox ids follow the bulk's order
     rows: list[tuple[object, ...]] = []
-    for record, plaintext in records:
+    for record, subject, plaintext in records:
         leaf = record.leaf
         if leaf.record_id in existing or leaf.record_id in added:
             continue
@@ -45,7 +50,9 @@ def store_records(session: Session, keyring: Keyring, records: Sequence[tuple[Si
                 leaf.record_id,
                 leaf.catalog_id,
                 leaf.catalog_version,
-                leaf.subject_ref,
+                subject.subject_ref,
+                leaf.subject_tag,
+                subject.subject_salt,
                 leaf.content_hash,
                 leaf.provider,
                 leaf.issued_at,
@@ -71,6 +78,8 @@ _RECORD_COLUMNS = (  # in the order store_records builds its row tuples
     "catalog_id",
     "catalog_version",
     "subject_ref",
+    "subject_tag",
+    "subject_salt",
     "content_hash",
     "provider",
     "issued_at",

@@ -17,7 +17,7 @@ receives a forwarded request cannot use it anywhere: it is signed for another au
 and names another holder.
 
 The holder answers with the payload, the record seed and the proof bundle. The asking
-gateway verifies the bundle against the chain, recomputes contentHash and subjectRef,
+gateway verifies the bundle against the chain, recomputes contentHash and the subjectTag's opening,
 and takes everything else it serves (catalog entry, list, status, supersession,
 publicity, anchoring) from the chain and the verified bundle, never from the holder's
 answer. It keeps nothing, and refuses what does not check out.
@@ -213,7 +213,8 @@ def checked_answer(gw: Gateway, record_id: str, answer: dict[str, Any], *, holde
             problems.append("recordId")
         if not isinstance(payload, dict) or ContentCommitment(payload, seed).content_hash != bundle.leaf.content_hash:
             problems.append("contentHash")
-        if subject_ref(gw.subject_key, subject) != bundle.leaf.subject_ref:
+        # verify_bundle checked that the opening gives the leaf's subjectTag.
+        if bundle.subject is None or subject_ref(gw.subject_key, subject) != bundle.subject.subject_ref:
             problems.append("subjectRef")
     except (KeyError, TypeError, ValueError) as exc:
         problems = [f"malformed: {type(exc).__name__}"]
@@ -245,9 +246,12 @@ def _view_from_chain(
     view = leaf_metadata(
         gw.view.entry_at(leaf.catalog_id, leaf.catalog_version), leaf, gw.stack.ledger.state(leaf.record_id), anchoring
     )
+    assert bundle.subject is not None  # checked_answer refused a bundle without it
     view.update(
         view="full",
         subject=subject,
+        subjectRef="0x" + bundle.subject.subject_ref.hex(),
+        subjectSalt="0x" + bundle.subject.subject_salt.hex(),
         payload=payload,
         accessLogSequence=sequence if isinstance(sequence, int) else None,  # the holder's log
         heldBy=holder,

@@ -23,6 +23,7 @@ from chain_client import (
     RecordState,
     RecordStatus,
     Stack,
+    SubjectOpening,
     chain_ref,
 )
 from gateway.infra.envelope import Keyring, PayloadIntegrityError, SealedPayload, UnknownKeyError, open_sealed
@@ -66,6 +67,8 @@ def open_record(keyring: Keyring, row: StoredRecord) -> OpenedRecord:
     """Decrypt and check a row; RecordIntegrityError when anything was altered or moved."""
     if leaf_of(row).computed_record_id() != row.record_id:
         raise _integrity("the row's fields do not give its recordId")
+    if subject_opening(row).tag() != row.subject_tag:  # subject_ref, which lookups go by, is not in the leaf
+        raise _integrity("the row's subjectRef and subjectSalt do not give its subjectTag")
     sealed = SealedPayload(row.ciphertext, row.nonce, row.wrapped_key, row.key_nonce, row.kek_id)
     try:
         content = json.loads(open_sealed(keyring, row.record_id, sealed))
@@ -131,6 +134,11 @@ def proof_bundle(session: Session, stack: Stack, row: StoredRecord, trees: Batch
             batch.root, tuple(tree.proof(row.leaf_index)), batch.tx_hash, batch.block_number, batch.anchored_at
         ),
     )
+
+
+def subject_opening(row: StoredRecord) -> SubjectOpening:
+    """What the row's subjectTag hides, for whom the record's subject may be shown."""
+    return SubjectOpening(row.subject_ref, row.subject_salt)
 
 
 def public_until(entry: CatalogEntry, row: StoredRecord) -> int | None:

@@ -29,6 +29,7 @@ from gateway.records.reads import (
     public_until,
     publicity_end,
     publicly_visible,
+    subject_opening,
 )
 
 log = get_logger("releases")
@@ -87,7 +88,7 @@ def record_view(gw: Gateway, session: Session, member: Requester, row: StoredRec
         view.update(view="public", payload=public_fields(gw, entry, opened.payload), subject=None)
     else:
         sequence = log_release(gw, member, row, purpose, grant)
-        view.update(view="full", payload=opened.payload, subject=opened.subject, accessLogSequence=sequence)
+        view.update(full_view(row, opened, sequence))
     gw.metrics.releases.labels(entry.disclosure_class.name, view["view"]).inc()
     return view
 
@@ -98,6 +99,8 @@ def proof_for(
     """The record's proof bundle, disclosing the named fields the member may see."""
     grant = grant_for(gw, session, member, row, purpose)
     bundle = proof_bundle(session, gw.stack, row, gw.trees)
+    if grant.view == View.FULL:
+        bundle = bundle.with_subject(subject_opening(row))
     if not disclose:
         return bundle
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
@@ -119,6 +122,18 @@ def proof_for(
     if grant.view == View.FULL:
         log_release(gw, member, row, purpose, grant)
     return bundle.with_disclosure(opened.commitment.disclose(disclose))
+
+
+def full_view(row: StoredRecord, opened: OpenedRecord, sequence: int) -> dict[str, Any]:
+    """What a full view adds to the metadata: payload, subject and its tag's opening, and the logged release."""
+    return {
+        "view": "full",
+        "payload": opened.payload,
+        "subject": opened.subject,
+        "subjectRef": _hex(row.subject_ref),
+        "subjectSalt": _hex(row.subject_salt),
+        "accessLogSequence": sequence,
+    }
 
 
 def public_fields(gw: Gateway, entry: CatalogEntry, payload: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +164,7 @@ def leaf_metadata(
             "class": entry.disclosure_class.name,
             "list": entry.list_kind.name,
         },
-        "subjectRef": _hex(leaf.subject_ref),
+        "subjectTag": _hex(leaf.subject_tag),
         "provider": leaf.provider,
         "issuedAt": leaf.issued_at,
         "supersedes": _hex(leaf.supersedes),
@@ -163,6 +178,8 @@ def leaf_metadata(
         "publicUntil": publicity_end(entry, leaf.issued_at),
         "view": None,
         "subject": None,
+        "subjectRef": None,
+        "subjectSalt": None,
         "payload": None,
         "accessLogSequence": None,
     }
@@ -194,7 +211,9 @@ def public_disclosure(gw: Gateway, session: Session, row: StoredRecord) -> dict[
         "issuedAt": row.issued_at,
         "publicUntil": public_until(entry, row),
         "fields": fields,
-        "bundle": bundle.with_disclosure(opened.commitment.disclose(fields)).to_json(),
+        "bundle": bundle.with_subject(subject_opening(row))
+        .with_disclosure(opened.commitment.disclose(fields))
+        .to_json(),
     }
 
 

@@ -18,7 +18,7 @@ from gateway.infra.service import Gateway
 from gateway.infra.storage import AccessLogEntry, StoredRecord
 from gateway.records.entitlement import Grant, Requester, View
 from gateway.records.reads import rows_of_subject
-from gateway.records.releases import log_release, metadata, open_checked
+from gateway.records.releases import full_view, log_release, metadata, open_checked
 from gateway.records.subjects import BoundSubject
 
 SELF_PURPOSE = "self-inspection"
@@ -36,7 +36,7 @@ def own_records(
         opened = open_checked(gw, row)
         view = metadata(gw, session, entry, row, state)
         sequence = log_release(gw, reader, row, SELF_PURPOSE, Grant(View.FULL))
-        view.update(view="full", payload=opened.payload, subject=opened.subject, accessLogSequence=sequence)
+        view.update(full_view(row, opened, sequence))
         gw.metrics.releases.labels(entry.disclosure_class.name, "self").inc()
         views.append(view)
     return views

@@ -20,7 +20,7 @@ from gateway.infra.service import Gateway
 from gateway.infra.storage import StoredRecord
 from gateway.infra.subject_ids import SubjectId
 from gateway.records.entitlement import Requester, View
-from gateway.records.reads import anchored_batch, proof_bundle, public_until, rows_of_subject
+from gateway.records.reads import anchored_batch, proof_bundle, public_until, rows_of_subject, subject_opening
 from gateway.records.releases import grant_for, log_release, open_checked, public_fields
 from gateway.standing.measures import IN_FORCE, lists_json, measures_of, standing_of
 
@@ -74,7 +74,12 @@ def _report_entry(
         fields = public_fields(gw, entry, opened.payload)
         if not fields:
             return None
-    bundle = proof_bundle(session, gw.stack, row, gw.trees).with_disclosure(opened.commitment.disclose(list(fields)))
+    # The report names its subject, so each bundle opens its subjectTag to show it is that subject's.
+    bundle = (
+        proof_bundle(session, gw.stack, row, gw.trees)
+        .with_subject(subject_opening(row))
+        .with_disclosure(opened.commitment.disclose(list(fields)))
+    )
     gw.metrics.releases.labels(entry.disclosure_class.name, grant.view.value).inc()
     return report_record(
         bundle,

@@ -59,14 +59,14 @@ def make_leaf(
     entry: bytes,
     provider: str,
     *,
-    subject_ref: bytes | None = None,
+    subject_tag: bytes | None = None,
     supersedes: bytes = bytes(32),
     issued_at: int = 1_760_000_000,
 ) -> RecordLeaf:
     return RecordLeaf.create(
         catalog_id=entry,
         catalog_version=1,
-        subject_ref=subject_ref or os.urandom(32),
+        subject_tag=subject_tag or os.urandom(32),
         content_hash=os.urandom(32),
         provider=provider,
         issued_at=issued_at,

@@ -25,6 +25,7 @@ from chain_client import (
     Role,
     SignedRecord,
     Stack,
+    SubjectOpening,
     anchor_records,
     bundle_schema,
     deploy_demo_stack,
@@ -51,7 +52,7 @@ REASON = b"\x0e" * 32
 
 @dataclass
 class Issued:
-    """Bundles of records anchored in one batch; the first discloses two payload fields."""
+    """Bundles of records anchored in one batch; the first opens its subjectTag and discloses two payload fields."""
 
     bundles: list[ProofBundle]
     gateway: str
@@ -68,17 +69,18 @@ class Issued:
 def issue(stack: Stack, provider: LocalAccount, gateway: LocalAccount, entry: bytes, count: int = 6) -> Issued:
     commitment = ContentCommitment(PAYLOAD, os.urandom(32))
     leaves = [make_leaf(entry, provider.address) for _ in range(count)]
+    opening = SubjectOpening(os.urandom(32), os.urandom(32))
     leaves[0] = RecordLeaf.create(
         catalog_id=entry,
         catalog_version=1,
-        subject_ref=os.urandom(32),
+        subject_tag=opening.tag(),
         content_hash=commitment.content_hash,
         provider=provider.address,
         issued_at=1_760_000_000,
     )
     signed = [SignedRecord(leaf, stack.ledger.sign_record(provider, leaf)) for leaf in leaves]
     bundles = anchor_records(stack, gateway, signed)
-    bundles[0] = bundles[0].with_disclosure(commitment.disclose(["decision", "subjectName"]))
+    bundles[0] = bundles[0].with_subject(opening).with_disclosure(commitment.disclose(["decision", "subjectName"]))
     return Issued(bundles, gateway.address)
 
 
@@ -108,7 +110,7 @@ def test_schema_rejects_malformed_documents(issued: Issued) -> None:
     assert "txHash" in problems
     assert "record/recordId" in problems
     assert "extra" in problems
-    with pytest.raises(ValueError, match="not a valid credit-ledger/proof@1 bundle"):
+    with pytest.raises(ValueError, match="not a valid credit-ledger/proof@2 bundle"):
         ProofBundle.from_json(document)
 
 
@@ -151,6 +153,8 @@ def _tampered(bundle: ProofBundle, part: str) -> dict[str, Any]:
         signature = bytearray(bytes.fromhex(document["signature"][2:]))
         signature[5] ^= 0xFF
         document["signature"] = "0x" + signature.hex()
+    elif part in ("subjectRef", "subjectSalt"):
+        document["subject"][part] = other32
     elif part == "disclosedValue":
         document["disclosure"]["fields"]["decision"]["value"] = {"fine": 5, "currency": "CNY"}
     elif part == "disclosedSalt":
@@ -168,7 +172,7 @@ def _tampered(bundle: ProofBundle, part: str) -> dict[str, Any]:
         ("recordId", "recordId"),
         ("catalogId", "recordId"),
         ("catalogVersion", "batchProof"),
-        ("subjectRef", "recordId"),
+        ("subjectTag", "recordId"),
         ("contentHash", "recordId"),
         ("provider", "recordId"),
         ("issuedAt", "recordId"),
@@ -176,6 +180,8 @@ def _tampered(bundle: ProofBundle, part: str) -> dict[str, Any]:
         ("proofElement", "batchProof"),
         ("root", "batchProof"),
         ("signature", "signature"),
+        ("subjectRef", "subjectTag"),
+        ("subjectSalt", "subjectTag"),
         ("disclosedValue", "disclosure"),
         ("disclosedSalt", "disclosure"),
         ("chainId", "chainId"),
@@ -227,7 +233,7 @@ def test_withdrawn_records_are_authentic_but_not_current(
         ledger.revoke(provider, proof, REASON)
     elif outcome == "corrected":
         leaf = make_leaf(
-            penalty_entry, provider.address, subject_ref=proof.leaf.subject_ref, supersedes=proof.leaf.record_id
+            penalty_entry, provider.address, subject_tag=proof.leaf.subject_tag, supersedes=proof.leaf.record_id
         )
         (correction,) = anchor_records(stack, gateway, [SignedRecord(leaf, ledger.sign_record(provider, leaf))])
         ledger.file_objection(provider, proof, REASON)

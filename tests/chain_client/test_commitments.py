@@ -41,13 +41,13 @@ BREACH_ENTRY = keccak(b"BJ-WNSX-001")
 
 
 def breach_record(
-    registry: CommitmentRegistry, commitment_id: bytes, department: str, *, subject_ref: bytes | None = None
+    registry: CommitmentRegistry, commitment_id: bytes, department: str, *, subject_tag: bytes | None = None
 ) -> RecordLeaf:
-    """A dishonesty record of the department about the commitment's subject (or about subject_ref)."""
+    """A dishonesty record of the department about the commitment's subject (or about subject_tag)."""
     return RecordLeaf.create(
         catalog_id=BREACH_ENTRY,
         catalog_version=1,
-        subject_ref=subject_ref or registry.commitment(commitment_id).subject_ref,
+        subject_tag=subject_tag or registry.commitment(commitment_id).subject_tag,
         content_hash=os.urandom(32),
         provider=department,
         issued_at=1_760_000_000,
@@ -73,7 +73,7 @@ def _spec(
     term: CommitmentTerm = TERM_2026,
 ) -> CommitmentSpec:
     return CommitmentSpec(
-        subject_ref=os.urandom(32),
+        subject_tag=os.urandom(32),
         kind=kind,
         doc_hash=os.urandom(32),
         deadline=chain.latest_timestamp() + days * DAY,
@@ -97,7 +97,7 @@ def test_record_stores_the_commitment(chain: Chain, registry: CommitmentRegistry
         CommitmentKind.INCOMPLETE_ACCEPTANCE,
         CommitmentStatus.PENDING,
     )
-    assert (stored.subject_ref, stored.doc_hash, stored.deadline) == (spec.subject_ref, spec.doc_hash, spec.deadline)
+    assert (stored.subject_tag, stored.doc_hash, stored.deadline) == (spec.subject_tag, spec.doc_hash, spec.deadline)
     assert stored.breach_record_id is None
     assert stored.made_at == chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
 
@@ -234,7 +234,7 @@ def test_gateway_relays_a_department_recording(
             "CommitmentRecorded",
             {
                 "commitmentId": commitment_id,
-                "subjectRef": spec.subject_ref,
+                "subjectTag": spec.subject_tag,
                 "department": provider.address,
                 "kind": int(spec.kind),
                 "docHash": spec.doc_hash,
@@ -320,7 +320,7 @@ def test_relayed_recording_needs_an_active_provider_signer(
     good = registry.sign_record(provider, spec)
     later = replace(spec, deadline=spec.deadline + DAY)  # the gateway relays another due date than signed
     struct_hash = record_commitment_struct_hash(
-        later.subject_ref, int(later.kind), later.doc_hash, later.term, later.deadline, good.nonce, good.deadline
+        later.subject_tag, int(later.kind), later.doc_hash, later.term, later.deadline, good.nonce, good.deadline
     )
     recovered = recover_signer(registry.domain.digest(struct_hash), good.signature)
     assert recovered != provider.address
@@ -368,18 +368,18 @@ def test_a_breach_names_a_record_of_the_department_about_the_subject(
 ) -> None:
     """The chain computes the breach's recordId from the department and the commitment's subject, whatever is sent."""
     commitment_id, _ = registry.record(provider, _spec(chain))
-    other_subject = breach_record(registry, commitment_id, provider.address, subject_ref=os.urandom(32))
+    other_subject = breach_record(registry, commitment_id, provider.address, subject_tag=os.urandom(32))
     registry.breach(provider, commitment_id, other_subject, violation=True)
     stored = registry.commitment(commitment_id).breach_record_id
     # A leaf about another subject (or random bytes) cannot be named: the recordId stored is
     # that of the department's record about the commitment's own subject.
-    own_subject = registry.commitment(commitment_id).subject_ref
+    own_subject = registry.commitment(commitment_id).subject_tag
     assert stored != other_subject.record_id
-    assert stored == replace(other_subject, subject_ref=own_subject).computed_record_id()
+    assert stored == replace(other_subject, subject_tag=own_subject).computed_record_id()
     relayed, _ = registry.record(provider, _spec(chain))
     signed = registry.sign_breach(provider, relayed, other_subject, True)
     # Signed over the other subject's recordId, the instruction does not recover to the department.
-    computed = replace(other_subject, subject_ref=registry.commitment(relayed).subject_ref).computed_record_id()
+    computed = replace(other_subject, subject_tag=registry.commitment(relayed).subject_tag).computed_record_id()
     struct_hash = breach_struct_hash(relayed, computed, True, signed.nonce, signed.deadline)
     recovered = recover_signer(registry.domain.digest(struct_hash), signed.signature)
     expect_revert(
@@ -562,7 +562,7 @@ def test_the_signed_term_is_the_relayed_term(
     ):
         relayed = replace(spec, term=changed)
         struct_hash = record_commitment_struct_hash(
-            spec.subject_ref, int(spec.kind), spec.doc_hash, changed, spec.deadline, good.nonce, good.deadline
+            spec.subject_tag, int(spec.kind), spec.doc_hash, changed, spec.deadline, good.nonce, good.deadline
         )
         recovered = recover_signer(registry.domain.digest(struct_hash), good.signature)
         expect_revert(

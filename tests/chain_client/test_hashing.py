@@ -32,6 +32,7 @@ from chain_client import (
     recover_signer,
     subject_ref_resident,
     subject_ref_uscc,
+    subject_tag,
     verify_disclosure,
 )
 from chain_client.spec.content import encode_field
@@ -68,6 +69,16 @@ def test_identifiers_follow_the_design() -> None:
     args = (PROVIDER, os.urandom(32), os.urandom(32), os.urandom(32), 1_760_000_000)
     expected = keccak(encode(["address", "bytes32", "bytes32", "bytes32", "uint64"], list(args)))
     assert record_id(*args) == expected
+
+
+def test_a_subject_tag_blinds_the_subject_ref_with_its_salt() -> None:
+    """subjectTag = keccak256(abi.encode(subjectRef, subjectSalt)): the same subject under two salts gives two
+    unrelated tags, and only a 32-byte reference and salt make one."""
+    ref, salt = os.urandom(32), os.urandom(32)
+    assert subject_tag(ref, salt) == keccak(encode(["bytes32", "bytes32"], [ref, salt]))
+    assert subject_tag(ref, os.urandom(32)) != subject_tag(ref, salt)
+    with pytest.raises(ValueError, match="32 bytes each"):
+        subject_tag(ref, salt[:31])
 
 
 def test_canonical_json_is_rfc8785() -> None:
@@ -124,7 +135,7 @@ def test_record_digest_matches_eth_account_typed_data() -> None:
     leaf = RecordLeaf.create(
         catalog_id=catalog_id("BJ-XZCF-001"),
         catalog_version=2,
-        subject_ref=os.urandom(32),
+        subject_tag=os.urandom(32),
         content_hash=os.urandom(32),
         provider=PROVIDER,
         issued_at=1_760_000_000,
@@ -136,7 +147,7 @@ def test_record_digest_matches_eth_account_typed_data() -> None:
             {"name": "recordId", "type": "bytes32"},
             {"name": "catalogId", "type": "bytes32"},
             {"name": "catalogVersion", "type": "uint16"},
-            {"name": "subjectRef", "type": "bytes32"},
+            {"name": "subjectTag", "type": "bytes32"},
             {"name": "contentHash", "type": "bytes32"},
             {"name": "provider", "type": "address"},
             {"name": "issuedAt", "type": "uint64"},
@@ -272,7 +283,7 @@ def test_record_commitment_digest_matches_eth_account_typed_data(term: Commitmen
     """RecordCommitment, with its CalendarRef[] member, hashes as eth-account's generic EIP-712 encoder does."""
     domain = CommitmentDomain(chain_id=31337, verifying_contract=_CONTRACT)
     fields = [
-        ("subjectRef", "bytes32"),
+        ("subjectTag", "bytes32"),
         ("kind", "uint8"),
         ("docHash", "bytes32"),
         ("acceptedOn", "uint32"),
@@ -286,7 +297,7 @@ def test_record_commitment_digest_matches_eth_account_typed_data(term: Commitmen
         "CalendarRef": [{"name": "year", "type": "uint16"}, {"name": "version", "type": "uint16"}],
     }
     message = {
-        "subjectRef": _RECORD_ID,
+        "subjectTag": _RECORD_ID,
         "kind": 1,
         "docHash": _HASH,
         "acceptedOn": term.accepted_on_number,

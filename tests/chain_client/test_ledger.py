@@ -70,7 +70,7 @@ def _correction_of(
 ) -> RecordProof:
     """A correcting record of batch.leaves[index], anchored in a batch of its own."""
     original = batch.leaves[index]
-    fields: dict[str, object] = {"subject_ref": original.subject_ref, "supersedes": original.record_id}
+    fields: dict[str, object] = {"subject_tag": original.subject_tag, "supersedes": original.record_id}
     entry = changes.pop("entry", original.catalog_id)
     provider = changes.pop("provider", original.provider)
     fields.update(changes)
@@ -250,7 +250,7 @@ def test_a_department_files_an_objection(ledger: CreditLedger, department: Local
     receipt = ledger.file_objection(department, proof, REASON)
     assert ledger.events(receipt)[0].args == {
         "recordId": proof.leaf.record_id,
-        "subjectRef": proof.leaf.subject_ref,
+        "subjectTag": proof.leaf.subject_tag,
         "member": department.address,
         "reasonHash": REASON,
     }
@@ -349,7 +349,7 @@ def test_the_record_s_gateway_files_a_subject_s_own_objection_and_repair_request
             "ObjectionFiled",
             {
                 "recordId": objected.leaf.record_id,
-                "subjectRef": objected.leaf.subject_ref,
+                "subjectTag": objected.leaf.subject_tag,
                 "member": gateway.address,
                 "reasonHash": REASON,
             },
@@ -471,7 +471,7 @@ def test_a_correction_must_match_the_record(
 ) -> None:
     """A correction for another subject, catalog entry, record or provider is refused."""
     changes: dict[str, object] = {
-        "subject": {"subject_ref": os.urandom(32)},
+        "subject": {"subject_tag": os.urandom(32)},
         "catalog": {"entry": catalog_id("BJ-XZXK-002")},
         "supersedes": {"supersedes": os.urandom(32)},
         "provider": {"provider": other_provider.address},
@@ -808,7 +808,7 @@ def test_gateway_relays_a_member_objection(
             "ObjectionFiled",
             {
                 "recordId": proof.leaf.record_id,
-                "subjectRef": proof.leaf.subject_ref,
+                "subjectTag": proof.leaf.subject_tag,
                 "member": department.address,
                 "reasonHash": REASON,
             },
@@ -831,7 +831,7 @@ def test_gateway_relays_a_member_repair_request(
             "RepairRequested",
             {
                 "recordId": proof.leaf.record_id,
-                "subjectRef": proof.leaf.subject_ref,
+                "subjectTag": proof.leaf.subject_tag,
                 "member": department.address,
                 "evidenceHash": evidence,
             },

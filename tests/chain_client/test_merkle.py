@@ -24,7 +24,7 @@ def _leaves(count: int) -> list[RecordLeaf]:
         RecordLeaf.create(
             catalog_id=os.urandom(32),
             catalog_version=1 + i % 3,
-            subject_ref=os.urandom(32),
+            subject_tag=os.urandom(32),
             content_hash=os.urandom(32),
             provider="0x917A6C517e2940FA51575f7E7BE9B3445cc69492",
             issued_at=1_760_000_000 + i,

@@ -271,7 +271,7 @@ def test_a_record_withdrawn_after_the_report_fails_its_status(
         expected = "Revoked now, no longer in force; the report says Active"
     else:
         leaf = make_leaf(
-            PENALTY_ID, provider.address, subject_ref=proof.leaf.subject_ref, supersedes=proof.leaf.record_id
+            PENALTY_ID, provider.address, subject_tag=proof.leaf.subject_tag, supersedes=proof.leaf.record_id
         )
         (correction,) = anchor_records(stack, gateway, [SignedRecord(leaf, ledger.sign_record(provider, leaf))])
         ledger.file_objection(provider, proof, REASON)

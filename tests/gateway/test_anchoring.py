@@ -23,6 +23,7 @@ from chain_client import (
     RecordLeaf,
     SignedRecord,
     Stack,
+    SubjectOpening,
     verify_bundle,
 )
 from gateway.infra.anchoring import ANCHOR_BATCH_GAS, AnchoringConfig, AnchoringWorker
@@ -47,16 +48,17 @@ def accept(
         for i in range(count):
             payload = {"decision": {"fine": 1000 + i}, "subjectName": f"企业{i}"}
             commitment = ContentCommitment(payload, os.urandom(32))
+            subject = SubjectOpening(os.urandom(32), os.urandom(32))
             leaf = RecordLeaf.create(
                 catalog_id=entry,
                 catalog_version=1,
-                subject_ref=os.urandom(32),
+                subject_tag=subject.tag(),
                 content_hash=commitment.content_hash,
                 provider=provider.address,
                 issued_at=1_760_000_000 + i,
             )
             signed = SignedRecord(leaf, stack.ledger.sign_record(provider, leaf))
-            assert store_record(session, keyring, signed, json.dumps(payload).encode())
+            assert store_record(session, keyring, signed, subject, json.dumps(payload).encode())
             ids.append(leaf.record_id)
     return ids
 

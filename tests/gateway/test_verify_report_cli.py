@@ -155,7 +155,7 @@ def test_cli_fails_a_broken_signature(issued: Issued, tmp_path: Path) -> None:
 def test_cli_fails_a_json_object_that_is_not_a_report(tmp_path: Path) -> None:
     """A JSON object of another shape is read, and fails `format` with exit 1."""
     path = tmp_path / "other.json"
-    path.write_text('{"format": "credit-ledger/proof@1"}', encoding="utf-8")
+    path.write_text('{"format": "credit-ledger/proof@2"}', encoding="utf-8")
     result = run(str(path))
     assert result.exit_code == 1, result.output
     assert "FAIL format" in result.output

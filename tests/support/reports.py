@@ -23,6 +23,7 @@ from chain_client import (
     RecordStatus,
     SignedRecord,
     Stack,
+    SubjectOpening,
     anchor_records,
     catalog_id,
     deploy_demo_stack,
@@ -88,22 +89,24 @@ def issue_report(
     subject_ref = subject_ref_uscc(SUBJECT_KEY, subject)
     payloads = payloads or [penalty(), penalty(violation="无证经营"), penalty()]
     commitments = [ContentCommitment(payload, os.urandom(32)) for payload in payloads]
+    openings = [SubjectOpening(subject_ref, os.urandom(32)) for _ in payloads]  # a salt per record
     leaves = [
         RecordLeaf.create(
             catalog_id=PENALTY_ID,
             catalog_version=1,
-            subject_ref=subject_ref,
+            subject_tag=opening.tag(),
             content_hash=commitment.content_hash,
             provider=provider.address,
             issued_at=1_760_000_000 + i,
         )
-        for i, commitment in enumerate(commitments)
+        for i, (commitment, opening) in enumerate(zip(commitments, openings, strict=True))
     ]
     other_commitment = ContentCommitment(penalty(name="天津另一公司"), os.urandom(32))
+    other_opening = SubjectOpening(os.urandom(32), os.urandom(32))
     other_leaf = RecordLeaf.create(
         catalog_id=PENALTY_ID,
         catalog_version=1,
-        subject_ref=os.urandom(32),
+        subject_tag=other_opening.tag(),
         content_hash=other_commitment.content_hash,
         provider=provider.address,
         issued_at=1_760_000_100,
@@ -112,11 +115,12 @@ def issue_report(
     *bundles, other = anchor_records(stack, gateway, signed)
     views: list[View] = ["public", "full", "public"]
     shown = [PUBLIC_FIELDS, sorted(payloads[1]), ()]
+    bundles = [bundle.with_subject(opening) for bundle, opening in zip(bundles, openings, strict=True)]
     bundles = [
         bundle.with_disclosure(commitment.disclose(names)) if names else bundle
         for bundle, commitment, names in zip(bundles, commitments, shown, strict=True)
     ]
-    other = other.with_disclosure(other_commitment.disclose(PUBLIC_FIELDS))
+    other = other.with_subject(other_opening).with_disclosure(other_commitment.disclose(PUBLIC_FIELDS))
     records = [
         report_record(
             bundle, catalog_code=PENALTY_CODE, disclosure_class=DisclosureClass.A, status=RecordStatus.ACTIVE, view=view

@@ -18,7 +18,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for sta
 
 
 @router.post("", response_model=dict[str, Any], responses=_ERRORS)
-def record_commitment(body: CommitmentIn, gateway: GatewayDep, member: CurrentMember) -> Any:
+def record_commitment(body: CommitmentIn, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
     """Record a commitment (PROVIDER). `dueBy` and `calendars` must be those
     GET /public/v1/deadlines gives: the end (23:59:59 Beijing) of the `workingDays`-th
     working day after `acceptedOn` under the latest adopted calendars, or of the day
@@ -27,8 +27,10 @@ def record_commitment(body: CommitmentIn, gateway: GatewayDep, member: CurrentMe
     require_role(member, Role.PROVIDER)
     return commitments.record_commitment(
         gateway,
+        session,
         member,
         subject=body.subject,
+        subject_salt=bytes.fromhex(body.subjectSalt[2:]),
         kind=body.kind,
         doc_hash=bytes.fromhex(body.docHash[2:]),
         accepted_on=body.acceptedOn,
@@ -52,11 +54,15 @@ def list_overdue(
 
 
 @router.get("/{commitment_id}", response_model=dict[str, Any], responses=_ERRORS)
-def read_commitment(commitment_id: str, gateway: GatewayDep, member: CurrentMember) -> Any:
-    """A commitment as the chain holds it, with whether it is overdue and how its deadline was counted."""
+def read_commitment(commitment_id: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
+    """A commitment as the chain holds it, with whether it is overdue and how its deadline was counted;
+    to its own department also the opening of its subjectTag (`subject`), which its breach record reuses."""
     found = commitments.find_commitment(gateway, commitment_id)
     term, _, _ = gateway.stack.commitments.recorded_term(found.commitment_id)
-    return {**commitments.commitment_json(found, gateway.now()), "term": term.to_json()}
+    answer = {**commitments.commitment_json(found, gateway.now()), "term": term.to_json()}
+    if found.department == member.address:
+        answer["subject"] = commitments.subject_of(session, found)
+    return answer
 
 
 @router.post("/{commitment_id}/fulfilment", response_model=dict[str, Any], responses=_ERRORS)

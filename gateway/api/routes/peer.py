@@ -13,7 +13,7 @@ from gateway.api.signed import SignedRoute
 from gateway.infra.errors import AuthError
 from gateway.records.entitlement import View
 from gateway.records.peers import OriginalRequest, department_of
-from gateway.records.reads import find_record, proof_bundle
+from gateway.records.reads import find_record, proof_bundle, subject_opening
 from gateway.records.releases import grant_for, open_checked, record_view
 
 router = APIRouter(prefix="/peer/v1", tags=["peers"], route_class=SignedRoute)
@@ -56,5 +56,5 @@ def read_for_peer(
     return {
         "view": view,
         "recordSeed": "0x" + opened.record_seed.hex(),
-        "bundle": proof_bundle(session, gateway.stack, row, gateway.trees).to_json(),
+        "bundle": proof_bundle(session, gateway.stack, row, gateway.trees).with_subject(subject_opening(row)).to_json(),
     }

@@ -207,7 +207,7 @@ def read_record_proof(
     disclose: Annotated[str, Query(description="Comma-separated payload fields to disclose.", max_length=2000)] = "",
     purpose: Purpose = "unspecified",
 ) -> Any:
-    """The record's proof bundle (credit-ledger/proof@1), disclosing `?disclose=` fields."""
+    """The record's proof bundle (credit-ledger/proof@2), disclosing `?disclose=` fields."""
     row = find_record(session, record_id)
     names = [name.strip() for name in disclose.split(",") if name.strip()]
     return proof_for(gateway, session, member, row, purpose, names).to_json()

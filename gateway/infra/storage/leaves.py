@@ -21,7 +21,7 @@ LEAF_COLUMNS = (  # the stored record's RecordLeaf fields, in RecordLeaf's order
     StoredRecord.record_id,
     StoredRecord.catalog_id,
     StoredRecord.catalog_version,
-    StoredRecord.subject_ref,
+    StoredRecord.subject_tag,
     StoredRecord.content_hash,
     StoredRecord.provider,
     StoredRecord.issued_at,
@@ -35,7 +35,7 @@ def leaf_of(row: StoredRecord) -> RecordLeaf:
         record_id=row.record_id,
         catalog_id=row.catalog_id,
         catalog_version=row.catalog_version,
-        subject_ref=row.subject_ref,
+        subject_tag=row.subject_tag,
         content_hash=row.content_hash,
         provider=row.provider,  # type: ignore[arg-type]
         issued_at=row.issued_at,

@@ -61,7 +61,12 @@ class BatchState(enum.Enum):
 
 
 class StoredRecord(Base):
-    """A credit record: its leaf fields, the provider's signature and the sealed payload."""
+    """A credit record: its leaf fields, the provider's signature and the sealed payload.
+
+    subject_ref is the subject's stable reference, for this gateway's lookups only; the
+    leaf names the subject by subject_tag = keccak256(abi.encode(subject_ref, subject_salt)),
+    which differs from record to record (docs/formats.md, "Subject tags").
+    """
 
     __tablename__ = "records"
 
@@ -69,6 +74,8 @@ class StoredRecord(Base):
     catalog_id: Mapped[bytes] = mapped_column(Bytes(32), index=True)
     catalog_version: Mapped[int] = mapped_column(Integer)
     subject_ref: Mapped[bytes] = mapped_column(Bytes(32), index=True)
+    subject_tag: Mapped[bytes] = mapped_column(Bytes(32))
+    subject_salt: Mapped[bytes] = mapped_column(Bytes(32))
     content_hash: Mapped[bytes] = mapped_column(Bytes(32))
     provider: Mapped[str] = mapped_column(String(42), index=True)
     issued_at: Mapped[int] = mapped_column(BigInteger)
@@ -181,6 +188,21 @@ class SubjectFiling(Base):
     signature: Mapped[bytes] = mapped_column(Bytes(65))
     tx_hash: Mapped[bytes | None] = mapped_column(Bytes(32))
     filed_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class CommitmentSubject(Base):
+    """The subject behind a commitment this gateway relayed: its subjectTag's opening.
+
+    The chain holds only the tag; the department's breach record must carry the same tag,
+    so the salt is kept here for the department (and never lost with its client's state).
+    """
+
+    __tablename__ = "commitment_subjects"
+
+    commitment_id: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    department: Mapped[str] = mapped_column(String(42), index=True)
+    subject_ref: Mapped[bytes] = mapped_column(Bytes(32), index=True)
+    subject_salt: Mapped[bytes] = mapped_column(Bytes(32))
 
 
 class SubjectLookup(Base):

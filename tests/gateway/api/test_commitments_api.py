@@ -28,9 +28,10 @@ from chain_client import (
     count_deadline,
     devnet_for,
     shipped_calendars,
+    subject_tag,
 )
 from chain_client.dev import DevChain
-from credit_client.client import GatewayClientError
+from credit_client.client import GatewayClientError, subject_salt_of
 from gateway.infra.settings import Settings
 from gateway.infra.storage import StoredRecord
 from gateway.infra.subject_ids import parse_subject
@@ -83,7 +84,16 @@ def test_a_commitment_is_recorded_with_its_working_day_deadline(served: Served) 
     assert on_chain.kind == CommitmentKind.INCOMPLETE_ACCEPTANCE
     assert on_chain.deadline == result["dueBy"]
     assert on_chain.department == served.account(SAMR).address
-    assert on_chain.subject_ref == served.gateway.subject_ref(parse_subject(subject))
+    # The chain holds only the tag; the department alone is shown its opening, kept by the gateway.
+    with served.client(SAMR) as department:
+        opening = department.commitment(str(result["commitmentId"]))["subject"]
+    with served.client("auditor-hebei") as auditor:
+        assert "subject" not in auditor.commitment(str(result["commitmentId"]))
+    assert opening["subjectRef"] == "0x" + served.gateway.subject_ref(parse_subject(subject)).hex()
+    assert on_chain.subject_tag == subject_tag(
+        bytes.fromhex(opening["subjectRef"][2:]), bytes.fromhex(opening["subjectSalt"][2:])
+    )
+    assert result["subjectTag"] == "0x" + on_chain.subject_tag.hex()
 
 
 def test_fulfil_and_withdraw(served: Served) -> None:
@@ -101,7 +111,13 @@ def test_a_violation_before_the_deadline_is_breached_with_its_linked_record(serv
     commitment = commit(served, subject)
     cid = str(commitment["commitmentId"])
     today = beijing_date(served.gateway.now()).isoformat()
-    record = served.prepare(SAMR, BREACH, subject, commitment_breach(cid, str(commitment["dueOn"]), today))
+    record = served.prepare(
+        SAMR,
+        BREACH,
+        subject,
+        commitment_breach(cid, str(commitment["dueOn"]), today),
+        subject_salt=subject_salt_of(commitment),
+    )
     with served.client(SAMR) as department:
         with pytest.raises(GatewayClientError) as early:
             department.breach_commitment(cid, record)
@@ -145,6 +161,7 @@ def test_a_deadline_that_is_not_the_calendar_s_is_refused(served: Served) -> Non
     today = beijing_date(served.gateway.now())
     body = {
         "subject": new_uscc(),
+        "subjectSalt": "0x" + "5a" * 32,
         "kind": "incomplete-acceptance",
         "docHash": "0x" + "11" * 32,
         "acceptedOn": today.isoformat(),
@@ -170,6 +187,7 @@ def test_a_deadline_in_a_year_the_calendar_does_not_cover_fails_loudly(served: S
     how governors adopt it."""
     body = {
         "subject": new_uscc(),
+        "subjectSalt": "0x" + "5a" * 32,
         "kind": "notification",
         "docHash": "0x" + "22" * 32,
         "acceptedOn": beijing_date(served.gateway.now()).isoformat(),
@@ -217,7 +235,13 @@ def test_a_breach_stores_its_record_before_it_is_relayed(served: Served, monkeyp
     commitment = commit(served, subject)
     cid = str(commitment["commitmentId"])
     today = beijing_date(served.gateway.now()).isoformat()
-    record = served.prepare(SAMR, BREACH, subject, commitment_breach(cid, str(commitment["dueOn"]), today))
+    record = served.prepare(
+        SAMR,
+        BREACH,
+        subject,
+        commitment_breach(cid, str(commitment["dueOn"]), today),
+        subject_salt=subject_salt_of(commitment),
+    )
     eth = served.gateway.stack.chain.w3.eth
 
     def node_lost_on_send(raw: Any) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from chain_client import LedgerDomain, RecordStatus, Role, devnet_for
 from chain_client.spec.eip712 import file_objection_struct_hash, sign_digest
-from credit_client.client import GatewayClient, GatewayClientError, PreparedRecord
+from credit_client.client import GatewayClient, GatewayClientError, PreparedRecord, subject_salt_of
 from gateway.infra.settings import Settings
 from gateway.infra.storage import StoredRecord
 from tests.support.payloads import PENALTY, SAMR, penalty
@@ -78,7 +78,12 @@ def test_an_objection_upheld_with_a_correction_links_the_old_record_forward(serv
     with served.client(FILER) as filer:
         filer.file_objection(original.record_id_hex, REASON)
     correction = served.submit(
-        SAMR, PENALTY, subject, penalty(violation="未按规定公示年度报告"), supersedes=original.leaf.record_id
+        SAMR,
+        PENALTY,
+        subject,
+        penalty(violation="未按规定公示年度报告"),
+        supersedes=original.leaf.record_id,
+        subject_salt=subject_salt_of(original.submission),
     )
     served.wait_anchored(correction)
     with served.client(SAMR) as provider:

@@ -109,7 +109,7 @@ def test_logs_are_json_and_never_hold_payloads_or_subject_ids(served: Served, ca
         assert secret not in text
 
 
-@pytest.mark.parametrize("column", ["ciphertext", "wrapped_key", "content_hash", "subject_ref"])
+@pytest.mark.parametrize("column", ["ciphertext", "wrapped_key", "content_hash", "subject_ref", "subject_salt"])
 def test_a_tampered_row_is_reported_and_never_served(served: Served, column: str) -> None:
     """Altering a stored row's ciphertext, wrapped key or hashes gives 500 RECORD_INTEGRITY_FAILED, no payload."""
     record = served.submit(SAMR, PENALTY, new_uscc(), penalty())

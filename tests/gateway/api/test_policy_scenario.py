@@ -15,7 +15,7 @@ import pytest
 from chain_client import BEIJING, CommitmentStatus, RecordStatus
 from chain_client.dev import DevChain
 from chain_client.verify.report import verify_report
-from credit_client.client import GatewayClientError
+from credit_client.client import GatewayClientError, subject_salt_of
 from gateway.infra.settings import Settings
 from tests.support.payloads import BREACH, PENALTY, SAMR, TAX, TAX_GRADE, commitment_breach, penalty, taxpayer_grade
 from tests.support.served import Served, serve_gateway
@@ -74,6 +74,7 @@ def test_a_penalty_is_published_objected_to_corrected_and_repaired(beijing: Serv
         subject,
         penalty(penalty={"kind": "fine", "amountYuan": 20000}),
         supersedes=original.leaf.record_id,
+        subject_salt=subject_salt_of(original.submission),  # a correction carries its original's subjectTag
     )
     beijing.wait_anchored(correction)
     with beijing.client(SAMR) as regulator:
@@ -123,7 +124,13 @@ def test_an_incomplete_acceptance_commitment_across_national_day_is_breached(bei
 
     # The last evening of the period: not overdue, and a breach is refused.
     travel_to(beijing, dt.datetime(2026, 10, 14, 22, 0, tzinfo=BEIJING))
-    breach_record = beijing.prepare(SAMR, BREACH, subject, commitment_breach(cid, "2026-10-14", "2026-10-15"))
+    breach_record = beijing.prepare(
+        SAMR,
+        BREACH,
+        subject,
+        commitment_breach(cid, "2026-10-14", "2026-10-15"),
+        subject_salt=subject_salt_of(commitment),
+    )
     with beijing.client(SAMR) as regulator:
         assert regulator.overdue_commitments() == []
         with pytest.raises(GatewayClientError) as early:
@@ -132,7 +139,13 @@ def test_an_incomplete_acceptance_commitment_across_national_day_is_breached(bei
 
     # The next morning the documents have not come: overdue, then breached with its record.
     travel_to(beijing, dt.datetime(2026, 10, 15, 9, 0, tzinfo=BEIJING))
-    breach_record = beijing.prepare(SAMR, BREACH, subject, commitment_breach(cid, "2026-10-14", "2026-10-15"))
+    breach_record = beijing.prepare(
+        SAMR,
+        BREACH,
+        subject,
+        commitment_breach(cid, "2026-10-14", "2026-10-15"),
+        subject_salt=subject_salt_of(commitment),
+    )
     with beijing.client(SAMR) as regulator:
         assert [c["commitmentId"] for c in regulator.overdue_commitments()] == [cid]
         result = regulator.breach_commitment(cid, breach_record)

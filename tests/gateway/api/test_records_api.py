@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chain_client import BatchKind
-from credit_client.client import GatewayClientError
+from credit_client.client import GatewayClientError, subject_salt_of
 from gateway.api.schemas import SubmissionResponse
 from gateway.infra.request_auth import sign_request
 from gateway.infra.storage import AnchorBatch, OutboxEntry, StoredRecord
@@ -174,12 +174,21 @@ def test_a_record_issued_in_the_future_is_refused(served: Served) -> None:
 
 
 def test_a_correction_must_supersede_a_record_held_here(served: Served) -> None:
-    """supersedes names a stored record of the same provider and subject, or is refused."""
+    """supersedes names a stored record of the same provider and subject, under the original's subjectTag
+    (its subjectSalt, from the submission or the full view), or is refused."""
     subject = new_uscc()
     original = served.submit(SAMR, PENALTY, subject, penalty())
-    served.submit(SAMR, PENALTY, subject, penalty(violation="更正"), supersedes=original.leaf.record_id)
+    with served.client(SAMR) as provider:
+        salt = subject_salt_of(provider.record(original.record_id_hex, purpose="correction"))
+    assert salt == subject_salt_of(original.submission)
+    served.submit(
+        SAMR, PENALTY, subject, penalty(violation="更正"), supersedes=original.leaf.record_id, subject_salt=salt
+    )
     stranger = served.prepare(SAMR, PENALTY, new_uscc(), penalty(), supersedes=original.leaf.record_id)
     assert rejected_code(served, stranger.submission) == "RECORD_SUPERSEDES_UNKNOWN"
+    # The same subject under a fresh salt would be a tag the ledger refuses when the objection is resolved.
+    fresh = served.prepare(SAMR, PENALTY, subject, penalty(violation="更正"), supersedes=original.leaf.record_id)
+    assert rejected_code(served, fresh.submission) == "RECORD_SUBJECT_TAG_MISMATCH"
 
 
 def test_a_department_submits_only_its_own_records_for_entries_it_sources(served: Served) -> None:

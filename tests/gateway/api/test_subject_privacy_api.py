@@ -1,6 +1,9 @@
-"""Subject references that do not reveal subjects (issue 16, finding 6), over HTTP.
+"""Subject references that do not reveal subjects (issue 16, finding 6 and point 4), over HTTP.
 
-A chain reader sees the subjectRef in objection, repair and commitment events. The public
+A chain reader used to see the stable subjectRef in record leaves and in objection, repair
+and commitment events, so one subject's events linked to each other and, through a public
+(class A) record, to the subject. Leaves and events now carry a subjectTag blinded per
+record, which a test below looks for in every transaction and log of the chain. The public
 disclosure lookup used to answer the subjectRef of any valid id, unlimited: a resident id
 behind an on-chain objection fell to a few hundred guesses. Now the public lookup answers a
 subjectRef only with public records and is rate-limited per client; departments ask their
@@ -14,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chain_client import catalog_id
+from chain_client import catalog_id, subject_tag
 from credit_client.client import GatewayClientError, prepare_record
 from gateway.infra.settings import Settings
 from gateway.infra.subject_ids import parse_subject
@@ -53,7 +56,7 @@ def test_the_subject_behind_an_on_chain_objection_cannot_be_guessed_through_the_
         for e in ledger.events.ObjectionFiled().get_logs(from_block=0)
         if e["args"]["recordId"] == record.leaf.record_id
     ]
-    on_chain = "0x" + bytes(event["args"]["subjectRef"]).hex()
+    on_chain = "0x" + bytes(event["args"]["subjectTag"]).hex()
 
     guesses = [new_uscc() for _ in range(LIMIT - 1)] + [subject]
     with served.client() as public:
@@ -87,7 +90,8 @@ def test_a_department_prepares_records_without_the_subject_key_and_every_lookup_
             subject_ref=client.subject_ref(subject),
             issued_at=served.gateway.now(),
         )
-        assert "0x" + record.leaf.subject_ref.hex() == good["subjectRef"]
+        salt = bytes.fromhex(record.submission["subjectSalt"][2:])
+        assert record.leaf.subject_tag == subject_tag(bytes.fromhex(good["subjectRef"][2:]), salt)
         assert client.submit_record(record.submission)["accepted"] == 1
         client.subject_records(subject, purpose="supervision")
     with served.client(AUDITOR) as auditor:
@@ -116,3 +120,40 @@ def test_a_registrar_binds_a_person_without_the_subject_key(served: Served) -> N
         "subject-ref",
         "key binding",
     )
+
+
+def test_nothing_on_chain_links_a_public_subject_to_its_other_records_and_events(served: Served) -> None:
+    """Point 4, on chain: a company with a public penalty (its subjectRef shown by the public lookup), a class-B
+    record it objects to and a commitment. No transaction or log holds its subjectRef, and the three records'
+    and the commitment's subjectTags differ, so a chain reader cannot tell they are one subject's."""
+    subject = new_uscc()
+    public = served.submit(SAMR, PENALTY, subject, penalty())
+    hidden = served.submit(TAX, TAX_ARREARS, subject, tax_arrears())
+    again = served.submit(TAX, TAX_ARREARS, subject, tax_arrears())
+    served.wait_anchored(public, hidden, again)
+    with served.client(TAX) as provider:
+        provider.file_objection(hidden.record_id_hex, b"\x0c" * 32)
+        commitment = provider.record_commitment(
+            subject=subject, kind="notification", doc_hash=b"\x0d" * 32, working_days=20
+        )
+    subject_ref = served.gateway.subject_ref(parse_subject(subject))  # what the public lookup shows of it ...
+
+    chain = served.gateway.stack.chain
+    on_chain = bytearray()
+    for number in range(chain.block_number() + 1):
+        block = chain.w3.eth.get_block(number, full_transactions=True)
+        for tx in block["transactions"]:
+            on_chain += bytes(tx.get("input") or tx["data"])  # type: ignore[union-attr, index]
+            for log in chain.w3.eth.get_transaction_receipt(tx["hash"])["logs"]:  # type: ignore[index]
+                on_chain += b"".join(bytes(topic) for topic in log["topics"]) + bytes(log["data"])
+    assert subject_ref not in on_chain  # ... and nothing on chain holds it
+    tags = {
+        hidden.leaf.subject_tag,
+        again.leaf.subject_tag,
+        public.leaf.subject_tag,
+        bytes.fromhex(str(commitment["subjectTag"])[2:]),
+    }
+    assert len(tags) == 4
+    # The objection and the commitment are on chain, each under a tag of its own.
+    assert hidden.leaf.subject_tag in on_chain
+    assert bytes.fromhex(str(commitment["subjectTag"])[2:]) in on_chain

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection that gateway.storage.migrate() passes in."""
+"""Alembic environment: runs on the connection that gateway.infra.storage.migrate() passes in."""
 
 from __future__ import annotations
 
