@@ -136,11 +136,23 @@ class RecordView(BaseModel):
     )
 
 
+class IntegrityFailure(BaseModel):
+    """A record that failed its integrity check: never served, listed with metadata only."""
+
+    recordId: str
+    catalogCode: str | None = Field(description="Null when the row's catalog fields no longer name an entry.")
+    integrity: Literal["failed"]
+
+
+_FAILURES = "Records that failed their integrity check: listed, never served (docs/disclosure.md)."
+
+
 class SubjectRecords(BaseModel):
     """A subject's records that the requester is entitled to see."""
 
     subjectRef: str
     records: list[RecordView]
+    integrityFailures: list[IntegrityFailure] = Field(default_factory=list, description=_FAILURES)
 
 
 class PublicDisclosure(BaseModel):
@@ -162,6 +174,7 @@ class PublicDisclosures(BaseModel):
 
     subjectRef: str | None = Field(description="The subject's subjectRef, only when it has public records.")
     disclosures: list[PublicDisclosure]
+    integrityFailures: list[IntegrityFailure] = Field(default_factory=list, description=_FAILURES)
 
 
 class CatalogEntryView(BaseModel):
@@ -363,6 +376,7 @@ class SelfRecords(BaseModel):
 
     subjectRef: str
     records: list[RecordView]
+    integrityFailures: list[IntegrityFailure] = Field(default_factory=list, description=_FAILURES)
 
 
 class SelfAccessEntry(BaseModel):

@@ -85,6 +85,11 @@ _CODES = (
     ErrorCode("RECORD_NOT_FOUND", 404, "No record with this id here, nor at any region."),
     ErrorCode("RECORD_NOT_ANCHORED", 409, "The record's batch is not anchored yet."),
     ErrorCode("RECORD_INTEGRITY_FAILED", 500, "The stored record failed its integrity check; it is not served."),
+    ErrorCode(
+        "REPORT_RECORD_INTEGRITY_FAILED",
+        500,
+        "A record the report would include failed its integrity check; no incomplete report is signed.",
+    ),
     ErrorCode("DISCLOSE_UNKNOWN_FIELD", 422, "A field to disclose is not in the payload."),
     # ----------------------------------------------------------------- consents and log
     ErrorCode("CONSENT_NOT_FOUND", 404, "No such consent."),

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session, object_session
 
 from chain_client import CatalogEntry, DisclosureClass, ProofBundle, RecordLeaf, RecordState, RecordStatus
-from gateway.infra.errors import AuthError, ConflictError, InputError
+from gateway.infra.errors import AuthError, ConflictError, GatewayError, InputError
 from gateway.infra.logs import get_logger
 from gateway.infra.service import Gateway
 from gateway.infra.storage import StoredRecord
@@ -55,6 +55,20 @@ def open_checked(gw: Gateway, row: StoredRecord) -> OpenedRecord:
         raise
 
 
+def integrity_failure(gw: Gateway, row: StoredRecord) -> dict[str, Any]:
+    """How a list marks one of its records that failed its integrity check: its recordId and
+    catalog code only, never its payload, subject, seed, salts or the reason. Counted in
+    credit_ledger_integrity_failures_total and logged (recordId only), like a failed single read."""
+    gw.metrics.integrity_failures.inc()
+    record_id = _hex(row.record_id)
+    log.error("stored record failed its integrity check; listed as failing", extra={"fields": {"recordId": record_id}})
+    try:
+        code: str | None = gw.view.entry_at(row.catalog_id, row.catalog_version).code
+    except GatewayError:
+        code = None  # the row's catalog fields no longer name an entry
+    return {"recordId": record_id, "catalogCode": code, "integrity": "failed"}
+
+
 def log_release(gw: Gateway, member: Requester, row: StoredRecord, purpose: str, grant: Grant) -> int:
     """Commit the access-log entry of a full release; its sequence number."""
     consent_id = grant.consent.consent_id if grant.consent is not None else None
@@ -80,11 +94,13 @@ def record_view(gw: Gateway, session: Session, member: Requester, row: StoredRec
     grant = grant_for(gw, session, member, row, purpose)
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
     state = gw.stack.ledger.state(row.record_id)
+    if grant.view == View.PUBLIC and not publicly_visible(entry, row, state, gw.now()):
+        # Decided before the row is opened: a member not entitled to the record learns
+        # nothing of it, not even that it fails its integrity check.
+        raise AuthError("ACCESS_NOT_PUBLIC", "this record is outside its publicity window or no longer public")
     opened = open_checked(gw, row)
     view = metadata(gw, session, entry, row, state)
     if grant.view == View.PUBLIC:
-        if not publicly_visible(entry, row, state, gw.now()):
-            raise AuthError("ACCESS_NOT_PUBLIC", "this record is outside its publicity window or no longer public")
         view.update(view="public", payload=public_fields(gw, entry, opened.payload), subject=None)
     else:
         sequence = log_release(gw, member, row, purpose, grant)

@@ -17,8 +17,8 @@ from chain_client import NO_CONSENT
 from gateway.infra.service import Gateway
 from gateway.infra.storage import AccessLogEntry, StoredRecord
 from gateway.records.entitlement import Grant, Requester, View
-from gateway.records.reads import rows_of_subject
-from gateway.records.releases import full_view, log_release, metadata, open_checked
+from gateway.records.reads import RecordIntegrityError, rows_of_subject
+from gateway.records.releases import full_view, integrity_failure, log_release, metadata, open_checked
 from gateway.records.subjects import BoundSubject
 
 SELF_PURPOSE = "self-inspection"
@@ -26,20 +26,29 @@ SELF_PURPOSE = "self-inspection"
 
 def own_records(
     gw: Gateway, session: Session, subject: BoundSubject, *, limit: int, offset: int
-) -> list[dict[str, Any]]:
-    """The subject's records in full, each release logged before it is returned."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The subject's records in full, each release logged before it is returned, and the
+    records that failed their integrity check, marked (releases.integrity_failure), never served."""
     reader = Requester(subject.key, frozenset())
     views = []
+    failed = []
     for row in rows_of_subject(session, subject.subject_ref, limit=limit, offset=offset):
-        entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
-        state = gw.stack.ledger.state(row.record_id)
-        opened = open_checked(gw, row)
-        view = metadata(gw, session, entry, row, state)
-        sequence = log_release(gw, reader, row, SELF_PURPOSE, Grant(View.FULL))
-        view.update(full_view(row, opened, sequence))
-        gw.metrics.releases.labels(entry.disclosure_class.name, "self").inc()
-        views.append(view)
-    return views
+        try:
+            views.append(_own_view(gw, session, reader, row))
+        except RecordIntegrityError:
+            failed.append(integrity_failure(gw, row))
+    return views, failed
+
+
+def _own_view(gw: Gateway, session: Session, reader: Requester, row: StoredRecord) -> dict[str, Any]:
+    entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
+    state = gw.stack.ledger.state(row.record_id)
+    opened = open_checked(gw, row)
+    view = metadata(gw, session, entry, row, state)
+    sequence = log_release(gw, reader, row, SELF_PURPOSE, Grant(View.FULL))
+    view.update(full_view(row, opened, sequence))
+    gw.metrics.releases.labels(entry.disclosure_class.name, "self").inc()
+    return view
 
 
 def own_access_log(gw: Gateway, session: Session, subject: BoundSubject, *, limit: int) -> list[dict[str, Any]]:

@@ -10,30 +10,54 @@ releases of plaintext and are written to the access log like any other read.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from chain_client import build_report_document, report_record
+from chain_client import CatalogEntry, ProofBundle, RecordStatus, build_report_document, report_record
 from gateway.infra.errors import AuthError
 from gateway.infra.service import Gateway
 from gateway.infra.storage import StoredRecord
 from gateway.infra.subject_ids import SubjectId
-from gateway.records.entitlement import Requester, View
-from gateway.records.reads import anchored_batch, proof_bundle, public_until, rows_of_subject, subject_opening
-from gateway.records.releases import grant_for, log_release, open_checked, public_fields
+from gateway.records.entitlement import Grant, Requester, View
+from gateway.records.reads import (
+    RecordIntegrityError,
+    anchored_batch,
+    proof_bundle,
+    public_until,
+    rows_of_subject,
+    subject_opening,
+)
+from gateway.records.releases import grant_for, integrity_failure, log_release, open_checked, public_fields
 from gateway.standing.measures import IN_FORCE, lists_json, measures_of, standing_of
 
 
 def credit_report(gw: Gateway, session: Session, member: Requester, subject: SubjectId, purpose: str) -> dict[str, Any]:
-    """The signed credit-ledger/report@1 document of a subject for this requester."""
+    """The signed credit-ledger/report@1 document of a subject for this requester.
+
+    A report never omits a record silently: when a record it would include fails its
+    integrity check, no report is signed and the request answers 500
+    REPORT_RECORD_INTEGRITY_FAILED, whose detail lists the failing records (recordId and
+    catalog code only). Every record is checked before any release is logged.
+    """
     subject_ref = gw.subject_ref(subject)
     standing = standing_of(gw, session, subject_ref, member)
-    records = [
-        entry
-        for row in rows_of_subject(session, subject_ref)
-        if (entry := _report_entry(gw, session, member, row, purpose)) is not None
-    ]
+    planned: list[_Planned] = []
+    failed: list[dict[str, Any]] = []
+    for row in rows_of_subject(session, subject_ref):
+        try:
+            if (plan := _plan_entry(gw, session, member, row, purpose)) is not None:
+                planned.append(plan)
+        except RecordIntegrityError:
+            failed.append(integrity_failure(gw, row))
+    if failed:
+        raise RecordIntegrityError(
+            "REPORT_RECORD_INTEGRITY_FAILED",
+            "a record the report would include failed its integrity check; no incomplete report is signed",
+            detail={"integrityFailures": failed},
+        )
+    records = [_release(gw, member, plan, purpose) for plan in planned]
     report = {
         "subject": subject.value,
         "subjectRef": "0x" + subject_ref.hex(),
@@ -50,9 +74,18 @@ def credit_report(gw: Gateway, session: Session, member: Requester, subject: Sub
     return build_report_document(report, gw.account)
 
 
-def _report_entry(
-    gw: Gateway, session: Session, member: Requester, row: StoredRecord, purpose: str
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class _Planned:
+    """A record the report includes, checked and opened, its release not yet logged."""
+
+    row: StoredRecord
+    entry: CatalogEntry
+    status: RecordStatus
+    grant: Grant
+    bundle: ProofBundle
+
+
+def _plan_entry(gw: Gateway, session: Session, member: Requester, row: StoredRecord, purpose: str) -> _Planned | None:
     if anchored_batch(session, row) is None:
         return None
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
@@ -69,7 +102,6 @@ def _report_entry(
     opened = open_checked(gw, row)
     if grant.view == View.FULL:
         fields = opened.payload
-        log_release(gw, member, row, purpose, grant)
     else:
         fields = public_fields(gw, entry, opened.payload)
         if not fields:
@@ -80,11 +112,17 @@ def _report_entry(
         .with_subject(subject_opening(row))
         .with_disclosure(opened.commitment.disclose(list(fields)))
     )
-    gw.metrics.releases.labels(entry.disclosure_class.name, grant.view.value).inc()
+    return _Planned(row, entry, state.status, grant, bundle)
+
+
+def _release(gw: Gateway, member: Requester, plan: _Planned, purpose: str) -> dict[str, Any]:
+    if plan.grant.view == View.FULL:
+        log_release(gw, member, plan.row, purpose, plan.grant)
+    gw.metrics.releases.labels(plan.entry.disclosure_class.name, plan.grant.view.value).inc()
     return report_record(
-        bundle,
-        catalog_code=entry.code,
-        disclosure_class=entry.disclosure_class,
-        status=state.status,
-        view="full" if grant.view == View.FULL else "public",
+        plan.bundle,
+        catalog_code=plan.entry.code,
+        disclosure_class=plan.entry.disclosure_class,
+        status=plan.status,
+        view="full" if plan.grant.view == View.FULL else "public",
     )

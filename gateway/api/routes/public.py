@@ -12,8 +12,8 @@ from gateway.api.schemas import CatalogView, ErrorBody, PublicDisclosures
 from gateway.infra.errors import InputError
 from gateway.infra.rate_limit import RateLimiter
 from gateway.infra.subject_ids import SubjectIdError, parse_subject
-from gateway.records.reads import rows_of_subject
-from gateway.records.releases import public_disclosure
+from gateway.records.reads import RecordIntegrityError, rows_of_subject
+from gateway.records.releases import integrity_failure, public_disclosure
 
 router = APIRouter(prefix="/public/v1", tags=["public"])
 
@@ -34,6 +34,9 @@ def read_disclosures(
     `RATE_LIMITED` with Retry-After beyond). `subjectRef` is answered only with public
     records, so an id without any cannot be turned into the subjectRef that on-chain
     events or non-public answers carry.
+
+    A public record that fails its integrity check is listed in `integrityFailures`
+    (recordId and catalog code only) and never served; the others still are.
     """
     limiter: RateLimiter = request.app.state.public_lookups
     limiter.take(request.client.host if request.client else "unknown")
@@ -42,10 +45,20 @@ def read_disclosures(
     except SubjectIdError as exc:
         raise InputError(exc.code, str(exc), detail=exc.detail) from None
     disclosures = []
+    failed = []
     for row in rows_of_subject(session, subject_ref, limit=limit, offset=0):
-        if (disclosure := public_disclosure(gateway, session, row)) is not None:
+        try:
+            disclosure = public_disclosure(gateway, session, row)
+        except RecordIntegrityError:
+            failed.append(integrity_failure(gateway, row))
+            continue
+        if disclosure is not None:
             disclosures.append(disclosure)
-    return {"subjectRef": "0x" + subject_ref.hex() if disclosures else None, "disclosures": disclosures}
+    return {
+        "subjectRef": "0x" + subject_ref.hex() if disclosures or failed else None,
+        "disclosures": disclosures,
+        "integrityFailures": failed,
+    }
 
 
 @router.get("/gateway", response_model=dict[str, Any])

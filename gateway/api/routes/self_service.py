@@ -38,9 +38,12 @@ def read_own_records(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
 ) -> Any:
-    """The subject's own records in full, every class (自查); each release is logged."""
-    views = own_records(gateway, session, subject, limit=limit, offset=offset)
-    return {"subjectRef": "0x" + subject.subject_ref.hex(), "records": views}
+    """The subject's own records in full, every class (自查); each release is logged.
+
+    A record that fails its integrity check is listed in `integrityFailures` (recordId and
+    catalog code only) and never served; the others still are."""
+    views, failed = own_records(gateway, session, subject, limit=limit, offset=offset)
+    return {"subjectRef": "0x" + subject.subject_ref.hex(), "records": views, "integrityFailures": failed}
 
 
 @router.get("/access-log", response_model=SelfAccessLog, responses=_REFUSALS)

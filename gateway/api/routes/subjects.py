@@ -17,8 +17,8 @@ from gateway.infra.service import Gateway
 from gateway.infra.subject_ids import SubjectId, SubjectIdError, parse_subject
 from gateway.records.entitlement import Requester
 from gateway.records.lookups import register_lookup
-from gateway.records.reads import rows_of_subject
-from gateway.records.releases import record_view
+from gateway.records.reads import RecordIntegrityError, rows_of_subject
+from gateway.records.releases import integrity_failure, record_view
 from gateway.standing.measures import basis_proofs, measures_answer, standing_of
 from gateway.standing.report_html import render_report_html
 from gateway.standing.reports import credit_report
@@ -39,16 +39,21 @@ def read_subject_records(
     """The subject's records this member may see, each as `GET /v1/records/{id}` gives it.
 
     Records the member is not entitled to (class B without consent, class C without the
-    role, class A outside publicity) are left out, not reported.
+    role, class A outside publicity) are left out, not reported. A record the member is
+    entitled to that fails its integrity check is listed in `integrityFailures` (recordId
+    and catalog code only) and never served; the others still are.
     """
     subject_ref = _registered(gateway, session, member, subject, "records", purpose)
     views = []
+    failed = []
     for row in rows_of_subject(session, subject_ref, limit=limit, offset=offset):
         try:
             views.append(record_view(gateway, session, member, row, purpose))
         except AuthError:
             continue
-    return {"subjectRef": "0x" + subject_ref.hex(), "records": views}
+        except RecordIntegrityError:
+            failed.append(integrity_failure(gateway, row))
+    return {"subjectRef": "0x" + subject_ref.hex(), "records": views, "integrityFailures": failed}
 
 
 @router.get("/{subject}/measures", response_model=dict[str, Any], responses={422: {"model": ErrorBody}})
