@@ -61,7 +61,7 @@ def test_the_subject_behind_an_on_chain_objection_cannot_be_guessed_through_the_
     guesses = [new_uscc() for _ in range(LIMIT - 1)] + [subject]
     with served.client() as public:
         answers = [public.disclosures(guess) for guess in guesses]
-        assert all(answer == {"subjectRef": None, "disclosures": []} for answer in answers)
+        assert all(answer == {"subjectRef": None, "disclosures": [], "integrityFailures": []} for answer in answers)
         assert on_chain not in str(answers)
         with pytest.raises(GatewayClientError) as limited:
             public.disclosures(new_uscc())
