@@ -5,7 +5,7 @@ Connect to a chain (`Chain.connect(url)`), deploy or attach the contracts
 `CreditCatalog`, `CreditLedger`, `CalendarRegistry`, `CommitmentRegistry`). The hashing
 rules of docs/formats.md (record leaves, batch trees, per-field content commitments,
 EIP-712 digests, working calendars and deadline counting) and the verifiers (proof
-bundles, access-log entries, credit reports, a commitment's deadline recounted from the
+bundles, access-log entries, credit reports, list screenings, a commitment's deadline recounted from the
 chain) are here too, so that anyone can recompute what the chain holds. Inside, the
 package is layered: `spec` (the hashing specification) under `contracts` (the
 connection and wrappers) under `verify` (the verifiers) under `dev` (the development
@@ -172,6 +172,17 @@ from chain_client.verify.report import (
     report_schema_problems,
     verify_report,
 )
+from chain_client.verify.screening import (
+    SCREENING_FORMAT,
+    SCREENING_LINE_FORMAT,
+    ScreeningVerification,
+    build_screening_document,
+    line_proof,
+    screening_leaf,
+    screening_schema,
+    screening_schema_problems,
+    verify_screening,
+)
 
 __all__ = [
     "ACCESS_LOG_ENCODING",
@@ -186,6 +197,8 @@ __all__ = [
     "MAX_CONSENT_LIFETIME_S",
     "NO_CONSENT",
     "REPORT_FORMAT",
+    "SCREENING_FORMAT",
+    "SCREENING_LINE_FORMAT",
     "SUBJECT_CREDENTIAL_FORMAT",
     "AccessLogCheck",
     "AccessLogLeaf",
@@ -250,6 +263,7 @@ __all__ = [
     "RecordStatus",
     "ReportVerification",
     "Role",
+    "ScreeningVerification",
     "SignedCredential",
     "SignedRecord",
     "Stack",
@@ -276,6 +290,7 @@ __all__ = [
     "beijing_date",
     "breach_struct_hash",
     "build_report_document",
+    "build_screening_document",
     "bundle_schema",
     "calendar_schema",
     "canonical_json",
@@ -295,6 +310,7 @@ __all__ = [
     "file_objection_struct_hash",
     "fulfil_struct_hash",
     "keccak",
+    "line_proof",
     "load_artifact",
     "load_deployment",
     "parse_calendar",
@@ -314,6 +330,9 @@ __all__ = [
     "resolve_objection_struct_hash",
     "revoke_struct_hash",
     "save_deployment",
+    "screening_leaf",
+    "screening_schema",
+    "screening_schema_problems",
     "shipped_calendars",
     "sign_consent",
     "sign_credential",
@@ -331,5 +350,6 @@ __all__ = [
     "verify_multiproof",
     "verify_proof",
     "verify_report",
+    "verify_screening",
     "withdraw_struct_hash",
 ]

@@ -598,6 +598,10 @@ class GatewayClient:
         """The signed answer: lists the subject is on and the measures that apply."""
         return self.call("GET", f"/v1/subjects/{subject}/measures")
 
+    def screening(self, subjects: Sequence[str], purpose: str) -> Any:
+        """The signed list screening (credit-ledger/screening@1) of up to 10,000 subjects."""
+        return self.call("POST", "/v1/screenings", body={"subjects": list(subjects), "purpose": purpose})
+
     def measure_proofs(self, subject: str) -> Any:
         """The answer with the proof bundles behind it (auditors)."""
         return self.call("GET", f"/v1/subjects/{subject}/measures/proofs")

@@ -152,7 +152,7 @@ def verify_report(
             online = None
         else:
             checks.append(Check("chainId", True, str(chain.chain_id)))
-            checks.append(_gateway_check(report, chain))
+            checks.append(gateway_check(report, chain))
     entries: list[dict[str, Any]] = report["records"]
     bundles = verify_bundles([entry["proof"] for entry in entries], online)
     records = tuple(
@@ -249,7 +249,9 @@ def _subject_check(report: dict[str, Any], subject_key: bytes) -> Check:
     return Check("subject", False, f"subjectRef is not the HMAC of {subject} under this subjectKey")
 
 
-def _gateway_check(report: dict[str, Any], chain: Chain) -> Check:
+def gateway_check(report: Mapping[str, Any], chain: Chain) -> Check:
+    """`gateway`: the signed document's gateway was an active GATEWAY of its ledger's consortium
+    at its asOfBlock (a credit report's, a screening's)."""
     ledger_address = checksummed(report["ledger"])
     if not load_artifact("CreditLedger").matches_runtime_code(chain.code(ledger_address)):
         return Check("gateway", False, f"the code at {ledger_address} is not the CreditLedger contract")

@@ -537,3 +537,15 @@ class SubjectRefsIn(BaseModel):
 
     subjects: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(min_length=1, max_length=100)
     purpose: str = Field("record submission", min_length=1, max_length=200)
+
+
+class ScreeningIn(BaseModel):
+    """The subjects to screen against the red and black lists (up to 10,000), and why."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"subjects": ["91110108MA01C5XL6R"], "purpose": "procurement screening"}]},
+    )
+
+    subjects: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1)
+    purpose: str = Field(min_length=1, max_length=200)

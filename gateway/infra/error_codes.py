@@ -76,6 +76,7 @@ _CODES = (
     ErrorCode("RECORD_SUBJECT_TAG_MISMATCH", 422, "A correction must carry its original's subjectTag."),
     ErrorCode("PAYLOAD_SCHEMA_VIOLATION", 422, "The payload does not satisfy its catalog entry's JSON Schema."),
     ErrorCode("BULK_TOO_LARGE", 413, "A bulk holds more records than allowed."),
+    ErrorCode("SCREENING_TOO_LARGE", 413, "A screening names more subjects than allowed (10,000)."),
     ErrorCode("BULK_REJECTED", 422, "Not stored: another record of the atomic bulk was rejected."),
     ErrorCode("CATALOG_UNKNOWN_ENTRY", 422, "The catalog has no such entry (at that version)."),
     ErrorCode("CATALOG_ENTRY_INACTIVE", 422, "The catalog entry is withdrawn."),

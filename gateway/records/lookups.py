@@ -8,9 +8,10 @@ can test guessed ids against the gateway without either a limit or a trace.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gateway.infra.storage import SubjectLookup
@@ -24,6 +25,24 @@ def register_lookup(session: Session, *, requester: str, subject_ref: bytes, kin
         SubjectLookup(
             requester=requester, subject_ref=subject_ref, kind=kind, purpose=purpose[:MAX_PURPOSE_LENGTH], at=now
         )
+    )
+    session.commit()
+
+
+def register_lookups(
+    session: Session, *, requester: str, subject_refs: Sequence[bytes], kind: str, purpose: str, now: int
+) -> None:
+    """Register one member's query about many subjects (a list screening): one bulk insert
+    and one commit, before anything is answered."""
+    if not subject_refs:
+        return
+    purpose = purpose[:MAX_PURPOSE_LENGTH]
+    session.execute(
+        insert(SubjectLookup),
+        [
+            {"requester": requester, "subject_ref": ref, "kind": kind, "purpose": purpose, "at": now}
+            for ref in subject_refs
+        ],
     )
     session.commit()
 

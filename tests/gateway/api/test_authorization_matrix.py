@@ -162,6 +162,23 @@ def test_subject_records(served: Served, world: World, actor: str) -> None:
 
 
 @pytest.mark.parametrize("actor", list(EXPECTED))
+def test_screening(served: Served, world: World, actor: str) -> None:
+    """POST /v1/screenings is for members, as the measures are: each line is what that member's
+    GET /v1/subjects/{subject}/measures answers (a class-B list record weighs for its provider only)."""
+    refusals = {e for e in EXPECTED[actor] if e.startswith("AUTH_")}
+    body = {"subjects": [world.subject], "purpose": PURPOSE}
+    with client_for(served, actor, "A", world) as client:
+        status, answer = outcome(client.request("POST", "/v1/screenings", body=body))
+        if refusals:
+            assert (status, answer) == (status_of(refusals.pop()), EXPECTED[actor][0])
+            return
+        measures = client.call("GET", f"/v1/subjects/{world.subject}/measures")["answer"]
+    assert status == 200
+    [line] = answer["lines"]
+    assert (line["lists"], line["measures"]) == (measures["lists"], [m["code"] for m in measures["measures"]])
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
 def test_public_disclosures(served: Served, world: World, actor: str) -> None:
     """/public/v1/disclosures is the same for everyone: the class-A record only, public fields only."""
     with client_for(served, actor, "A", world) as client:
