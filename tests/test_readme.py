@@ -378,6 +378,17 @@ def _chain_commands(run: Scenario) -> None:
         cwd=home,
     )
 
+    # A list screening through the Python client, saved and checked whole and line by line against the chain.
+    with GatewayClient(str(run.variables["URL"]), regulator) as client:
+        screening = client.screening([SUBJECT, "91110108MA01C5XL6X"], purpose="tender screening")
+    (home / "screening.json").write_text(json.dumps(screening, ensure_ascii=False), encoding="utf-8")
+    run.run(
+        "verify-screening --rpc",
+        "credit-ledger verify-screening screening.json --rpc $CHAIN\n"
+        "credit-ledger verify-screening screening.json --line 1\n",
+        cwd=home,
+    )
+
     # The runbook with a TEST-ONLY calendar of a far future year: check, propose, list, approve,
     # execute (other governor), show, and the gateway serving it.
     calendar_file = f"{TEST_YEAR}-test-only.json"
@@ -540,6 +551,15 @@ def test_verify_report_checks_the_gateways_report_against_the_chain(scenario: Sc
     assert f"credit report of {SUBJECT}" in out
     assert "FAIL" not in out
     assert out.rstrip().endswith("VALID against the chain: authentic, every record still in force")
+
+
+def test_verify_screening_checks_a_screening_whole_and_one_line(scenario: Scenario) -> None:
+    """A screening of a valid and a mistyped id verifies against the chain, and its second line on its own."""
+    out = scenario.output("verify-screening --rpc")
+    assert "FAIL" not in out
+    assert "INVALID" not in out
+    assert "VALID against the chain" in out
+    assert "VALID offline (give --rpc to check the chain)" in out
 
 
 def test_the_calendar_runbook_adopts_a_test_only_calendar(scenario: Scenario) -> None:
