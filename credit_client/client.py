@@ -59,9 +59,9 @@ from chain_client import (
     subject_tag,
     withdraw_struct_hash,
 )
+from credit_client.subject_refs import resolve_subject_ref
 from gateway.infra.request_auth import Audience, sign_request
 from gateway.infra.subject_ids import parse_subject
-from gateway.infra.subject_ids import subject_ref as ref_of
 from gateway.lifecycle.terms import KINDS, EvidenceKind, KindName, repair_evidence_hash
 
 ZERO32 = bytes(32)
@@ -213,13 +213,7 @@ def prepare_record(
     is drawn fresh unless given: a correction passes its original's (its full view's
     `subjectSalt`), a breach record its commitment's (`GatewayClient.commitment`'s `subject`).
     """
-    parsed = parse_subject(subject)
-    if subject_ref is None:
-        if subject_key is None:
-            raise ValueError("give subject_ref (asked of the gateway) or subject_key")
-        subject_ref = ref_of(subject_key, parsed)
-    elif subject_key is not None:
-        raise ValueError("give subject_ref or subject_key, not both")
+    subject_ref = resolve_subject_ref(subject, subject_ref=subject_ref, subject_key=subject_key)
     seed = record_seed or os.urandom(32)
     salt = subject_salt or os.urandom(32)
     leaf = RecordLeaf.create(
@@ -235,7 +229,7 @@ def prepare_record(
     submission = {
         "catalogCode": catalog_code,
         "catalogVersion": catalog_version,
-        "subject": parsed.value,
+        "subject": parse_subject(subject).value,
         "payload": dict(payload),
         "recordSeed": "0x" + seed.hex(),
         "subjectSalt": "0x" + salt.hex(),
@@ -528,7 +522,11 @@ class GatewayClient:
             tuple(CalendarRef(c["year"], c["version"]) for c in preview["calendars"]),
         )
         due = int(preview["dueBy"])
-        ref = ref_of(subject_key, parse_subject(subject)) if subject_key is not None else self.subject_ref(subject)
+        ref = (
+            resolve_subject_ref(subject, subject_ref=None, subject_key=subject_key)
+            if subject_key is not None
+            else self.subject_ref(subject)
+        )
         salt = subject_salt or os.urandom(32)
         chain_kind = int(KINDS[KindName(kind)])
         length_field = "workingDays" if term.term.unit == TermUnit.WORKING_DAYS else "months"

@@ -45,8 +45,7 @@ from chain_client import (
     sign_withdrawal,
 )
 from credit_client.client import GatewayClient, GatewayDeployment
-from gateway.infra.subject_ids import parse_subject
-from gateway.infra.subject_ids import subject_ref as ref_of
+from credit_client.subject_refs import resolve_subject_ref
 from gateway.lifecycle.terms import EvidenceKind, repair_evidence_hash
 
 HEADER_CREDENTIAL = "X-CL-Subject-Credential"
@@ -74,13 +73,7 @@ def issue_credential(
     The registrar asks its gateway for the subjectRef (`GatewayClient.subject_ref`,
     registered) and holds no subject key; development tools that hold it pass `subject_key`.
     """
-    parsed = parse_subject(subject)
-    if subject_ref is None:
-        if subject_key is None:
-            raise ValueError("give subject_ref (asked of the gateway) or subject_key")
-        subject_ref = ref_of(subject_key, parsed)
-    elif subject_key is not None:
-        raise ValueError("give subject_ref or subject_key, not both")
+    subject_ref = resolve_subject_ref(subject, subject_ref=subject_ref, subject_key=subject_key)
     issued = int(time.time()) if issued_at is None else issued_at
     credential = SubjectCredential(
         subject_ref=subject_ref,

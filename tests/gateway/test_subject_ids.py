@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from credit_client.subject_refs import resolve_subject_ref
 from gateway.infra.subject_ids import (
     SUBJECT_ID_INVALID,
     USCC_ALPHABET,
@@ -18,6 +19,7 @@ from gateway.infra.subject_ids import (
     parse_subject,
     parse_uscc,
     resident_check_character,
+    subject_ref,
     uscc_check_character,
 )
 
@@ -170,3 +172,16 @@ def test_a_code_with_letters_keeps_its_specific_code() -> None:
     with pytest.raises(SubjectIdError) as caught:
         parse_subject(body + wrong)
     assert (caught.value.code, caught.value.detail) == ("USCC_CHECK", None)
+
+
+def test_a_client_signs_with_the_given_subject_ref_or_one_derived_from_the_key_never_both() -> None:
+    key = b"\x07" * 32
+    derived = subject_ref(key, parse_subject("91110108MA01C5XL6R"))
+    assert resolve_subject_ref("91110108MA01C5XL6R", subject_ref=None, subject_key=key) == derived
+    assert resolve_subject_ref("91110108MA01C5XL6R", subject_ref=b"\x01" * 32, subject_key=None) == b"\x01" * 32
+    with pytest.raises(ValueError, match="not both"):
+        resolve_subject_ref("91110108MA01C5XL6R", subject_ref=derived, subject_key=key)
+    with pytest.raises(ValueError, match="give subject_ref"):
+        resolve_subject_ref("91110108MA01C5XL6R", subject_ref=None, subject_key=None)
+    with pytest.raises(SubjectIdError):
+        resolve_subject_ref("91110108MA01C5XL6X", subject_ref=b"\x01" * 32, subject_key=None)
