@@ -90,6 +90,7 @@ class ChainIndex:
         self.max_age_s = max_age_s
         self.lease = WorkerLease(engine, "index")
         self.following = False
+        self._reachable = True  # no pass has failed since the last successful one
         self._lock = threading.Lock()
         self._position = IndexPosition(-1, 0.0)
         self._start_block = min(c.block for c in stack.record.contracts.values())
@@ -105,7 +106,12 @@ class ChainIndex:
 
     def _pass(self) -> IndexPosition:
         self.following = self.lease.held()
-        self._position = self._advance() if self.following else self.read_position()
+        try:
+            self._position = self._advance() if self.following else self.read_position()
+        except ChainUnavailableError:
+            self._reachable = False
+            raise
+        self._reachable = True
         return self._position
 
     def stop(self) -> None:
@@ -211,16 +217,21 @@ class ChainIndex:
     def as_of_block(self) -> int:
         """The block the index is complete to, after making sure it is fresh enough to answer.
 
-        Past `max_age_s` since the follower's last pass, a pass is made now (or the cursor
-        read again, when another process follows); ChainUnavailableError when it is still
-        too old: the chain cannot be reached, or no follower runs.
+        Past `max_age_s` since the follower's last pass, the cursor is read again (another
+        process may follow), and when no pass has failed since the last success (no poll
+        loop runs) a pass is made now; once one has failed, requests do not wait on the
+        chain again, the poll retries. ChainUnavailableError when the index is still too
+        old: the chain cannot be reached, or no follower runs.
         """
         if self._fresh():
             return self._position.block
         with self._lock:
             if not self._fresh():  # another thread may have made the pass meanwhile
-                with contextlib.suppress(ChainUnavailableError):  # judged below by the age
-                    self._pass()
+                if self._reachable:
+                    with contextlib.suppress(ChainUnavailableError):  # judged below by the age
+                        self._pass()
+                elif not self.following:
+                    self._position = self.read_position()
         if not self._fresh():
             raise ChainUnavailableError(
                 f"the chain-state index was last advanced {self._position.age_s(time.time()):.0f} s ago (more than"
