@@ -34,6 +34,7 @@ from chain_client.dev import EMBEDDED_CHAIN_ID, DevChain
 from credit_cli.audit import audit
 from credit_cli.bench import bench
 from credit_cli.calendar import calendar, check_deadline
+from credit_cli.index import index
 from credit_cli.node import node
 from credit_cli.proposals import proposals
 from gateway.infra.gc_tuning import tune_for_serving
@@ -57,6 +58,7 @@ main.add_command(audit)
 main.add_command(bench)
 main.add_command(node)
 main.add_command(calendar)
+main.add_command(index)
 main.add_command(proposals)
 
 

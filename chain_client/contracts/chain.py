@@ -22,8 +22,8 @@ from requests.exceptions import RequestException
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import TimeExhausted, TransactionNotFound
-from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt
+from web3.exceptions import BlockNotFound, TimeExhausted, TransactionNotFound
+from web3.types import FilterParams, Nonce, RPCEndpoint, TxParams, TxReceipt
 
 from chain_client._errors import ChainUnavailableError, TransactionError
 from chain_client.contracts.artifacts import load_artifact
@@ -263,11 +263,7 @@ class Chain:
 
     def decode_events(self, contract: Contract, receipt: TxReceipt) -> list[Event]:
         """Events that contract emitted in receipt, in log order."""
-        by_topic: dict[bytes, str] = {}
-        for entry in cast(list[dict[str, Any]], contract.abi):
-            if entry.get("type") == "event":
-                signature = f"{entry['name']}({','.join(abi_type(i) for i in entry['inputs'])})"
-                by_topic[keccak(text=signature)] = entry["name"]
+        by_topic = event_topics(contract)
         events: list[Event] = []
         for log in receipt["logs"]:
             if log["address"] != contract.address or not log["topics"]:
@@ -286,6 +282,41 @@ class Chain:
         with self._node_errors():
             logs = self.w3.eth.get_logs({"address": list(addresses), "fromBlock": from_block, "toBlock": to_block})
         return {Web3.to_checksum_address(log["address"]) for log in logs}
+
+    def first_arguments(
+        self, address: ChecksumAddress, topics: Sequence[bytes], from_block: int, to_block: int
+    ) -> list[bytes]:
+        """The first indexed argument (topic 1) of every log with one of these event topics that
+        address emitted in the block range, in chain order (eth_getLogs)."""
+        if from_block > to_block:
+            return []
+        query: FilterParams = {
+            "address": address,
+            "topics": [["0x" + t.hex() for t in topics]],  # hex strings: eth-tester ignores bytes here
+            "fromBlock": from_block,
+            "toBlock": to_block,
+        }
+        with self._node_errors():
+            logs = self.w3.eth.get_logs(query)
+        return [bytes(log["topics"][1]) for log in logs if len(log["topics"]) > 1]
+
+    @staticmethod
+    def receipt_first_arguments(receipt: TxReceipt, address: ChecksumAddress, topics: Sequence[bytes]) -> list[bytes]:
+        """`first_arguments` of one receipt's logs."""
+        wanted = set(topics)
+        return [
+            bytes(log["topics"][1])
+            for log in receipt["logs"]
+            if log["address"] == address and len(log["topics"]) > 1 and bytes(log["topics"][0]) in wanted
+        ]
+
+    def block_hash(self, number: int) -> bytes | None:
+        """Hash of a block by number; None beyond the head."""
+        with self._node_errors():
+            try:
+                return bytes(self.w3.eth.get_block(number)["hash"])
+            except BlockNotFound:
+                return None
 
     # ----------------------------------------------------------------- internal
 
@@ -342,3 +373,13 @@ class Chain:
             yield
         except (RequestException, ConnectionError) as exc:
             raise ChainUnavailableError(f"chain node at {self.url} unreachable: {exc}") from exc
+
+
+def event_topics(contract: Contract, names: Sequence[str] | None = None) -> dict[bytes, str]:
+    """The topic 0 of a contract's events (of those named, when names are given), with each name."""
+    by_topic: dict[bytes, str] = {}
+    for entry in cast(list[dict[str, Any]], contract.abi):
+        if entry.get("type") == "event" and (names is None or entry["name"] in names):
+            signature = f"{entry['name']}({','.join(abi_type(i) for i in entry['inputs'])})"
+            by_topic[keccak(text=signature)] = entry["name"]
+    return by_topic

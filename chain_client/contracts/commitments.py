@@ -11,7 +11,7 @@ from eth_typing import ChecksumAddress
 from web3.types import TxReceipt
 
 from chain_client._errors import ChainClientError
-from chain_client.contracts.chain import Chain, Event
+from chain_client.contracts.chain import Chain, Event, event_topics
 from chain_client.contracts.instructions import Instruction, RelayedInstructions
 from chain_client.spec.eip712 import (
     CommitmentDomain,
@@ -25,6 +25,8 @@ from chain_client.spec.records import ZERO32, RecordLeaf
 from chain_client.spec.terms import CommitmentTerm
 
 CONTRACT_NAME = "CommitmentRegistry"
+# Every event that records or changes a commitment names its commitmentId first (topic 1).
+COMMITMENT_EVENTS = ("CommitmentRecorded", "CommitmentFulfilled", "CommitmentBreached", "CommitmentWithdrawn")
 
 
 class CommitmentKind(IntEnum):
@@ -218,10 +220,10 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
 
     # --------------------------------------------------------------------- views
 
-    def commitment(self, commitment_id: bytes) -> Commitment:
-        """A commitment; ContractRevertError CommitmentUnknown otherwise."""
+    def commitment(self, commitment_id: bytes, *, block: int | None = None) -> Commitment:
+        """A commitment, now or at a block; ContractRevertError CommitmentUnknown otherwise."""
         department, kind, status, made_at, deadline, subject_tag, doc_hash, breach_id = self.chain.call(
-            self._contract.functions.commitment(commitment_id)
+            self._contract.functions.commitment(commitment_id), block=block
         )
         breach = bytes(breach_id)
         return Commitment(
@@ -245,6 +247,17 @@ class CommitmentRegistry(RelayedInstructions[CommitmentDomain]):
             raise ChainClientError(f"no CommitmentRecorded event for 0x{commitment_id.hex()}")
         args = logs[0]["args"]
         return CommitmentTerm.from_abi(args["term"]), int(args["deadline"]), int(logs[0]["blockNumber"])
+
+    def touched_commitments(self, from_block: int, to_block: int) -> list[bytes]:
+        """The commitmentIds recorded or changed in these blocks (every event names it first)."""
+        return self.chain.first_arguments(self.address, self._topics(), from_block, to_block)
+
+    def touched_in(self, receipt: TxReceipt) -> list[bytes]:
+        """The commitmentIds one transaction recorded or changed."""
+        return self.chain.receipt_first_arguments(receipt, self.address, self._topics())
+
+    def _topics(self) -> list[bytes]:
+        return list(event_topics(self._contract, COMMITMENT_EVENTS))
 
     def events(self, receipt: TxReceipt) -> list[Event]:
         """The registry's events in a receipt."""

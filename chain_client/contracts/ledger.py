@@ -12,7 +12,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from chain_client._errors import ContractRevertError
-from chain_client.contracts.chain import Chain, Event
+from chain_client.contracts.chain import Chain, Event, event_topics
 from chain_client.contracts.instructions import Instruction, RelayedInstructions
 from chain_client.spec.content import Disclosure, canonical_json, field_leaf_hash
 from chain_client.spec.eip712 import (
@@ -30,6 +30,17 @@ from chain_client.spec.merkle import StandardMerkleTree
 from chain_client.spec.records import ZERO32, RecordLeaf
 
 CONTRACT_NAME = "CreditLedger"
+# Every event that writes a record's state names its recordId first (topic 1); a correction's
+# own state is never written by resolving the objection it answers.
+LIFECYCLE_EVENTS = (
+    "ObjectionFiled",
+    "ObjectionResolved",
+    "RecordRevoked",
+    "RepairRequested",
+    "SubjectFiling",
+    "RepairApproved",
+    "RepairRejected",
+)
 
 
 class BatchKind(IntEnum):
@@ -342,9 +353,9 @@ class CreditLedger(RelayedInstructions[LedgerDomain]):
 
     # --------------------------------------------------------------------- views
 
-    def state(self, record_id: bytes) -> RecordState:
-        """A record's lifecycle state (Active for any record never acted on)."""
-        status, pending, superseded_by = self.chain.call(self._contract.functions.recordState(record_id))
+    def state(self, record_id: bytes, *, block: int | None = None) -> RecordState:
+        """A record's lifecycle state (Active for any record never acted on), now or at a block."""
+        status, pending, superseded_by = self.chain.call(self._contract.functions.recordState(record_id), block=block)
         superseded = bytes(superseded_by)
         return RecordState(RecordStatus(status), bool(pending), superseded if superseded != ZERO32 else None)
 
@@ -401,6 +412,17 @@ class CreditLedger(RelayedInstructions[LedgerDomain]):
         """The consortium and catalog this ledger was deployed against."""
         functions = self._contract.functions
         return self.chain.call(functions.consortium()), self.chain.call(functions.catalog())
+
+    def touched_records(self, from_block: int, to_block: int) -> list[bytes]:
+        """The recordIds whose state the lifecycle events of these blocks may have changed."""
+        return self.chain.first_arguments(self.address, self._lifecycle_topics(), from_block, to_block)
+
+    def touched_in(self, receipt: TxReceipt) -> list[bytes]:
+        """The recordIds whose state one transaction's lifecycle events may have changed."""
+        return self.chain.receipt_first_arguments(receipt, self.address, self._lifecycle_topics())
+
+    def _lifecycle_topics(self) -> list[bytes]:
+        return list(event_topics(self._contract, LIFECYCLE_EVENTS))
 
     def events(self, receipt: TxReceipt) -> list[Event]:
         """The ledger's events in a receipt."""

@@ -90,6 +90,12 @@ class CatalogRef(BaseModel):
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
+_AS_OF_BLOCK = (
+    "The block the chain-state index is complete to: statuses are as of it, and steps this gateway relayed"
+    " are shown at once (docs/architecture.md, 'The chain-state index')."
+)
+
+
 class StatusView(BaseModel):
     """A record's lifecycle state on chain."""
 
@@ -120,6 +126,7 @@ class RecordView(BaseModel):
     contentHash: str
     status: StatusView
     anchoring: AnchoringView
+    asOfBlock: int = Field(description=_AS_OF_BLOCK)
     publicUntil: int | None = Field(description="End of the A-class publicity window (unix seconds).")
     view: Literal["full", "public"]
     subject: str | None = Field(description="The subject id, in full views only.")
@@ -151,6 +158,7 @@ class SubjectRecords(BaseModel):
     """A subject's records that the requester is entitled to see."""
 
     subjectRef: str
+    asOfBlock: int = Field(description=_AS_OF_BLOCK)
     records: list[RecordView]
     integrityFailures: list[IntegrityFailure] = Field(default_factory=list, description=_FAILURES)
 
@@ -173,6 +181,7 @@ class PublicDisclosures(BaseModel):
     """What is public about a subject now."""
 
     subjectRef: str | None = Field(description="The subject's subjectRef, only when it has public records.")
+    asOfBlock: int = Field(description=_AS_OF_BLOCK)
     disclosures: list[PublicDisclosure]
     integrityFailures: list[IntegrityFailure] = Field(default_factory=list, description=_FAILURES)
 
@@ -375,6 +384,7 @@ class SelfRecords(BaseModel):
     """A subject's own records (自查), each in full."""
 
     subjectRef: str
+    asOfBlock: int = Field(description=_AS_OF_BLOCK)
     records: list[RecordView]
     integrityFailures: list[IntegrityFailure] = Field(default_factory=list, description=_FAILURES)
 
@@ -411,6 +421,14 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class IndexFreshness(BaseModel):
+    """How far the chain-state index is complete (docs/architecture.md, "The chain-state index")."""
+
+    block: int = Field(description="The block every answer's chain state is read as of (-1 before the first pass).")
+    ageSeconds: float | None = Field(description="Seconds since the index follower's last pass; null before it.")
+    follower: bool = Field(description="Whether this process is the region's index follower.")
+
+
 class Readiness(BaseModel):
     """Readiness of the database and the chain."""
 
@@ -420,6 +438,7 @@ class Readiness(BaseModel):
     chainId: int | None
     blockNumber: int | None
     gatewayRole: bool
+    index: IndexFreshness | None = Field(None, description="The chain-state index; null when the database is down.")
     warnings: list[dict[str, Any]] = Field(
         default_factory=list, description="What needs an operator soon without making the gateway unready."
     )

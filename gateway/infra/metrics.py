@@ -71,7 +71,19 @@ class Metrics:
             "1 when this process holds the region's anchoring lease and runs the worker.",
             registry=self.registry,
         )
-
+        self.index_follower = Gauge(
+            "credit_ledger_index_follower",
+            "1 when this process holds the region's index lease and follows the chain into the index.",
+            registry=self.registry,
+        )
+        self.index_block = Gauge(
+            "credit_ledger_index_block", "The block the chain-state index is complete to.", registry=self.registry
+        )
+        self.index_age = Gauge(
+            "credit_ledger_index_age_seconds",
+            "Seconds since the index follower's last pass, as of this process's last poll.",
+            registry=self.registry,
+        )
         self.calendar_next_year_missing = Gauge(
             "credit_ledger_calendar_next_year_missing",
             "1 from 1 November while next year's working calendar is not adopted on chain.",
@@ -82,6 +94,12 @@ class Metrics:
         """Compute the anchoring gauges at scrape time."""
         self.anchoring_lag.set_function(lag)
         self.pending_records.set_function(lambda: float(pending()))
+
+    def track_index(self, following: bool, block: int, age_s: float) -> None:
+        """The index gauges, set after each poll."""
+        self.index_follower.set(int(following))
+        self.index_block.set(block)
+        self.index_age.set(age_s)
 
     def exposition(self) -> bytes:
         """The text exposition format."""

@@ -24,6 +24,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from chain_client import (
     DEVELOPMENT_CHAIN_IDS,
@@ -41,6 +42,7 @@ from chain_client import (
 )
 from gateway.infra.anchoring import AnchoringConfig, AnchoringWorker
 from gateway.infra.catalog_schemas import SchemaStore
+from gateway.infra.chain_index import ChainIndex
 from gateway.infra.chain_view import ChainView
 from gateway.infra.credit_policy import CreditPolicy, load_policy
 from gateway.infra.envelope import Keyring, KeyringError
@@ -93,6 +95,7 @@ class Gateway:
     worker: AnchoringWorker
     metrics: Metrics
     policy: CreditPolicy
+    index: ChainIndex
     trees: BatchTrees = field(default_factory=BatchTrees, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _wake_worker: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -154,6 +157,7 @@ class Gateway:
             worker=worker,
             metrics=metrics,
             policy=policy,
+            index=ChainIndex(engine, stack, confirmations=settings.confirmations, max_age_s=settings.roles_max_age_s),
         )
         return gateway
 
@@ -176,6 +180,7 @@ class Gateway:
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads.clear()
+        self.index.stop()
         self.engine.dispose()
 
     @property
@@ -257,9 +262,11 @@ class Gateway:
             self.poll_chain()
 
     def poll_chain(self) -> None:
-        """Refresh roles, catalog and calendars from chain events, and purge old nonces."""
+        """Refresh roles, catalog and calendars from chain events, follow the chain into the
+        index (or read how far its follower is), and purge old nonces."""
         try:
             self.view.refresh()
+            self.index.follow()
             self.stack.chain.observe_block_time()
             self.metrics.chain_available.set(1)
             missing = self.view.calendars.next_year_missing(self.now())
@@ -267,6 +274,10 @@ class Gateway:
         except ChainClientError as exc:
             self.metrics.chain_available.set(0)
             log.warning("chain poll failed", extra={"fields": {"error": type(exc).__name__}})
+        except SQLAlchemyError as exc:  # the index's database: the next poll retries
+            log.warning("index pass failed", extra={"fields": {"error": type(exc).__name__}})
+        position = self.index.position
+        self.metrics.track_index(self.index.following, position.block, position.age_s(time.time()))
         try:
             self.nonces.purge(self.wall_clock())
         except Exception as exc:  # noqa: BLE001 - purging is housekeeping; the next poll retries

@@ -110,9 +110,10 @@ def record_commitment(
         )
     )
     session.commit()
-    tx = relay(lambda: registry.relay_record(gw.account, spec, instruction)[1])
-    result = commitment_json(registry.commitment(commitment_id), gw.now())
-    result.update(term=counted.to_json(), subject=subject_of(session, registry.commitment(commitment_id)), **tx)
+    tx = relay(gw, lambda: registry.relay_record(gw.account, spec, instruction)[1])
+    recorded = _indexed(gw, commitment_id)
+    result = commitment_json(recorded, gw.now())
+    result.update(term=counted.to_json(), subject=subject_of(session, recorded), **tx)
     return result
 
 
@@ -122,8 +123,8 @@ def fulfil(gw: Gateway, member: Requester, commitment_id: str, signed: SignedIns
     instruction = check_instruction(
         gw, member, signed, gw.stack.commitments, lambda n, d: fulfil_struct_hash(commitment.commitment_id, n, d)
     )
-    tx = relay(lambda: gw.stack.commitments.relay_fulfil(gw.account, commitment.commitment_id, instruction))
-    return {**commitment_json(gw.stack.commitments.commitment(commitment.commitment_id), gw.now()), **tx}
+    tx = relay(gw, lambda: gw.stack.commitments.relay_fulfil(gw.account, commitment.commitment_id, instruction))
+    return {**commitment_json(_indexed(gw, commitment.commitment_id), gw.now()), **tx}
 
 
 def withdraw(gw: Gateway, member: Requester, commitment_id: str, signed: SignedInstruction) -> dict[str, Any]:
@@ -132,8 +133,8 @@ def withdraw(gw: Gateway, member: Requester, commitment_id: str, signed: SignedI
     instruction = check_instruction(
         gw, member, signed, gw.stack.commitments, lambda n, d: withdraw_struct_hash(commitment.commitment_id, n, d)
     )
-    tx = relay(lambda: gw.stack.commitments.relay_withdraw(gw.account, commitment.commitment_id, instruction))
-    return {**commitment_json(gw.stack.commitments.commitment(commitment.commitment_id), gw.now()), **tx}
+    tx = relay(gw, lambda: gw.stack.commitments.relay_withdraw(gw.account, commitment.commitment_id, instruction))
+    return {**commitment_json(_indexed(gw, commitment.commitment_id), gw.now()), **tx}
 
 
 def breach(
@@ -193,8 +194,8 @@ def breach(
     if store_record(session, gw.keyring, checked.signed, checked.subject, checked.plaintext):
         session.commit()
         gw.metrics.records.labels("accepted").inc()
-    tx = relay(lambda: registry.relay_breach(gw.account, commitment.commitment_id, leaf, violation, instruction))
-    return {**commitment_json(registry.commitment(commitment.commitment_id), gw.now()), **tx}
+    tx = relay(gw, lambda: registry.relay_breach(gw.account, commitment.commitment_id, leaf, violation, instruction))
+    return {**commitment_json(_indexed(gw, commitment.commitment_id), gw.now()), **tx}
 
 
 def subject_of(session: Session, commitment: Commitment) -> dict[str, str] | None:
@@ -206,17 +207,44 @@ def subject_of(session: Session, commitment: Commitment) -> dict[str, str] | Non
 
 
 def find_commitment(gw: Gateway, commitment_id: str) -> Commitment:
-    """A commitment from the chain; 404 COMMITMENT_NOT_FOUND when the registry has none."""
+    """A commitment from the chain-state index; 404 COMMITMENT_NOT_FOUND when it has none
+    (one recorded on chain without this gateway shows from the follower's next pass)."""
+    key = _commitment_key(commitment_id)
+    with gw.engine.connect() as connection:
+        found = gw.index.commitment(connection, key)
+    if found is None:
+        raise NotFoundError("COMMITMENT_NOT_FOUND", "no commitment has this id")
+    return found
+
+
+def overdue_from_index(gw: Gateway, department: str | None) -> list[Commitment]:
+    """Pending commitments past their deadline now, from the chain-state index (oldest deadline first)."""
+    with gw.engine.connect() as connection:
+        return gw.index.pending_due_before(connection, gw.now(), department)
+
+
+def _commitment_key(commitment_id: str) -> bytes:
     try:
         if not commitment_id.startswith("0x") or len(commitment_id) != 66:
             raise ValueError
-        key = bytes.fromhex(commitment_id[2:])
+        return bytes.fromhex(commitment_id[2:])
     except ValueError:
         raise InputError("COMMITMENT_ID_MALFORMED", "a commitment id is 0x and 32 bytes of hex") from None
+
+
+def _on_chain(gw: Gateway, commitment_id: str) -> Commitment:
+    """A commitment read from the chain now: a step decides on it before spending gas."""
     try:
-        return gw.stack.commitments.commitment(key)
+        return gw.stack.commitments.commitment(_commitment_key(commitment_id))
     except ContractRevertError:
         raise NotFoundError("COMMITMENT_NOT_FOUND", "no commitment has this id") from None
+
+
+def _indexed(gw: Gateway, commitment_id: bytes) -> Commitment:
+    """A commitment a step just relayed, as the index holds it from the receipt (read your writes)."""
+    with gw.engine.connect() as connection:
+        found = gw.index.commitment(connection, commitment_id)
+    return found if found is not None else gw.stack.commitments.commitment(commitment_id)
 
 
 def commitment_json(commitment: Commitment, now: int) -> dict[str, Any]:
@@ -254,7 +282,7 @@ def overdue_commitments(stack: Stack, now: int, department: str | None = None) -
 
 
 def _own_pending(gw: Gateway, member: Requester, commitment_id: str) -> Commitment:
-    commitment = find_commitment(gw, commitment_id)
+    commitment = _on_chain(gw, commitment_id)
     if commitment.department != member.address:
         raise AuthError("COMMITMENT_NOT_DEPARTMENT", "only the recording department may do this")
     if commitment.status != CommitmentStatus.PENDING:

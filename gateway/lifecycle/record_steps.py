@@ -61,7 +61,7 @@ def file_objection(
     instruction = check_instruction(
         gw, member, signed, gw.stack.ledger, lambda n, d: file_objection_struct_hash(row.record_id, reason_hash, n, d)
     )
-    tx = relay(lambda: gw.stack.ledger.relay_file_objection(gw.account, proof, reason_hash, instruction))
+    tx = relay(gw, lambda: gw.stack.ledger.relay_file_objection(gw.account, proof, reason_hash, instruction))
     return _result(gw, row, "objection-filed", tx)
 
 
@@ -94,7 +94,8 @@ def resolve_objection(
         lambda n, d: resolve_objection_struct_hash(row.record_id, int(outcome), correction_leaf_id, n, d),
     )
     tx = relay(
-        lambda: gw.stack.ledger.relay_resolve_objection(gw.account, proof, outcome, instruction, correction=correction)
+        gw,
+        lambda: gw.stack.ledger.relay_resolve_objection(gw.account, proof, outcome, instruction, correction=correction),
     )
     return _result(gw, row, f"objection-{resolution.value}", tx)
 
@@ -108,7 +109,7 @@ def revoke(
     instruction = check_instruction(
         gw, member, signed, gw.stack.ledger, lambda n, d: revoke_struct_hash(row.record_id, reason_hash, n, d)
     )
-    tx = relay(lambda: gw.stack.ledger.relay_revoke(gw.account, proof, reason_hash, instruction))
+    tx = relay(gw, lambda: gw.stack.ledger.relay_revoke(gw.account, proof, reason_hash, instruction))
     return _result(gw, row, "revoked", tx)
 
 
@@ -133,7 +134,7 @@ def request_repair(
     instruction = check_instruction(
         gw, member, signed, gw.stack.ledger, lambda n, d: request_repair_struct_hash(row.record_id, evidence_hash, n, d)
     )
-    tx = relay(lambda: gw.stack.ledger.relay_request_repair(gw.account, proof, evidence_hash, instruction))
+    tx = relay(gw, lambda: gw.stack.ledger.relay_request_repair(gw.account, proof, evidence_hash, instruction))
     result = _result(gw, row, "repair-requested", tx)
     result["evidenceHash"] = "0x" + evidence_hash.hex()
     return result
@@ -157,7 +158,7 @@ def approve_repair(
     instruction = check_instruction(
         gw, member, signed, gw.stack.ledger, lambda n, d: approve_repair_struct_hash(row.record_id, n, d)
     )
-    tx = relay(lambda: gw.stack.ledger.relay_approve_repair(gw.account, proof, instruction))
+    tx = relay(gw, lambda: gw.stack.ledger.relay_approve_repair(gw.account, proof, instruction))
     return _result(gw, row, "repaired", tx)
 
 
@@ -170,7 +171,7 @@ def reject_repair(
     instruction = check_instruction(
         gw, member, signed, gw.stack.ledger, lambda n, d: reject_repair_struct_hash(row.record_id, reason_hash, n, d)
     )
-    tx = relay(lambda: gw.stack.ledger.relay_reject_repair(gw.account, proof, reason_hash, instruction))
+    tx = relay(gw, lambda: gw.stack.ledger.relay_reject_repair(gw.account, proof, reason_hash, instruction))
     return _result(gw, row, "repair-rejected", tx)
 
 
@@ -286,7 +287,7 @@ def _file_for_subject(
         session.rollback()
         raise ConflictError("SUBJECT_FILING_REPLAYED", "the subject used this filing's nonce before") from None
     try:
-        tx = relay(lambda: send(proof, digest))
+        tx = relay(gw, lambda: send(proof, digest))
     except Exception:
         session.delete(stored)
         session.commit()
@@ -322,7 +323,8 @@ def _own_record(session: Session, member: Requester, record_id: str) -> StoredRe
 
 
 def _result(gw: Gateway, row: StoredRecord, action: str, tx: dict[str, Any]) -> dict[str, Any]:
-    state = gw.stack.ledger.state(row.record_id)
+    with gw.engine.connect() as connection:  # the index, which relay() brought to the receipt's block
+        state = gw.index.record_state(connection, row.record_id)
     return {
         "recordId": "0x" + row.record_id.hex(),
         "action": action,

@@ -19,10 +19,20 @@ from eth_typing import ChecksumAddress
 from pydantic import BaseModel, Field, field_validator
 from web3.types import TxReceipt
 
-from chain_client import ChainUnavailableError, ContractRevertError, Eip712Domain, Instruction, recover_signer
+from chain_client import (
+    ChainClientError,
+    ChainUnavailableError,
+    ContractRevertError,
+    Eip712Domain,
+    Instruction,
+    recover_signer,
+)
 from gateway.infra.errors import AuthError, ConflictError, GatewayError, InputError, UnavailableError
+from gateway.infra.logs import get_logger
 from gateway.infra.service import Gateway
 from gateway.records.entitlement import Requester
+
+log = get_logger("relaying")
 
 
 class SignedInstruction(BaseModel):
@@ -133,10 +143,17 @@ _REVERTS: dict[str, tuple[type[GatewayError], str, str]] = {
 }
 
 
-def relay(send: Callable[[], TxReceipt]) -> dict[str, Any]:
-    """Send a relayed transaction; its hash and block, or the mapped GatewayError."""
+def relay(gw: Gateway, send: Callable[[], TxReceipt]) -> dict[str, Any]:
+    """Send a relayed transaction; its hash and block, or the mapped GatewayError.
+
+    The receipt is applied to the chain-state index at once (read your writes): this
+    gateway's answers show the step before the follower reaches its block."""
     with _chain_answers():
         receipt = send()
+    try:
+        gw.index.absorb(receipt)
+    except ChainClientError as exc:  # sent and mined: the follower applies it at its next pass
+        log.warning("relayed step not applied to the index", extra={"fields": {"error": type(exc).__name__}})
     return {"txHash": "0x" + bytes(receipt["transactionHash"]).hex(), "blockNumber": int(receipt["blockNumber"])}
 
 

@@ -243,9 +243,10 @@ def _view_from_chain(
         "blockNumber": bundle.batch.block_number,
         "anchoredAt": bundle.batch.anchored_at,
     }
-    view = leaf_metadata(
-        gw.view.entry_at(leaf.catalog_id, leaf.catalog_version), leaf, gw.stack.ledger.state(leaf.record_id), anchoring
-    )
+    with gw.engine.connect() as connection:
+        state = gw.index.record_state(connection, leaf.record_id)
+    entry = gw.view.entry_at(leaf.catalog_id, leaf.catalog_version)
+    view = leaf_metadata(entry, leaf, state, anchoring, gw.index.position.block)
     assert bundle.subject is not None  # checked_answer refused a bundle without it
     view.update(
         view="full",

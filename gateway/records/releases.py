@@ -7,6 +7,7 @@ before the payload is returned, so no plaintext leaves unlogged.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session, object_session
@@ -89,11 +90,29 @@ def log_release(gw: Gateway, member: Requester, row: StoredRecord, purpose: str,
     return leaf.sequence
 
 
-def record_view(gw: Gateway, session: Session, member: Requester, row: StoredRecord, purpose: str) -> dict[str, Any]:
-    """Metadata, on-chain status and the payload the member is entitled to (logged when full)."""
+def state_of(gw: Gateway, session: Session, row: StoredRecord) -> RecordState:
+    """A record's lifecycle state from the chain-state index (gateway.infra.chain_index)."""
+    return gw.index.record_state(session.connection(), row.record_id)
+
+
+def states_of(gw: Gateway, session: Session, rows: Iterable[StoredRecord]) -> dict[bytes, RecordState]:
+    """The states of many records, in one batched query of the index."""
+    return gw.index.record_states(session.connection(), [row.record_id for row in rows])
+
+
+def record_view(
+    gw: Gateway,
+    session: Session,
+    member: Requester,
+    row: StoredRecord,
+    purpose: str,
+    state: RecordState | None = None,
+) -> dict[str, Any]:
+    """Metadata, on-chain status (from the index, or `state` when the caller read it in a
+    batch) and the payload the member is entitled to (logged when full)."""
     grant = grant_for(gw, session, member, row, purpose)
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
-    state = gw.stack.ledger.state(row.record_id)
+    state = state or state_of(gw, session, row)
     if grant.view == View.PUBLIC and not publicly_visible(entry, row, state, gw.now()):
         # Decided before the row is opened: a member not entitled to the record learns
         # nothing of it, not even that it fails its integrity check.
@@ -125,7 +144,7 @@ def proof_for(
         # field and a missing one get the same answer, so a public view learns no name.
         schema = gw.schemas.get(entry.schema_hash)
         allowed = schema.public_fields if schema is not None else frozenset()
-        state = gw.stack.ledger.state(row.record_id)
+        state = state_of(gw, session, row)
         if not set(disclose) <= allowed or not publicly_visible(entry, row, state, gw.now()):
             raise AuthError(
                 "ACCESS_FIELD_NOT_PUBLIC",
@@ -163,14 +182,15 @@ def metadata(
     gw: Gateway, session: Session, entry: CatalogEntry, row: StoredRecord, state: RecordState
 ) -> dict[str, Any]:
     """What any member entitled to a view sees besides the payload, of a record held here."""
-    return leaf_metadata(entry, leaf_of(row), state, anchoring_json(session, row))
+    return leaf_metadata(entry, leaf_of(row), state, anchoring_json(session, row), gw.index.position.block)
 
 
 def leaf_metadata(
-    entry: CatalogEntry, leaf: RecordLeaf, state: RecordState, anchoring: dict[str, Any]
+    entry: CatalogEntry, leaf: RecordLeaf, state: RecordState, anchoring: dict[str, Any], as_of_block: int
 ) -> dict[str, Any]:
-    """The metadata of a view from a record's leaf, its catalog entry and state on chain, and its anchoring:
-    one shape for records held here and for those a peer holds (peers.checked_answer)."""
+    """The metadata of a view from a record's leaf, its catalog entry and state on chain (as of
+    the index's block), and its anchoring: one shape for records held here and for those a peer
+    holds (peers.checked_answer)."""
     return {
         "recordId": _hex(leaf.record_id),
         "catalog": {
@@ -191,6 +211,7 @@ def leaf_metadata(
             "supersededBy": _hex(state.superseded_by) if state.superseded_by else None,
         },
         "anchoring": anchoring,
+        "asOfBlock": as_of_block,
         "publicUntil": publicity_end(entry, leaf.issued_at),
         "view": None,
         "subject": None,
@@ -201,12 +222,14 @@ def leaf_metadata(
     }
 
 
-def public_disclosure(gw: Gateway, session: Session, row: StoredRecord) -> dict[str, Any] | None:
+def public_disclosure(
+    gw: Gateway, session: Session, row: StoredRecord, state: RecordState | None = None
+) -> dict[str, Any] | None:
     """A record's public fields with their proof, when it is public now; else None."""
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
     if entry.disclosure_class != DisclosureClass.A or row.batch_id is None:
         return None
-    state = gw.stack.ledger.state(row.record_id)
+    state = state or state_of(gw, session, row)
     if not publicly_visible(entry, row, state, gw.now()):
         return None
     try:

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chain_client import NO_CONSENT
+from chain_client import NO_CONSENT, RecordState
 from gateway.infra.service import Gateway
 from gateway.infra.storage import AccessLogEntry, StoredRecord
 from gateway.records.entitlement import Grant, Requester, View
 from gateway.records.reads import RecordIntegrityError, rows_of_subject
-from gateway.records.releases import full_view, integrity_failure, log_release, metadata, open_checked
+from gateway.records.releases import full_view, integrity_failure, log_release, metadata, open_checked, states_of
 from gateway.records.subjects import BoundSubject
 
 SELF_PURPOSE = "self-inspection"
@@ -32,17 +32,20 @@ def own_records(
     reader = Requester(subject.key, frozenset())
     views = []
     failed = []
-    for row in rows_of_subject(session, subject.subject_ref, limit=limit, offset=offset):
+    rows = rows_of_subject(session, subject.subject_ref, limit=limit, offset=offset)
+    states = states_of(gw, session, rows)
+    for row in rows:
         try:
-            views.append(_own_view(gw, session, reader, row))
+            views.append(_own_view(gw, session, reader, row, states[row.record_id]))
         except RecordIntegrityError:
             failed.append(integrity_failure(gw, row))
     return views, failed
 
 
-def _own_view(gw: Gateway, session: Session, reader: Requester, row: StoredRecord) -> dict[str, Any]:
+def _own_view(
+    gw: Gateway, session: Session, reader: Requester, row: StoredRecord, state: RecordState
+) -> dict[str, Any]:
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
-    state = gw.stack.ledger.state(row.record_id)
     opened = open_checked(gw, row)
     view = metadata(gw, session, entry, row, state)
     sequence = log_release(gw, reader, row, SELF_PURPOSE, Grant(View.FULL))

@@ -13,13 +13,13 @@ the basis of its decision; auditors fetch the proof bundles behind it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from chain_client import CatalogEntry, ListKind, ProofBundle, RecordStatus, sign_document
+from chain_client import CatalogEntry, ListKind, ProofBundle, RecordState, RecordStatus, sign_document
 from gateway.infra.credit_policy import Measure
 from gateway.infra.errors import AuthError
 from gateway.infra.service import Gateway
@@ -49,20 +49,28 @@ def standing_of(gw: Gateway, session: Session, subject_ref: bytes, requester: Re
 def standings_of(
     gw: Gateway, session: Session, subject_refs: Sequence[bytes], requester: Requester
 ) -> dict[bytes, Standing]:
-    """`standing_of` for many subjects, their records read in a few batched queries."""
+    """`standing_of` for many subjects, their records and states read in a few batched queries."""
     rows = rows_of_subjects(session, subject_refs)
-    return {ref: standing_from_rows(gw, session, rows.get(ref, []), requester) for ref in subject_refs}
+    states = gw.index.record_states(session.connection(), [row.record_id for found in rows.values() for row in found])
+    return {ref: standing_from_rows(gw, session, rows.get(ref, []), requester, states) for ref in subject_refs}
 
 
-def standing_from_rows(gw: Gateway, session: Session, rows: Iterable[StoredRecord], requester: Requester) -> Standing:
+def standing_from_rows(
+    gw: Gateway,
+    session: Session,
+    rows: Iterable[StoredRecord],
+    requester: Requester,
+    states: Mapping[bytes, RecordState] | None = None,
+) -> Standing:
     """The standing one subject's records (all of them, held here) give this requester.
 
-    The ledger's status is read (one eth_call) only for an anchored list record inside
-    its publicity that the requester may know of."""
+    The status is read from the chain-state index, in one query, for the anchored list
+    records inside their publicity that the requester may know of."""
     now = gw.now()
     lists: set[ListKind] = set()
     codes: set[str] = set()
     basis: list[StoredRecord] = []
+    candidates: list[tuple[StoredRecord, CatalogEntry]] = []
     for row in rows:
         entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
         if entry.list_kind == ListKind.NONE or anchored_batch(session, row) is None:
@@ -71,7 +79,11 @@ def standing_from_rows(gw: Gateway, session: Session, rows: Iterable[StoredRecor
             continue
         if entry.publicity_days and now >= row.issued_at + entry.publicity_days * DAY_S:
             continue
-        if gw.stack.ledger.state(row.record_id).status not in IN_FORCE:
+        candidates.append((row, entry))
+    if states is None:
+        states = gw.index.record_states(session.connection(), [row.record_id for row, _ in candidates])
+    for row, entry in candidates:
+        if states[row.record_id].status not in IN_FORCE:
             continue
         lists.add(entry.list_kind)
         codes.add(entry.code)
@@ -112,6 +124,7 @@ def measures_answer(gw: Gateway, standing: Standing, subject_ref: bytes, request
         "gateway": gw.account.address,
         "requester": requester.address,
         "asOf": gw.now(),
+        "asOfBlock": gw.index.position.block,
         "lists": lists_json(standing),
         "measures": [{"code": m.code, "kind": m.kind} for m in measures],
         "basisCount": len(standing.basis),

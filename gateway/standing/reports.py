@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from chain_client import CatalogEntry, ProofBundle, RecordStatus, build_report_document, report_record
+from chain_client import CatalogEntry, ProofBundle, RecordState, RecordStatus, build_report_document, report_record
 from gateway.infra.errors import AuthError
 from gateway.infra.service import Gateway
 from gateway.infra.storage import StoredRecord
@@ -29,7 +29,7 @@ from gateway.records.reads import (
     rows_of_subject,
     subject_opening,
 )
-from gateway.records.releases import grant_for, integrity_failure, log_release, open_checked, public_fields
+from gateway.records.releases import grant_for, integrity_failure, log_release, open_checked, public_fields, states_of
 from gateway.standing.measures import IN_FORCE, lists_json, measures_of, standing_of
 
 
@@ -45,9 +45,11 @@ def credit_report(gw: Gateway, session: Session, member: Requester, subject: Sub
     standing = standing_of(gw, session, subject_ref, member)
     planned: list[_Planned] = []
     failed: list[dict[str, Any]] = []
-    for row in rows_of_subject(session, subject_ref):
+    rows = rows_of_subject(session, subject_ref)
+    states = states_of(gw, session, rows)
+    for row in rows:
         try:
-            if (plan := _plan_entry(gw, session, member, row, purpose)) is not None:
+            if (plan := _plan_entry(gw, session, member, row, states[row.record_id], purpose)) is not None:
                 planned.append(plan)
         except RecordIntegrityError:
             failed.append(integrity_failure(gw, row))
@@ -66,7 +68,7 @@ def credit_report(gw: Gateway, session: Session, member: Requester, subject: Sub
         "gateway": gw.account.address,
         "requester": member.address,
         "generatedAt": gw.now(),
-        "asOfBlock": gw.stack.chain.block_number(),
+        "asOfBlock": gw.index.position.block,
         "records": records,
         "lists": lists_json(standing),
         "measures": [m.code for m in measures_of(gw, standing)],
@@ -85,11 +87,12 @@ class _Planned:
     bundle: ProofBundle
 
 
-def _plan_entry(gw: Gateway, session: Session, member: Requester, row: StoredRecord, purpose: str) -> _Planned | None:
+def _plan_entry(
+    gw: Gateway, session: Session, member: Requester, row: StoredRecord, state: RecordState, purpose: str
+) -> _Planned | None:
     if anchored_batch(session, row) is None:
         return None
     entry = gw.view.entry_at(row.catalog_id, row.catalog_version)
-    state = gw.stack.ledger.state(row.record_id)
     if state.status not in IN_FORCE:
         return None
     until = public_until(entry, row)  # class A only

@@ -74,7 +74,7 @@ def screening_answer(
         "requester": requester.address,
         "purpose": purpose,
         "generatedAt": gw.now(),
-        "asOfBlock": gw.stack.chain.block_number(),
+        "asOfBlock": gw.index.position.block,  # the chain-state index's block, which the lists are read as of
     }
     return build_screening_document(header, lines, gw.account)
 

@@ -49,7 +49,7 @@ def list_overdue(
     department: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")] = None,
 ) -> Any:
     """Pending commitments past their deadline, oldest deadline first (any member)."""
-    found = commitments.overdue_commitments(gateway.stack, gateway.now(), department)
+    found = commitments.overdue_from_index(gateway, department)
     return [commitments.commitment_json(c, gateway.now()) for c in found]
 
 
@@ -59,7 +59,11 @@ def read_commitment(commitment_id: str, gateway: GatewayDep, session: SessionDep
     to its own department also the opening of its subjectTag (`subject`), which its breach record reuses."""
     found = commitments.find_commitment(gateway, commitment_id)
     term, _, _ = gateway.stack.commitments.recorded_term(found.commitment_id)
-    answer = {**commitments.commitment_json(found, gateway.now()), "term": term.to_json()}
+    answer = {
+        **commitments.commitment_json(found, gateway.now()),
+        "term": term.to_json(),
+        "asOfBlock": gateway.index.position.block,
+    }
     if found.department == member.address:
         answer["subject"] = commitments.subject_of(session, found)
     return answer

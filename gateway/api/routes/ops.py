@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -24,7 +25,9 @@ def read_health() -> Any:
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def read_readiness(gateway: GatewayDep) -> Any:
-    """Ready when the database answers and the chain answers with our deployment."""
+    """Ready when the database answers and the chain answers with our deployment; shows how
+    fresh the chain-state index is (its block, the age of its follower's last pass, and
+    whether this process follows)."""
     database = chain = False
     block = None
     try:
@@ -39,6 +42,14 @@ def read_readiness(gateway: GatewayDep) -> Any:
         chain = found == gateway.stack.record.contracts["CreditLedger"].code_hash
     except ChainClientError:
         chain = False
+    index = None
+    if database:
+        position = gateway.index.read_position()
+        index = {
+            "block": position.block,
+            "ageSeconds": round(position.age_s(time.time()), 3) if position.advanced_at else None,
+            "follower": gateway.index.following,
+        }
     warnings = []
     try:
         missing = gateway.view.calendars.next_year_missing(gateway.now()) if chain else None
@@ -61,6 +72,7 @@ def read_readiness(gateway: GatewayDep) -> Any:
         "chainId": gateway.stack.chain.chain_id,
         "blockNumber": block,
         "gatewayRole": Role.GATEWAY in gateway.view.roles_last_seen(gateway.account.address),
+        "index": index,
         "warnings": warnings,
     }
     return JSONResponse(body, status_code=200 if database and chain else 503)

@@ -13,7 +13,7 @@ from gateway.infra.errors import InputError
 from gateway.infra.rate_limit import RateLimiter
 from gateway.infra.subject_ids import SubjectIdError, parse_subject
 from gateway.records.reads import RecordIntegrityError, rows_of_subject
-from gateway.records.releases import integrity_failure, public_disclosure
+from gateway.records.releases import integrity_failure, public_disclosure, states_of
 
 router = APIRouter(prefix="/public/v1", tags=["public"])
 
@@ -46,9 +46,11 @@ def read_disclosures(
         raise InputError(exc.code, str(exc), detail=exc.detail) from None
     disclosures = []
     failed = []
-    for row in rows_of_subject(session, subject_ref, limit=limit, offset=0):
+    rows = rows_of_subject(session, subject_ref, limit=limit, offset=0)
+    states = states_of(gateway, session, rows)
+    for row in rows:
         try:
-            disclosure = public_disclosure(gateway, session, row)
+            disclosure = public_disclosure(gateway, session, row, states[row.record_id])
         except RecordIntegrityError:
             failed.append(integrity_failure(gateway, row))
             continue
@@ -56,6 +58,7 @@ def read_disclosures(
             disclosures.append(disclosure)
     return {
         "subjectRef": "0x" + subject_ref.hex() if disclosures or failed else None,
+        "asOfBlock": gateway.index.position.block,
         "disclosures": disclosures,
         "integrityFailures": failed,
     }

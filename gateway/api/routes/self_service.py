@@ -43,7 +43,12 @@ def read_own_records(
     A record that fails its integrity check is listed in `integrityFailures` (recordId and
     catalog code only) and never served; the others still are."""
     views, failed = own_records(gateway, session, subject, limit=limit, offset=offset)
-    return {"subjectRef": "0x" + subject.subject_ref.hex(), "records": views, "integrityFailures": failed}
+    return {
+        "subjectRef": "0x" + subject.subject_ref.hex(),
+        "asOfBlock": gateway.index.position.block,
+        "records": views,
+        "integrityFailures": failed,
+    }
 
 
 @router.get("/access-log", response_model=SelfAccessLog, responses=_REFUSALS)

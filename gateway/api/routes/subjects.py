@@ -18,7 +18,7 @@ from gateway.infra.subject_ids import SubjectId, SubjectIdError, parse_subject
 from gateway.records.entitlement import Requester
 from gateway.records.lookups import register_lookup
 from gateway.records.reads import RecordIntegrityError, rows_of_subject
-from gateway.records.releases import integrity_failure, record_view
+from gateway.records.releases import integrity_failure, record_view, states_of
 from gateway.standing.measures import basis_proofs, measures_answer, standing_of
 from gateway.standing.report_html import render_report_html
 from gateway.standing.reports import credit_report
@@ -46,14 +46,21 @@ def read_subject_records(
     subject_ref = _registered(gateway, session, member, subject, "records", purpose)
     views = []
     failed = []
-    for row in rows_of_subject(session, subject_ref, limit=limit, offset=offset):
+    rows = rows_of_subject(session, subject_ref, limit=limit, offset=offset)
+    states = states_of(gateway, session, rows)
+    for row in rows:
         try:
-            views.append(record_view(gateway, session, member, row, purpose))
+            views.append(record_view(gateway, session, member, row, purpose, states[row.record_id]))
         except AuthError:
             continue
         except RecordIntegrityError:
             failed.append(integrity_failure(gateway, row))
-    return {"subjectRef": "0x" + subject_ref.hex(), "records": views, "integrityFailures": failed}
+    return {
+        "subjectRef": "0x" + subject_ref.hex(),
+        "asOfBlock": gateway.index.position.block,
+        "records": views,
+        "integrityFailures": failed,
+    }
 
 
 @router.get("/{subject}/measures", response_model=dict[str, Any], responses={422: {"model": ErrorBody}})

@@ -3,6 +3,9 @@
 from gateway.infra.storage.db import connect, migrate
 from gateway.infra.storage.models import (
     ACCESS_LOG,
+    INDEX_COMMITMENTS,
+    INDEX_CURSOR,
+    INDEX_RECORDS,
     OUTBOX,
     RECORDS,
     AccessLogEntry,
@@ -11,6 +14,9 @@ from gateway.infra.storage.models import (
     BatchState,
     CommitmentSubject,
     Consent,
+    IndexCursor,
+    IndexedCommitment,
+    IndexedRecordState,
     OutboxEntry,
     OutboxKind,
     RequestNonce,
@@ -21,6 +27,9 @@ from gateway.infra.storage.models import (
 
 __all__ = [
     "ACCESS_LOG",
+    "INDEX_COMMITMENTS",
+    "INDEX_CURSOR",
+    "INDEX_RECORDS",
     "OUTBOX",
     "RECORDS",
     "AccessLogEntry",
@@ -29,6 +38,9 @@ __all__ = [
     "BatchState",
     "CommitmentSubject",
     "Consent",
+    "IndexCursor",
+    "IndexedCommitment",
+    "IndexedRecordState",
     "OutboxEntry",
     "OutboxKind",
     "RequestNonce",

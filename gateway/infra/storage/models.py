@@ -14,8 +14,10 @@ from typing import cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -245,3 +247,54 @@ class AccessLogEntry(Base):
 RECORDS = cast(Table, StoredRecord.__table__)
 OUTBOX = cast(Table, OutboxEntry.__table__)
 ACCESS_LOG = cast(Table, AccessLogEntry.__table__)
+
+
+class IndexedRecordState(Base):
+    """A record's lifecycle state as the CreditLedger held it at `block_number` (chain_index).
+
+    Derived data: a row exists only for a record some lifecycle event touched (any other
+    is Active, as the contract says), and `credit-ledger index rebuild` recomputes every row.
+    """
+
+    __tablename__ = "index_record_states"
+
+    record_id: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    status: Mapped[int] = mapped_column(Integer)
+    repair_pending: Mapped[bool] = mapped_column(Boolean)
+    superseded_by: Mapped[bytes | None] = mapped_column(Bytes(32))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexedCommitment(Base):
+    """A commitment as the CommitmentRegistry's view returned it at `block_number` (chain_index)."""
+
+    __tablename__ = "index_commitments"
+
+    commitment_id: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    department: Mapped[str] = mapped_column(String(42), index=True)
+    kind: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int] = mapped_column(Integer, index=True)
+    made_at: Mapped[int] = mapped_column(BigInteger)
+    deadline: Mapped[int] = mapped_column(BigInteger)
+    subject_tag: Mapped[bytes] = mapped_column(Bytes(32))
+    doc_hash: Mapped[bytes] = mapped_column(Bytes(32))
+    breach_record_id: Mapped[bytes | None] = mapped_column(Bytes(32))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexCursor(Base):
+    """The one row saying how far the chain-state index is complete: every event up to
+    `block_number` (whose hash is `block_hash`) is applied; `advanced_at` is the wall time
+    of the follower's last successful pass."""
+
+    __tablename__ = "index_cursor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[bytes | None] = mapped_column(Bytes(32))
+    advanced_at: Mapped[float] = mapped_column(Float)
+
+
+INDEX_RECORDS = cast(Table, IndexedRecordState.__table__)
+INDEX_COMMITMENTS = cast(Table, IndexedCommitment.__table__)
+INDEX_CURSOR = cast(Table, IndexCursor.__table__)

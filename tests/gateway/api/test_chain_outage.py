@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -88,3 +89,43 @@ def test_the_role_cache_bound_must_outlive_a_poll(tmp_path: Path) -> None:
     """A bound no longer than the poll interval is refused: every request would wait on the chain."""
     with pytest.raises(ValidationError, match="roles_max_age_s"):
         Settings(data_dir=tmp_path, chain_poll_interval_s=2.0, roles_max_age_s=2.0)
+
+
+def public_answer(served: Served, subject: str) -> str:
+    """ "ok" when the public lookup (no signature, no role cache) is served, else the refusal's code."""
+    try:
+        with served.client() as anonymous:
+            anonymous.disclosures(subject)
+    except GatewayClientError as exc:
+        return exc.code
+    return "ok"
+
+
+def test_answers_from_the_chain_state_index_fail_closed_once_it_is_too_old(chain_url: str, tmp_path: Path) -> None:
+    """Cut off from the chain, the index is not advanced: public answers, which depend on records'
+    states but on no member's roles, are served until the index's last pass is roles_max_age_s old,
+    then 503 CHAIN_UNAVAILABLE; /readyz shows the index's block and age; back on the chain, served again."""
+    link = Link()
+    subject = new_uscc()
+    with serve_app_in_thread(severable_node(chain_url, link)) as node:
+        settings = Settings(
+            data_dir=tmp_path,
+            rpc_url=node.url,
+            chain_poll_interval_s=0.2,
+            roles_max_age_s=MAX_AGE_S,
+            start_worker=False,
+        )
+        with serve_gateway(settings) as served:
+            assert public_answer(served, subject) == "ok"
+            with httpx.Client(base_url=served.url) as ops:
+                index = ops.get("/readyz").json()["index"]
+                assert index["follower"] is True
+                assert index["block"] >= 0
+                link.cut = True
+                wait_until(lambda: public_answer(served, subject) == "CHAIN_UNAVAILABLE", timeout=MAX_AGE_S + 20)
+                stale = ops.get("/readyz").json()["index"]
+                assert stale["ageSeconds"] > MAX_AGE_S
+                assert "credit_ledger_index_follower 1.0" in ops.get("/metrics").text
+                link.cut = False
+                wait_until(lambda: public_answer(served, subject) == "ok", timeout=20, what="served again")
+                assert ops.get("/readyz").json()["index"]["ageSeconds"] <= MAX_AGE_S + 1
