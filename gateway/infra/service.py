@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -45,6 +46,7 @@ from gateway.infra.chain_view import ChainView
 from gateway.infra.credit_policy import CreditPolicy, load_policy
 from gateway.infra.envelope import Keyring, KeyringError
 from gateway.infra.errors import ConfigurationError
+from gateway.infra.group_commit import GroupCommit
 from gateway.infra.logs import get_logger
 from gateway.infra.metrics import Metrics
 from gateway.infra.nonces import NonceStore
@@ -93,6 +95,7 @@ class Gateway:
     worker: AnchoringWorker
     metrics: Metrics
     policy: CreditPolicy
+    access_log_group: GroupCommit[Any]  # the group commit of access-log entries (gateway.records.access_log)
     trees: BatchTrees = field(default_factory=BatchTrees, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _wake_worker: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -154,6 +157,7 @@ class Gateway:
             worker=worker,
             metrics=metrics,
             policy=policy,
+            access_log_group=GroupCommit(metrics.access_log_group_size.observe),
         )
         return gateway
 
