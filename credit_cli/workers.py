@@ -34,6 +34,10 @@ from gateway.infra.metrics import MULTIPROC_DIR_ENV
 from gateway.infra.settings import Settings, env_name
 
 WORKER_APP = "credit_cli.workers:worker_app"
+# uvicorn's supervisor pings each worker and kills one that does not answer in time. A
+# spawned worker answers only once its interpreter has imported the gateway, which takes
+# seconds on a loaded machine: uvicorn's 5 s would kill workers in a loop while they start.
+WORKER_HEALTHCHECK_S = 60
 
 
 def check_workers(settings: Settings) -> None:
@@ -67,6 +71,7 @@ def run_workers(settings: Settings, given: Mapping[str, object]) -> None:
             WORKER_APP,
             factory=True,
             workers=settings.workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
             host=settings.host,
             port=settings.port,
             log_level="warning",

@@ -8,8 +8,10 @@ and histograms summed; each gauge by its `multiprocess_mode`, over live processe
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
@@ -127,6 +129,7 @@ class Metrics:
             update()
         if not multiprocess_mode():
             return generate_latest(self.registry)
+        _forget_dead_processes(Path(os.environ[MULTIPROC_DIR_ENV]))
         combined = CollectorRegistry()
         multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
         return generate_latest(combined)
@@ -135,3 +138,17 @@ class Metrics:
         """At the process's exit: its live gauges no longer count in multi-process mode."""
         if multiprocess_mode():
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+def _forget_dead_processes(directory: Path) -> None:
+    """Drop the live gauges of worker processes that died without saying so (SIGKILL, a crash):
+    the processes share one machine, so a pid that no longer runs is a process gone."""
+    for path in directory.glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except PermissionError:
+            continue  # alive, under another user
+        except ProcessLookupError:
+            with contextlib.suppress(FileNotFoundError):  # another process's scrape removed them first
+                multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]

@@ -176,6 +176,39 @@ def test_two_processes_elect_one_anchoring_worker_and_anchor_through_it(workers:
     assert samples["credit_ledger_processes{}"] == 2.0
 
 
+def worker_pids(workers: Workers) -> list[int]:
+    """The worker processes uvicorn's supervisor runs now."""
+    listing = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(workers.process.pid)],
+        capture_output=True,
+        text=True,
+        timeout=REQUEST_TIMEOUT_S,
+        check=False,
+    ).stdout
+    return [int(line.split()[0]) for line in listing.splitlines() if "spawn_main" in line]
+
+
+def test_a_worker_killed_is_replaced_and_one_process_still_anchors(workers: Workers) -> None:
+    """SIGKILL one worker: uvicorn starts another, its live gauges are dropped, one process anchors again."""
+    workers.wait(lambda: elected_once(workers), "exactly one process elected")
+    pids = worker_pids(workers)
+    assert len(pids) == 2, subprocess.run(["ps", "-ef", "--forest"], capture_output=True, text=True, check=False).stdout
+    killed = pids[0]
+    os.kill(killed, signal.SIGKILL)
+    workers.wait(lambda: len(set(worker_pids(workers)) - {killed}) == 2, "the killed worker replaced")
+    workers.wait(
+        lambda: workers.metrics().get("credit_ledger_processes{}") == 2.0 and elected_once(workers),
+        "two processes again, one of them elected",
+    )
+    records = submit(workers, 5)
+    with GatewayClient(workers.url, samr(workers), timeout=REQUEST_TIMEOUT_S) as client:
+        workers.wait(
+            lambda: all(client.record(r.record_id_hex)["anchoring"]["state"] == "anchored" for r in records),
+            "records anchored after the kill",
+        )
+    assert elected_once(workers), workers.metrics()
+
+
 def test_one_pre_signed_read_sent_many_times_is_answered_once_across_processes(workers: Workers) -> None:
     """COPIES copies of one signed read at once, each on its own connection: one 200, the others AUTH_REPLAYED."""
     (record,) = submit(workers, 1)
