@@ -344,6 +344,12 @@ def _setting(option: str, text: str, *, default: str | None = None, **kwargs: An
     "the chain commands (0 picks a free port). Not with --rpc: that node serves its chain already.",
     type=click.IntRange(0, 65535),
 )
+@_setting(
+    "--workers",
+    "Gateway processes serving the port; above 1 needs --rpc and a PostgreSQL --database-url, and one process, "
+    "elected, anchors (docs/deployment.md).",
+    type=click.IntRange(1, 64),
+)
 @_setting("--batch-size", "Records per anchored batch at most.", type=int)
 @_setting("--batch-interval", "Seconds between anchoring rounds.", type=float)
 @_setting("--confirmations", "Blocks to wait before a batch counts as anchored.", type=int)
@@ -359,6 +365,7 @@ def serve(**options: object) -> None:
     from pydantic import ValidationError
 
     from credit_cli.chain_server import ChainServer, serve_chain_in_thread
+    from credit_cli.workers import check_workers, run_workers
     from credit_demo.catalog import open_gateway
     from gateway.api.main import create_app
     from gateway.infra.errors import ConfigurationError
@@ -376,6 +383,7 @@ def serve(**options: object) -> None:
                 "CONFIG_INVALID",
                 f"--chain-port ({env_name('chain_port')}) serves the embedded chain; the --rpc node serves its own",
             )
+        check_workers(settings)
         gateway = open_gateway(settings)
     except ValidationError as exc:
         problem = exc.errors()[0]
@@ -410,6 +418,11 @@ def serve(**options: object) -> None:
             f" --deployments {gateway.deployments_dir}"
         )
     click.echo(f"  API             {url}/docs   public catalog {url}/public/v1/catalog")
+    if settings.workers > 1:
+        click.echo(f"  workers         {settings.workers} processes; one, elected, anchors")
+        gateway.stop()  # opened once to check, deploy or attach; each worker opens its own
+        run_workers(settings, given)
+        return
     gateway.start()
     tune_for_serving()
     # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from enum import Enum
 from typing import Any
 
@@ -73,9 +74,21 @@ class SignedRoute(APIRoute):
                 window_s=gateway.settings.auth_window_s,
             )
             await self.admit(gateway, request, signed)
-            await run_in_threadpool(gateway.nonces.use, signed.address, signed.nonce, signed.timestamp)
+            if request.method != "GET":
+                await run_in_threadpool(gateway.nonces.use, signed.address, signed.nonce, signed.timestamp)
+                body = await read_signed_body(request, size.limit(gateway.settings), signed)
+                return await handler(Request(request.scope, _replay(body)))
+            pending = await run_in_threadpool(gateway.nonces.pending, signed.address, signed.nonce, signed.timestamp)
+            member = getattr(request.state, "member", None)
+            if isinstance(member, Requester):
+                request.state.member = replace(member, nonce=pending)
             body = await read_signed_body(request, size.limit(gateway.settings), signed)
-            return await handler(Request(request.scope, _replay(body)))
+            try:
+                response = await handler(Request(request.scope, _replay(body)))
+            finally:
+                # Recorded now unless a release recorded it; a replay's answer never leaves.
+                await run_in_threadpool(gateway.nonces.settle, pending)
+            return response
 
         return signed_handler
 

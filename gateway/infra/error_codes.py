@@ -169,6 +169,16 @@ _CODES = (
     ErrorCode("CONFIG_DEV_SECRET_REFUSED", 500, "A development secret outside development chains and mode."),
     ErrorCode("CONFIG_CHAIN_UNREACHABLE", 500, "The chain node does not answer."),
     ErrorCode("CONFIG_CHAIN_PORT_UNAVAILABLE", 500, "The port to serve the embedded chain on is taken."),
+    ErrorCode(
+        "CONFIG_WORKERS_NEED_RPC_CHAIN",
+        500,
+        "`serve --workers` above 1 on the embedded chain: processes cannot share it; give --rpc.",
+    ),
+    ErrorCode(
+        "CONFIG_WORKERS_NEED_POSTGRESQL",
+        500,
+        "`serve --workers` above 1 on SQLite: several processes need PostgreSQL (--database-url).",
+    ),
     ErrorCode("CONFIG_WRONG_CHAIN", 500, "The chain does not hold the recorded deployment."),
     ErrorCode("CONFIG_NO_DEPLOYMENT", 500, "No deployment record for this chain."),
     ErrorCode("CONFIG_NO_DATABASE", 500, "No database is configured."),

@@ -4,16 +4,43 @@ A nonce is kept until the request's time window has passed; after that the times
 check refuses the request anyway, so the row can go. The primary key (address, nonce)
 makes the check-and-insert one atomic statement on SQLite and PostgreSQL alike, across
 any number of gateway processes sharing the database.
+
+A read that releases plaintext does not commit its nonce on its own: `pending` checks it
+is unused (one SELECT, so a replay is refused before any work) and the nonce row is
+inserted in the transaction that commits the read's access-log entry
+(gateway.records.access_log); the primary key still refuses a concurrent replay there.
+A pending nonce that no release took is committed by `settle` before the answer leaves.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.infra.errors import AuthError
 from gateway.infra.storage import RequestNonce
+
+
+@dataclass
+class PendingNonce:
+    """A request's nonce, checked unused, to be inserted with the request's first write."""
+
+    address: str
+    nonce: str
+    expires_at: int
+    used: bool = False
+
+    def row(self) -> RequestNonce:
+        """The row that uses it up."""
+        return RequestNonce(address=self.address, nonce=self.nonce, expires_at=self.expires_at)
+
+
+def replayed() -> AuthError:
+    """The refusal of a nonce used before."""
+    return AuthError("AUTH_REPLAYED", "this request's nonce was used before: replays are refused")
 
 
 class NonceStore:
@@ -25,14 +52,36 @@ class NonceStore:
 
     def use(self, address: str, nonce: str, timestamp: int) -> None:
         """Record a nonce as used; AuthError AUTH_REPLAYED when it was used before."""
-        try:
-            with Session(self.engine) as session, session.begin():
-                session.add(RequestNonce(address=address, nonce=nonce, expires_at=timestamp + self.window_s + 1))
-        except IntegrityError:
-            raise AuthError("AUTH_REPLAYED", "this request's nonce was used before: replays are refused") from None
+        self._commit(PendingNonce(address, nonce, self._expiry(timestamp)))
+
+    def pending(self, address: str, nonce: str, timestamp: int) -> PendingNonce:
+        """A nonce checked unused now, not yet recorded; AUTH_REPLAYED when it was used before."""
+        with Session(self.engine) as session:
+            seen = session.execute(
+                select(RequestNonce.nonce).where(RequestNonce.address == address, RequestNonce.nonce == nonce)
+            ).first()
+        if seen is not None:
+            raise replayed()
+        return PendingNonce(address, nonce, self._expiry(timestamp))
+
+    def settle(self, pending: PendingNonce) -> None:
+        """Commit a pending nonce that no write took; AUTH_REPLAYED when another request used it meanwhile."""
+        if not pending.used:
+            self._commit(pending)
 
     def purge(self, now: int) -> int:
         """Forget nonces whose window has passed; how many went."""
         with Session(self.engine) as session, session.begin():
             result = session.execute(delete(RequestNonce).where(RequestNonce.expires_at < now))
             return int(getattr(result, "rowcount", 0) or 0)
+
+    def _expiry(self, timestamp: int) -> int:
+        return timestamp + self.window_s + 1
+
+    def _commit(self, pending: PendingNonce) -> None:
+        try:
+            with Session(self.engine) as session, session.begin():
+                session.add(pending.row())
+        except IntegrityError:
+            raise replayed() from None
+        pending.used = True

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -47,6 +48,7 @@ from gateway.infra.chain_view import ChainView
 from gateway.infra.credit_policy import CreditPolicy, load_policy
 from gateway.infra.envelope import Keyring, KeyringError
 from gateway.infra.errors import ConfigurationError
+from gateway.infra.group_commit import GroupCommit
 from gateway.infra.logs import get_logger
 from gateway.infra.metrics import Metrics
 from gateway.infra.nonces import NonceStore
@@ -96,6 +98,7 @@ class Gateway:
     metrics: Metrics
     policy: CreditPolicy
     index: ChainIndex
+    access_log_group: GroupCommit[Any]  # the group commit of access-log entries (gateway.records.access_log)
     trees: BatchTrees = field(default_factory=BatchTrees, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _wake_worker: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -158,6 +161,7 @@ class Gateway:
             metrics=metrics,
             policy=policy,
             index=ChainIndex(engine, stack, confirmations=settings.confirmations, max_age_s=settings.roles_max_age_s),
+            access_log_group=GroupCommit(metrics.access_log_group_size.observe),
         )
         return gateway
 

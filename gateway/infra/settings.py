@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         le=65535,
         description="Port on 127.0.0.1 where `credit-ledger serve` also serves the embedded chain (0: a free one).",
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Gateway processes `credit-ledger serve` runs on one port (more than one: PostgreSQL and --rpc).",
+    )
     auth_window_s: int = Field(300, ge=5, le=3600)
     batch_size: int = Field(
         5000,

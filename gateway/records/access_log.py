@@ -11,58 +11,155 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chain_client import ACCESS_LOG_FORMAT, NO_CONSENT, AccessLogLeaf, Stack, access_log_tree, checksummed, purpose_hash
 from gateway.infra.errors import GatewayError, UnavailableError
-from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind
+from gateway.infra.group_commit import GroupCommit, Member
+from gateway.infra.nonces import PendingNonce, replayed
+from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind, RequestNonce
 from gateway.infra.storage.leaves import leaf_of_entry
 
 ZERO32 = bytes(32)
 _APPEND_ATTEMPTS = 20
+# pg advisory lock keys are bigints; this one is "credit-ledger access log". Held for the
+# group's transaction: the groups of several processes append one after the other.
+ACCESS_LOG_LOCK_KEY = 0x63_6C_61_63_63_6C_6F_67  # b"claccolg"
+
+
+class Append(Member):
+    """One release's entry waiting in a group, with its request's nonce when still unused."""
+
+    def __init__(
+        self,
+        *,
+        requester: str,
+        record_id: bytes,
+        purpose: str,
+        consent_id: bytes | None,
+        now: int,
+        nonce: PendingNonce | None,
+    ) -> None:
+        super().__init__()
+        self.requester = checksummed(requester)
+        self.record_id = record_id
+        self.purpose = purpose
+        self.consent_id = consent_id or NO_CONSENT
+        self.now = now
+        self.nonce = nonce if nonce is not None and not nonce.used else None
+        self.leaf: AccessLogLeaf | None = None
 
 
 def append_entry(
-    engine: Engine, *, requester: str, record_id: bytes, purpose: str, consent_id: bytes | None, now: int
+    engine: Engine,
+    group: GroupCommit[Any],
+    *,
+    requester: str,
+    record_id: bytes,
+    purpose: str,
+    consent_id: bytes | None,
+    now: int,
+    nonce: PendingNonce | None = None,
 ) -> AccessLogLeaf:
-    """Append and commit one entry; concurrent writers retry on the next sequence number."""
+    """Append and commit one entry, in one transaction with the entries of concurrent requests.
+
+    With `nonce` (a read's nonce checked but not yet recorded) the nonce row is inserted in
+    the same transaction; a nonce another request used meanwhile refuses this entry alone
+    (AUTH_REPLAYED), not the rest of the group.
+    """
+    member = Append(
+        requester=requester, record_id=record_id, purpose=purpose, consent_id=consent_id, now=now, nonce=nonce
+    )
+    group.run(member, lambda members: commit_group(engine, members))
+    assert member.leaf is not None
+    return member.leaf
+
+
+def commit_group(engine: Engine, members: list[Append]) -> None:
+    """Commit a group of appends in one transaction, settling each (a replayed nonce refuses its member alone)."""
     for _ in range(_APPEND_ATTEMPTS):
         try:
-            with Session(engine) as session, session.begin():
-                last = session.execute(
-                    select(AccessLogEntry.sequence, AccessLogEntry.entry_hash)
-                    .order_by(AccessLogEntry.sequence.desc())
-                    .limit(1)
-                ).first()
-                leaf = AccessLogLeaf(
-                    sequence=(last.sequence + 1) if last else 1,
-                    prev_hash=last.entry_hash if last else ZERO32,
-                    requester=checksummed(requester),
-                    record_id=record_id,
-                    purpose_hash=purpose_hash(purpose),
-                    consent_id=consent_id or NO_CONSENT,
-                    released_at=now,
-                )
-                entry_hash = leaf.entry_hash()
-                session.add(
-                    AccessLogEntry(
-                        sequence=leaf.sequence,
-                        entry_hash=entry_hash,
-                        prev_hash=leaf.prev_hash,
-                        requester=leaf.requester,
-                        record_id=record_id,
-                        purpose=purpose,
-                        consent_id=leaf.consent_id,
-                        released_at=now,
-                    )
-                )
-                session.add(OutboxEntry(kind=OutboxKind.ACCESS_LOG, ref=entry_hash))
-            return leaf
+            leaves, refused = _append_group(engine, members)
         except IntegrityError:
-            continue  # another writer took this sequence number: read the new tail
+            continue  # another process took a sequence number or a nonce: read them again
+        for member in members:
+            if member in refused:
+                member.settle(replayed())
+                continue
+            if member.nonce is not None:
+                member.nonce.used = True
+            member.leaf = leaves[id(member)]
+            member.settle()
+        return
     raise UnavailableError("ACCESS_LOG_BUSY", "the access log could not be appended to; nothing was released")
+
+
+def _append_group(engine: Engine, members: list[Append]) -> tuple[dict[int, AccessLogLeaf], list[Append]]:
+    """One transaction: the group's unused nonces and its entries, chained after the tail."""
+    leaves: dict[int, AccessLogLeaf] = {}
+    with Session(engine) as session, session.begin():
+        if engine.dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ACCESS_LOG_LOCK_KEY})
+        refused = _replays(session, members)
+        last = session.execute(
+            select(AccessLogEntry.sequence, AccessLogEntry.entry_hash).order_by(AccessLogEntry.sequence.desc()).limit(1)
+        ).first()
+        sequence, prev_hash = (last.sequence, last.entry_hash) if last else (0, ZERO32)
+        for member in members:
+            if member in refused:
+                continue
+            if member.nonce is not None:
+                session.add(member.nonce.row())
+            sequence += 1
+            leaf = AccessLogLeaf(
+                sequence=sequence,
+                prev_hash=prev_hash,
+                requester=member.requester,
+                record_id=member.record_id,
+                purpose_hash=purpose_hash(member.purpose),
+                consent_id=member.consent_id,
+                released_at=member.now,
+            )
+            prev_hash = leaf.entry_hash()
+            session.add(
+                AccessLogEntry(
+                    sequence=sequence,
+                    entry_hash=prev_hash,
+                    prev_hash=leaf.prev_hash,
+                    requester=leaf.requester,
+                    record_id=member.record_id,
+                    purpose=member.purpose,
+                    consent_id=leaf.consent_id,
+                    released_at=member.now,
+                )
+            )
+            session.add(OutboxEntry(kind=OutboxKind.ACCESS_LOG, ref=prev_hash))
+            leaves[id(member)] = leaf
+    return leaves, refused
+
+
+def _replays(session: Session, members: list[Append]) -> list[Append]:
+    """The members whose nonce is used already, or by an earlier member of the group."""
+    nonces = [member.nonce for member in members if member.nonce is not None]
+    if not nonces:
+        return []
+    used = {
+        (row.address, row.nonce)
+        for row in session.execute(
+            select(RequestNonce.address, RequestNonce.nonce).where(RequestNonce.nonce.in_({n.nonce for n in nonces}))
+        )
+    }
+    refused = []
+    for member in members:
+        if member.nonce is None:
+            continue
+        key = (member.nonce.address, member.nonce.nonce)
+        if key in used:
+            refused.append(member)
+        used.add(key)
+    return refused
 
 
 class AccessLogIntegrityError(GatewayError):

@@ -15,11 +15,12 @@ gateway. Public-field views are public information and are not logged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from chain_client import CatalogEntry, DisclosureClass, Role
 from gateway.infra.errors import AuthError
+from gateway.infra.nonces import PendingNonce
 from gateway.infra.storage import Consent, StoredRecord
 
 FULL_READ_ROLES = frozenset({Role.PROVIDER, Role.AUDITOR})
@@ -34,10 +35,15 @@ class View(Enum):
 
 @dataclass(frozen=True)
 class Requester:
-    """An authenticated member: its address and the roles it holds now."""
+    """An authenticated member: its address and the roles it holds now.
+
+    `nonce`: the nonce of its read, checked unused but not yet recorded; the read's first
+    access-log entry records it in the same transaction (gateway.infra.nonces).
+    """
 
     address: str
     roles: frozenset[Role]
+    nonce: PendingNonce | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

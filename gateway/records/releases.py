@@ -81,11 +81,13 @@ def log_release(gw: Gateway, member: Requester, row: StoredRecord, purpose: str,
         session.commit()
     leaf = append_entry(
         gw.engine,
+        gw.access_log_group,
         requester=member.address,
         record_id=record_id,
         purpose=purpose,
         consent_id=consent_id,
         now=gw.now(),
+        nonce=member.nonce,  # a read's nonce, recorded in the entry's transaction
     )
     return leaf.sequence
 
