@@ -23,7 +23,8 @@ gives the signed root and count, each line at its index) or `line` (one line: it
 leads to the signed root); for a whole @2 screening `parts` (each part named in the header
 is there, signed by that region's gateway for this screening's gateway and question, and
 the lines carry everything it lists); online `chainId` and `gateway` (an active GATEWAY at
-asOfBlock, as for a credit report).
+asOfBlock, as for a credit report), and `partGateways` (the same of each part's signer at
+the part's block) when there are parts.
 """
 
 from __future__ import annotations
@@ -178,6 +179,8 @@ def verify_screening(document: Mapping[str, Any], chain: Chain | None = None) ->
         else:
             checks.append(Check("chainId", True, str(chain.chain_id)))
             checks.append(gateway_check(header, chain))
+            if document["format"] == SCREENING_FORMAT and document["parts"]:
+                checks.append(_part_gateways_check(document["parts"], chain))
     return ScreeningVerification(tuple(checks), header["gateway"], header["count"], index, online=chain is not None)
 
 
@@ -255,6 +258,18 @@ def _parts_check(header: dict[str, Any], lines: list[dict[str, Any]], parts: lis
             if problem:
                 return Check("parts", False, f"region {region['region']}: {problem}")
     return Check("parts", True, f"{len(parts)} regional part{'' if len(parts) == 1 else 's'} signed for this screening")
+
+
+def _part_gateways_check(parts: list[dict[str, Any]], chain: Chain) -> Check:
+    """`partGateways` (online): each part's signer was an active GATEWAY at the part's block."""
+    for part in parts:
+        try:
+            checked = gateway_check(part["part"], chain)
+        except (KeyError, TypeError, ValueError):
+            return Check("partGateways", False, "a part is not a signed part document")
+        if not checked.passed:
+            return Check("partGateways", False, checked.detail)
+    return Check("partGateways", True, f"each of the {len(parts)} parts was signed by an active GATEWAY")
 
 
 def _carried(line: dict[str, Any], entry: dict[str, Any], region: int) -> str | None:
