@@ -78,6 +78,8 @@ def ask_regions(gw: Gateway, subject_refs: Sequence[str]) -> list[RegionAnswer]:
     peers = other_regions(gw)
     if not gw.settings.peer_reads:
         return [_unavailable(gw, m, "not asked: this gateway does not query other regions", count=False) for m in peers]
+    if not subject_refs:  # a screening of malformed ids only: nothing to ask
+        return [_unavailable(gw, m, "not asked: no valid subject id", count=False) for m in peers]
     asked = [m for m in peers if m.gateway_url]
     answers = {m.account: _unavailable(gw, m, "no gateway URL on chain", count=False) for m in peers if m not in asked}
     if asked:
