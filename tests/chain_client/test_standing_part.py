@@ -1,5 +1,5 @@
 """Regional parts (credit-ledger/standing-part@1): a part checks only for the gateway, the
-question and the request it was signed for."""
+question and the request it was signed for; and the one-region screenings before them still verify."""
 
 from __future__ import annotations
 
@@ -8,7 +8,19 @@ from typing import Any
 
 import pytest
 
-from chain_client import PartExpectation, build_part_document, check_part, devnet_for, part_digest, query_hash
+from chain_client import (
+    PartExpectation,
+    build_part_document,
+    check_part,
+    devnet_for,
+    line_proof,
+    part_digest,
+    query_hash,
+    screening_leaf,
+    sign_document,
+    verify_screening,
+)
+from chain_client.spec.merkle import StandardMerkleTree
 
 CHAIN_ID = 31337
 LEDGER = "0x" + "11" * 20
@@ -118,3 +130,35 @@ def test_a_gateway_never_signs_a_part_naming_another() -> None:
     body = _part(tianjin, beijing.address)["part"]
     with pytest.raises(ValueError, match="would sign it"):
         build_part_document(body, beijing)
+
+
+def test_a_one_region_screening_of_format_1_still_verifies() -> None:
+    """Screenings signed before the consortium-wide format (@1) are still read, whole and line by line."""
+    _, tianjin, _ = _accounts()
+    lines = [
+        {"index": 0, "subject": "91110108MA01C5XL6R", "lists": {"red": False, "black": True}, "measures": ["BL-X"]},
+        {"index": 1, "subject": "123", "code": "USCC_LENGTH"},
+    ]
+    header = {
+        "chainId": CHAIN_ID,
+        "ledger": LEDGER,
+        "gateway": tianjin.address,
+        "requester": tianjin.address,
+        "purpose": "tender screening",
+        "generatedAt": 1_700_000_000,
+        "asOfBlock": 12,
+        "root": "0x" + StandardMerkleTree([screening_leaf(line) for line in lines]).root.hex(),
+        "count": 2,
+    }
+    document = {
+        "format": "credit-ledger/screening@1",
+        "screening": header,
+        "signature": sign_document(tianjin, header),
+        "lines": lines,
+    }
+    whole = verify_screening(document)
+    assert whole.valid, whole.failures
+    assert [c.name for c in whole.checks] == ["format", "signature", "root"]
+    single = line_proof(document, 0)
+    assert single["format"] == "credit-ledger/screening-line@1"
+    assert verify_screening(single).valid

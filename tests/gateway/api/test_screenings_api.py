@@ -116,6 +116,25 @@ def test_one_line_is_checked_on_its_own_and_a_tampered_line_fails(served: Served
     assert verify_screening(resigned).failures == ["signature"]
 
 
+def test_a_screening_of_this_region_only_names_this_region_only(served: Served) -> None:
+    black = new_uscc()
+    served.wait_anchored(served.submit(SAMR, PENALTY, black, penalty()))
+    with served.client(GOVERNOR) as governor:
+        document = governor.screening([black, "123"], PURPOSE, scope="region")
+        malformed_only = governor.screening(["123"], PURPOSE)
+    header = document["screening"]
+    assert header["scope"] == "region"
+    assert [(r["gateway"], r["status"]) for r in header["regions"]] == [(served.gateway.account.address, "answered")]
+    assert document["lines"][0]["lists"] == {"red": False, "black": True}
+    assert verify_screening(document).valid
+    assert {r.get("reason") for r in malformed_only["screening"]["regions"][1:]} == {
+        "not asked: this gateway does not query other regions"
+    }
+    with served.client(GOVERNOR) as governor, pytest.raises(GatewayClientError) as refused:
+        governor.screening([black], PURPOSE, scope="everywhere")
+    assert (refused.value.status, refused.value.code) == (422, "REQUEST_INVALID")
+
+
 def test_more_than_ten_thousand_subjects_are_refused(served: Served) -> None:
     with served.client(GOVERNOR) as governor, pytest.raises(GatewayClientError) as refused:
         governor.screening(["123"] * 10_001, PURPOSE)
