@@ -86,8 +86,9 @@ def ask_regions(gw: Gateway, subject_refs: Sequence[str]) -> list[RegionAnswer]:
         bound = gw.settings.peer_query_timeout_s
         pool = ThreadPoolExecutor(max_workers=len(asked), thread_name_prefix="peer-query")
         try:
+            question = _Question(tuple(subject_refs), gw.stack.chain.chain_id, gw.stack.ledger.address, gw.now())
             futures: dict[Future[RegionAnswer], Member] = {
-                pool.submit(_ask, gw, member, subject_refs, bound): member for member in asked
+                pool.submit(_ask, gw, member, question, bound): member for member in asked
             }
             done, _ = wait(futures, timeout=bound)
             for future, member in futures.items():
@@ -122,10 +123,21 @@ def other_regions(gw: Gateway) -> list[Member]:
     return sorted(members, key=lambda m: (m.region, m.account))
 
 
-def _ask(gw: Gateway, member: Member, subject_refs: Sequence[str], bound: float) -> RegionAnswer:
-    body = json.dumps({"subjectRefs": list(subject_refs)}, separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class _Question:
+    """What every region is asked, and the chain and clock its parts are judged on (read
+    once, before the requests go out: the asking threads do not touch the chain)."""
+
+    subject_refs: tuple[str, ...]
+    chain_id: int
+    ledger: str
+    now: int
+
+
+def _ask(gw: Gateway, member: Member, question: _Question, bound: float) -> RegionAnswer:
+    body = json.dumps({"subjectRefs": list(question.subject_refs)}, separators=(",", ":")).encode()
     nonce = secrets.token_urlsafe(24)
-    audience = Audience(gw.stack.chain.chain_id, member.account)
+    audience = Audience(question.chain_id, member.account)
     headers = sign_request(
         gw.account, "POST", PEER_STANDINGS_PATH, [], body, audience=audience, timestamp=gw.wall_clock(), nonce=nonce
     )
@@ -146,9 +158,9 @@ def _ask(gw: Gateway, member: Member, subject_refs: Sequence[str], bound: float)
     except ValueError:
         return _unavailable(gw, member, "answered something that is not JSON", label="invalid")
     expected = PartExpectation(
-        tuple(subject_refs), member.account, gw.account.address, gw.stack.chain.chain_id, gw.stack.ledger.address, nonce
+        question.subject_refs, member.account, gw.account.address, question.chain_id, question.ledger, nonce
     )
-    problem = _part_problem(gw, member, document, expected)
+    problem = _part_problem(gw, member, document, expected, question.now)
     if problem:
         return _unavailable(gw, member, f"part refused: {problem}", label="invalid")
     listed = {
@@ -162,15 +174,15 @@ def _ask(gw: Gateway, member: Member, subject_refs: Sequence[str], bound: float)
     return RegionAnswer(member.region, member.name, member.account, "answered", part=document, listed=listed)
 
 
-def _part_problem(gw: Gateway, member: Member, document: Any, expected: PartExpectation) -> str | None:
+def _part_problem(gw: Gateway, member: Member, document: Any, expected: PartExpectation, now: int) -> str | None:
     checked = check_part(document, expected)
     if not checked.passed:
         return checked.detail
     body = document["part"]
     if body["region"] != member.region:
         return f"the part says region {body['region']}, the consortium says {member.region}"
-    if abs(body["generatedAt"] - gw.now()) > gw.settings.auth_window_s:
-        return f"the part is of {body['generatedAt']}, not fresh at {gw.now()}"
+    if abs(body["generatedAt"] - now) > gw.settings.auth_window_s:
+        return f"the part is of {body['generatedAt']}, not fresh at {now}"
     return None
 
 
