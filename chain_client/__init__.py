@@ -183,6 +183,14 @@ from chain_client.verify.screening import (
     screening_schema_problems,
     verify_screening,
 )
+from chain_client.verify.standing_part import (
+    STANDING_PART_FORMAT,
+    PartExpectation,
+    build_part_document,
+    check_part,
+    part_digest,
+    query_hash,
+)
 
 __all__ = [
     "ACCESS_LOG_ENCODING",
@@ -199,6 +207,7 @@ __all__ = [
     "REPORT_FORMAT",
     "SCREENING_FORMAT",
     "SCREENING_LINE_FORMAT",
+    "STANDING_PART_FORMAT",
     "SUBJECT_CREDENTIAL_FORMAT",
     "AccessLogCheck",
     "AccessLogLeaf",
@@ -255,6 +264,7 @@ __all__ = [
     "MemberSpec",
     "MultiProof",
     "ObjectionOutcome",
+    "PartExpectation",
     "ProofBundle",
     "Proposal",
     "RecordLeaf",
@@ -289,6 +299,7 @@ __all__ = [
     "attach_stack",
     "beijing_date",
     "breach_struct_hash",
+    "build_part_document",
     "build_report_document",
     "build_screening_document",
     "bundle_schema",
@@ -299,6 +310,7 @@ __all__ = [
     "check_adopted_document",
     "check_commitment_deadline",
     "check_deployment",
+    "check_part",
     "checksummed",
     "count_deadline",
     "demo_members",
@@ -315,7 +327,9 @@ __all__ = [
     "load_deployment",
     "parse_calendar",
     "parse_signature",
+    "part_digest",
     "purpose_hash",
+    "query_hash",
     "record_commitment_struct_hash",
     "record_id",
     "record_struct_hash",

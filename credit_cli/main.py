@@ -251,14 +251,16 @@ def verify_report_file(file: Path, rpc: str | None, as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the verification as JSON.")
 def verify_screening_file(file: Path, rpc: str | None, line: int | None, as_json: bool) -> None:
-    """Verify a signed list screening (credit-ledger/screening@1) or one line of it (screening-line@1).
+    """Verify a signed list screening (credit-ledger/screening@2, or @1) or one line of it (screening-line@2).
 
     The gateway's signature, then the root over every line, or with --line one line's
-    proof against the signed root (the line is shown); --rpc adds that the gateway was an
-    active GATEWAY at the screening's block. Exit 0 when every check passes, 1 when one
+    proof against the signed root (the line is shown); for a whole consortium-wide
+    screening also the regions' signed parts (each signed by its region's gateway for this
+    screening, and carried by the lines). The regions and their status are shown. --rpc
+    adds that the gateway was an active GATEWAY at the screening's block. Exit 0 when every check passes, 1 when one
     fails, 2 for an unreadable file, a line the screening does not have or an unreachable chain.
     """
-    from chain_client import SCREENING_FORMAT, line_proof, verify_screening
+    from chain_client import line_proof, verify_screening
 
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
@@ -267,8 +269,8 @@ def verify_screening_file(file: Path, rpc: str | None, line: int | None, as_json
     except (UnicodeDecodeError, ValueError) as exc:
         _fail(f"{file}: not JSON: {exc}")
     if line is not None:
-        if not isinstance(document, dict) or document.get("format") != SCREENING_FORMAT:
-            _fail(f"{file}: --line needs a whole {SCREENING_FORMAT} document")
+        if not isinstance(document, dict) or "lines" not in document:
+            _fail(f"{file}: --line needs a whole screening, with its lines")
         try:
             document = line_proof(document, line)
         except (IndexError, KeyError, TypeError, ValueError) as exc:
@@ -285,6 +287,9 @@ def verify_screening_file(file: Path, rpc: str | None, line: int | None, as_json
         click.echo(json.dumps({"file": str(file), **result.to_json(), **shown}, indent=2, ensure_ascii=False))
     else:
         click.echo(f"{file}  list screening of {result.count} subjects by gateway {result.gateway}")
+        for region in _screening_regions(document):
+            reason = f" ({region['reason']})" if "reason" in region else ""
+            click.echo(f"  region {region.get('region')} {region.get('name')}: {region.get('status')}{reason}")
         if line is not None:
             click.echo("  line " + json.dumps(document["line"], ensure_ascii=False))
         for check in result.checks:
@@ -297,6 +302,13 @@ def verify_screening_file(file: Path, rpc: str | None, line: int | None, as_json
             click.echo("  VALID offline (give --rpc to check the chain)")
     if not result.valid:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+def _screening_regions(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The regions a consortium-wide screening names (none for a one-region @1 screening)."""
+    header = document.get("screening")
+    regions = header.get("regions") if isinstance(header, dict) else None
+    return [r for r in regions if isinstance(r, dict)] if isinstance(regions, list) else []
 
 
 def _setting(option: str, text: str, *, default: str | None = None, **kwargs: Any) -> Callable[[F], F]:

@@ -592,13 +592,16 @@ class GatewayClient:
         body = {"record": record.submission, "violation": violation}
         return self.send_instruction("Breach", signed, body, commitment_id=commitment_id)
 
-    def measures(self, subject: str) -> Any:
-        """The signed answer: lists the subject is on and the measures that apply."""
-        return self.call("GET", f"/v1/subjects/{subject}/measures")
+    def measures(self, subject: str, *, scope: str | None = None) -> Any:
+        """The signed answer: lists the subject is on and the measures that apply, across the
+        consortium unless scope="region" (this gateway's records only)."""
+        return self.call("GET", f"/v1/subjects/{subject}/measures", params=_scope(scope))
 
-    def screening(self, subjects: Sequence[str], purpose: str) -> Any:
-        """The signed list screening (credit-ledger/screening@1) of up to 10,000 subjects."""
-        return self.call("POST", "/v1/screenings", body={"subjects": list(subjects), "purpose": purpose})
+    def screening(self, subjects: Sequence[str], purpose: str, *, scope: str | None = None) -> Any:
+        """The signed list screening (credit-ledger/screening@2) of up to 10,000 subjects,
+        across the consortium unless scope="region"."""
+        body = {"subjects": list(subjects), "purpose": purpose}
+        return self.call("POST", "/v1/screenings", params=_scope(scope), body=body)
 
     def measure_proofs(self, subject: str) -> Any:
         """The answer with the proof bundles behind it (auditors)."""
@@ -624,6 +627,10 @@ def _b32(value: str) -> bytes:
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
+
+
+def _scope(scope: str | None) -> list[tuple[str, str]]:
+    return [] if scope is None else [("scope", scope)]
 
 
 def _purpose(purpose: str | None) -> list[tuple[str, str]]:

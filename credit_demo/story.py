@@ -414,6 +414,14 @@ class Story:
         self.n.say(f"Joint punishment measures now apply: {', '.join(codes)}")
         self.n.url("lists and measures (signed)", f"{bj.url}/v1/subjects/{SUBJECT}/measures")
         self.n.check("on the black list with measures", answer["answer"]["lists"]["black"] is True and bool(codes))
+        with GatewayClient(self.regions.hebei.url, self.regions.account("governor-hebei")) as governor:
+            hebei = governor.measures(SUBJECT)["answer"]
+        answered = [r["name"] for r in hebei["regions"] if r["status"] == "answered"]
+        self.n.check(
+            "Hebei's gateway answers Beijing's black list too (京津冀联合奖惩: every region's signed part)",
+            hebei["lists"]["black"] is True and len(answered) == len(hebei["regions"]),
+            ", ".join(answered),
+        )
 
     def repair(self) -> None:
         self.n.step("Credit repair (信用修复) ends the corrected penalty's publicity")
@@ -487,6 +495,12 @@ class Story:
             except GatewayClientError as exc:
                 code = f"{exc.status} {exc.code}"
         self.n.check("503 PEER_UNAVAILABLE", code == "503 PEER_UNAVAILABLE", code)
+        with GatewayClient(self.regions.tianjin.url, self.regions.account("governor-tianjin")) as governor:
+            regions = governor.measures(SUBJECT)["answer"]["regions"]
+        down = [r["name"] for r in regions if r["status"] == "unavailable"]
+        self.n.check(
+            "Tianjin's measures answer names Beijing unavailable, never leaves it out", down == ["Beijing gateway"]
+        )
 
     # ---------------------------------------------------------------- helpers
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from eth_account.signers.local import LocalAccount
-from rfc8785 import CanonicalizationError
 
 from chain_client.contracts.artifacts import load_artifact
 from chain_client.contracts.catalog import DisclosureClass
@@ -35,9 +34,10 @@ from chain_client.spec.content import canonical_json
 from chain_client.spec.records import catalog_id, checksummed
 from chain_client.spec.roles import Role
 from chain_client.spec.schemas import load_schema, schema_problems
-from chain_client.spec.signed_document import document_signer, sign_document
+from chain_client.spec.signed_document import sign_document
 from chain_client.verify.bundle import BUNDLE_FORMAT, ProofBundle
 from chain_client.verify.bundles import CURRENT_STATUSES, Check, VerificationReport, verify_bundles
+from chain_client.verify.signed import format_check, signature_check
 
 REPORT_FORMAT = "credit-ledger/report@1"
 REPORT_CHECKS = ("format", "signature")
@@ -220,24 +220,15 @@ def report_schema() -> dict[str, Any]:
 
 
 def _format_check(document: dict[str, Any]) -> Check:
-    problems = report_schema_problems(document)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return Check("format", False, problems[0] + more)
-    try:
-        canonical_json(document)
-    except CanonicalizationError as exc:
-        return Check("format", False, f"not representable as RFC 8785 canonical JSON: {exc}")
-    count = len(document["report"]["records"])
-    return Check("format", True, f"{REPORT_FORMAT}, {count} record{'' if count == 1 else 's'}")
+    def summary() -> str:
+        count = len(document["report"]["records"])
+        return f"{REPORT_FORMAT}, {count} record{'' if count == 1 else 's'}"
+
+    return format_check(report_schema_problems(document), document, summary)
 
 
 def _signature_check(report: dict[str, Any], signature: str) -> Check:
-    gateway = checksummed(report["gateway"])
-    signer = document_signer(report, signature)
-    if signer == gateway:
-        return Check("signature", True, f"personal_sign of the report by its gateway {gateway}")
-    return Check("signature", False, f"signed by {signer or 'no valid key'}, not by the gateway {gateway}")
+    return signature_check(report, signature, "report")
 
 
 def _subject_check(report: dict[str, Any], subject_key: bytes) -> Check:

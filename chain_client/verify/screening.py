@@ -1,5 +1,5 @@
-"""List screenings (名单筛查), formats `credit-ledger/screening@1` and `credit-ledger/screening-line@1`
-(schemas/screening.schema.json).
+"""List screenings (名单筛查), formats `credit-ledger/screening@2` and `credit-ledger/screening-line@2`
+(schemas/screening.schema.json; the one-region @1 formats are still read).
 
 A gateway's answer for many subjects at once: one line per subject asked for, with its
 lists as booleans and the measures' codes (or the stable code of a malformed id), never
@@ -8,14 +8,23 @@ record contents. Each line is a leaf of an OpenZeppelin StandardMerkleTree,
     leaf = keccak256(keccak256(RFC 8785 canonical JSON of the line)),
 
 and the header `screening` (chain, ledger, gateway, requester, purpose, generatedAt,
-asOfBlock, root, count) is signed by the gateway's account as a credit report is
+asOfBlock, scope, regions, root, count) is signed by the gateway's account as a credit report is
 (chain_client.spec.signed_document). So one line can be shown on its own, with its proof
 against the signed root (`line_proof`), without the other subjects of the screening.
 
+A consortium-wide screening combines the regions' signed parts
+(chain_client.verify.standing_part): each line's lists and measures are the union of every
+answering region's, `listedBy` names the regions that listed the subject, the header names
+every region with its status (a region that did not answer is named, never left out) and
+each answered part by its digest, and the parts travel beside the lines.
+
 Checks: `format`, `signature`, then `root` (a whole screening: the tree over its lines
 gives the signed root and count, each line at its index) or `line` (one line: its proof
-leads to the signed root); online `chainId` and `gateway` (an active GATEWAY at asOfBlock,
-as for a credit report).
+leads to the signed root); for a whole @2 screening `parts` (each part named in the header
+is there, signed by that region's gateway for this screening's gateway and question, and
+the lines carry everything it lists); online `chainId` and `gateway` (an active GATEWAY at
+asOfBlock, as for a credit report), and `partGateways` (the same of each part's signer at
+the part's block) when there are parts.
 """
 
 from __future__ import annotations
@@ -26,20 +35,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from rfc8785 import CanonicalizationError
 
 from chain_client.contracts.chain import Chain
 from chain_client.spec.content import canonical_json
 from chain_client.spec.keccak import keccak
 from chain_client.spec.merkle import StandardMerkleTree, process_proof
-from chain_client.spec.records import checksummed
 from chain_client.spec.schemas import load_schema, schema_problems
-from chain_client.spec.signed_document import document_signer, sign_document
+from chain_client.spec.signed_document import sign_document
 from chain_client.verify.bundles import Check
 from chain_client.verify.report import gateway_check
+from chain_client.verify.signed import format_check, signature_check
+from chain_client.verify.standing_part import PartExpectation, check_part, part_digest
 
-SCREENING_FORMAT = "credit-ledger/screening@1"
-SCREENING_LINE_FORMAT = "credit-ledger/screening-line@1"
+SCREENING_FORMAT = "credit-ledger/screening@2"
+SCREENING_LINE_FORMAT = "credit-ledger/screening-line@2"
+SCREENING_V1_FORMATS = ("credit-ledger/screening@1", "credit-ledger/screening-line@1")  # one region, still read
+WHOLE_FORMATS = (SCREENING_FORMAT, "credit-ledger/screening@1")
 SCHEMA_FILE = "screening.schema.json"
 PLACEHOLDER_SIGNATURE = "0x" + "00" * 65
 
@@ -50,11 +61,14 @@ def screening_leaf(line: Mapping[str, Any]) -> bytes:
 
 
 def build_screening_document(
-    header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], account: LocalAccount
+    header: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    account: LocalAccount,
+    parts: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The signed credit-ledger/screening@1 document: the header given (chainId, ledger,
-    gateway, requester, purpose, generatedAt, asOfBlock) completed with the lines' root and
-    count, signed by the gateway's account.
+    """The signed credit-ledger/screening@2 document: the header given (chainId, ledger,
+    gateway, requester, purpose, generatedAt, asOfBlock, scope, regions) completed with the
+    lines' root and count, signed by the gateway's account, the regions' parts beside it.
 
     ValueError when there are no lines, a line is not at its index, or the header names
     another gateway than the signer: a gateway never signs what a verifier would reject.
@@ -76,6 +90,7 @@ def build_screening_document(
         "screening": body,
         "signature": sign_document(account, body),
         "lines": [dict(line) for line in lines],
+        "parts": [copy.deepcopy(dict(part)) for part in parts],
     }
 
 
@@ -89,8 +104,9 @@ def line_proof(document: Mapping[str, Any], index: int) -> dict[str, Any]:
     if not 0 <= index < len(lines):
         raise IndexError(f"the screening has lines 0 to {len(lines) - 1}, not {index}")
     tree = StandardMerkleTree([screening_leaf(line) for line in lines])
+    line_format = SCREENING_LINE_FORMAT if document["format"] == SCREENING_FORMAT else SCREENING_V1_FORMATS[1]
     return {
-        "format": SCREENING_LINE_FORMAT,
+        "format": line_format,
         "screening": copy.deepcopy(document["screening"]),
         "signature": document["signature"],
         "line": copy.deepcopy(lines[index]),
@@ -149,8 +165,10 @@ def verify_screening(document: Mapping[str, Any], chain: Chain | None = None) ->
     header: dict[str, Any] = document["screening"]
     checks = [format_check, _signature_check(header, document["signature"])]
     index: int | None = None
-    if document["format"] == SCREENING_FORMAT:
+    if document["format"] in WHOLE_FORMATS:
         checks.append(_root_check(header, document["lines"]))
+        if document["format"] == SCREENING_FORMAT:
+            checks.append(_parts_check(header, document["lines"], document["parts"]))
     else:
         index = document["line"]["index"]
         checks.append(_line_check(header, document["line"], document["proof"]))
@@ -161,6 +179,8 @@ def verify_screening(document: Mapping[str, Any], chain: Chain | None = None) ->
         else:
             checks.append(Check("chainId", True, str(chain.chain_id)))
             checks.append(gateway_check(header, chain))
+            if document["format"] == SCREENING_FORMAT and document["parts"]:
+                checks.append(_part_gateways_check(document["parts"], chain))
     return ScreeningVerification(tuple(checks), header["gateway"], header["count"], index, online=chain is not None)
 
 
@@ -175,26 +195,17 @@ def screening_schema() -> dict[str, Any]:
 
 
 def _format_check(document: dict[str, Any]) -> Check:
-    problems = screening_schema_problems(document)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return Check("format", False, problems[0] + more)
-    try:
-        canonical_json(document)
-    except CanonicalizationError as exc:
-        return Check("format", False, f"not representable as RFC 8785 canonical JSON: {exc}")
-    count = document["screening"]["count"]
-    if document["format"] == SCREENING_LINE_FORMAT:
-        return Check("format", True, f"{SCREENING_LINE_FORMAT}, line {document['line']['index']} of {count}")
-    return Check("format", True, f"{SCREENING_FORMAT}, {count} line{'' if count == 1 else 's'}")
+    def summary() -> str:
+        count = document["screening"]["count"]
+        if document["format"] in WHOLE_FORMATS:
+            return f"{document['format']}, {count} line{'' if count == 1 else 's'}"
+        return f"{document['format']}, line {document['line']['index']} of {count}"
+
+    return format_check(screening_schema_problems(document), document, summary)
 
 
 def _signature_check(header: dict[str, Any], signature: str) -> Check:
-    gateway = checksummed(header["gateway"])
-    signer = document_signer(header, signature)
-    if signer == gateway:
-        return Check("signature", True, f"personal_sign of the screening by its gateway {gateway}")
-    return Check("signature", False, f"signed by {signer or 'no valid key'}, not by the gateway {gateway}")
+    return signature_check(header, signature, "screening")
 
 
 def _root_check(header: dict[str, Any], lines: list[dict[str, Any]]) -> Check:
@@ -216,3 +227,54 @@ def _line_check(header: dict[str, Any], line: dict[str, Any], proof: list[str]) 
     if root != header["root"].lower():
         return Check("line", False, f"the line and its proof give root {root}, not the signed {header['root']}")
     return Check("line", True, f"line {line['index']} of {header['count']} is under the signed root")
+
+
+def _parts_check(header: dict[str, Any], lines: list[dict[str, Any]], parts: list[dict[str, Any]]) -> Check:
+    """`parts`: every part the header names is carried and checks out for this screening,
+    and the lines carry all it lists (the lines may hold more: the gateway's own records)."""
+    by_digest: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        try:
+            by_digest[part_digest(part)] = part
+        except (KeyError, TypeError, ValueError):
+            return Check("parts", False, "a part is not a signed part document")
+    named = [region for region in header["regions"] if "part" in region]
+    if len(named) != len(parts) or {r["part"].lower() for r in named} != set(by_digest):
+        return Check("parts", False, f"the header names {len(named)} parts, the screening carries {len(parts)} others")
+    line_of = {line["subjectRef"].lower(): line for line in reversed(lines) if "subjectRef" in line}
+    refs = tuple(dict.fromkeys(line["subjectRef"].lower() for line in lines if "subjectRef" in line))
+    for region in named:
+        part = by_digest[region["part"].lower()]
+        expected = PartExpectation(
+            tuple(refs), region["gateway"], header["gateway"], header["chainId"], header["ledger"]
+        )
+        checked = check_part(part, expected)
+        if not checked.passed:
+            return Check("parts", False, f"region {region['region']}: {checked.detail}")
+        if part["part"]["region"] != region["region"]:
+            return Check("parts", False, f"region {region['region']}: the part says region {part['part']['region']}")
+        for entry in part["part"]["listed"]:
+            problem = _carried(line_of[entry["subjectRef"]], entry, region["region"])
+            if problem:
+                return Check("parts", False, f"region {region['region']}: {problem}")
+    return Check("parts", True, f"{len(parts)} regional part{'' if len(parts) == 1 else 's'} signed for this screening")
+
+
+def _part_gateways_check(parts: list[dict[str, Any]], chain: Chain) -> Check:
+    """`partGateways` (online): each part's signer was an active GATEWAY at the part's block."""
+    for part in parts:
+        try:
+            checked = gateway_check(part["part"], chain)
+        except (KeyError, TypeError, ValueError):
+            return Check("partGateways", False, "a part is not a signed part document")
+        if not checked.passed:
+            return Check("partGateways", False, checked.detail)
+    return Check("partGateways", True, f"each of the {len(parts)} parts was signed by an active GATEWAY")
+
+
+def _carried(line: dict[str, Any], entry: dict[str, Any], region: int) -> str | None:
+    missing_list = [kind for kind, on in entry["lists"].items() if on and not line["lists"][kind]]
+    missing = {m["code"] for m in entry["measures"]} - set(line["measures"])
+    if missing_list or missing or region not in line["listedBy"]:
+        return f"line {line['index']} leaves out what the part lists"
+    return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
@@ -58,4 +58,11 @@ Purpose = Annotated[
         max_length=200,
         description="Why the record is read; logged with the release. Class B needs a consent for this purpose.",
     ),
+]
+
+
+# Whose lists a measures answer or a screening covers: every region's (default) or this gateway's.
+ScopeQuery = Annotated[
+    Literal["consortium", "region"],
+    Query(description="consortium: every region's gateway is asked for its signed part; region: this gateway only."),
 ]

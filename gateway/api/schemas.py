@@ -558,6 +558,14 @@ class SubjectRefsIn(BaseModel):
     purpose: str = Field("record submission", min_length=1, max_length=200)
 
 
+class PeerStandingsIn(BaseModel):
+    """Another region's gateway's question: these subjects' lists here (subjectRefs only, up to 10,000)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subjectRefs: list[Annotated[str, Field(pattern="^0x[0-9a-f]{64}$")]] = Field(min_length=1)
+
+
 class ScreeningIn(BaseModel):
     """The subjects to screen against the red and black lists (up to 10,000), and why."""
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         False,
         description="Fetch records held by other regions' gateways (URLs registered on chain); off for a lone gateway.",
     )
+    peer_query_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="How long a consortium-wide lists answer waits for the other regions' parts."
+    )
     policy_file: Path | None = Field(
         None, description="Joint measures per list and breach catalog entries; default the packaged policy."
     )

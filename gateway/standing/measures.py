@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from chain_client import CatalogEntry, ListKind, ProofBundle, RecordState, RecordStatus, sign_document
+from chain_client import CatalogEntry, ListKind, ProofBundle, RecordState, RecordStatus
 from gateway.infra.credit_policy import Measure
 from gateway.infra.errors import AuthError
 from gateway.infra.service import Gateway
@@ -27,7 +26,6 @@ from gateway.infra.storage import StoredRecord
 from gateway.records.entitlement import Requester, decide
 from gateway.records.reads import DAY_S, anchored_batch, proof_bundle, rows_of_subject, rows_of_subjects
 
-MEASURES_FORMAT = "credit-ledger/measures@1"
 IN_FORCE = frozenset({RecordStatus.ACTIVE, RecordStatus.DISPUTED})
 
 
@@ -112,24 +110,6 @@ def lists_json(standing: Standing) -> dict[str, bool]:
 def measures_of(gw: Gateway, standing: Standing) -> list[Measure]:
     """The measures the policy applies to this standing."""
     return gw.policy.measures_for(set(standing.lists), set(standing.catalog_codes))
-
-
-def measures_answer(gw: Gateway, standing: Standing, subject_ref: bytes, requester: Requester) -> dict[str, Any]:
-    """The signed answer: lists as booleans and the measures' codes, nothing of the records."""
-    measures = measures_of(gw, standing)
-    answer = {
-        "subjectRef": "0x" + subject_ref.hex(),
-        "chainId": gw.stack.chain.chain_id,
-        "ledger": gw.stack.ledger.address,
-        "gateway": gw.account.address,
-        "requester": requester.address,
-        "asOf": gw.now(),
-        "asOfBlock": gw.index.position.block,
-        "lists": lists_json(standing),
-        "measures": [{"code": m.code, "kind": m.kind} for m in measures],
-        "basisCount": len(standing.basis),
-    }
-    return {"format": MEASURES_FORMAT, "answer": answer, "signature": sign_document(gw.account, answer)}
 
 
 def basis_proofs(gw: Gateway, session: Session, standing: Standing) -> list[ProofBundle]:

@@ -19,8 +19,9 @@ from starlette.routing import Route
 Alteration = Callable[[dict[str, Any]], None]
 
 
-def tampering_proxy(upstream: str, alter: Alteration) -> Starlette:
-    """An ASGI app forwarding every request to upstream and altering JSON answers of /peer/v1/records reads."""
+def tampering_proxy(upstream: str, alter: Alteration, *, altered: str = "/peer/v1/records/") -> Starlette:
+    """An ASGI app forwarding every request to upstream and altering the JSON answers of
+    the peer routes under `altered` (by default /peer/v1/records reads)."""
 
     async def forward(request: Request) -> Response:
         async with httpx.AsyncClient(base_url=upstream, timeout=30) as client:
@@ -32,7 +33,7 @@ def tampering_proxy(upstream: str, alter: Alteration) -> Starlette:
                 content=await request.body(),
             )
         content = answer.content
-        if request.url.path.startswith("/peer/v1/records/") and answer.status_code == 200:
+        if request.url.path.startswith(altered) and answer.status_code == 200:
             document = answer.json()
             alter(document)
             content = httpx.Response(200, json=document).content

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.orm import Session
 
 from chain_client import Role
-from gateway.api.deps import CurrentMember, GatewayDep, Purpose, SessionDep, require_role
+from gateway.api.deps import CurrentMember, GatewayDep, Purpose, ScopeQuery, SessionDep, require_role
 from gateway.api.schemas import MAX_SQL_INTEGER, ErrorBody, SubjectRecords
 from gateway.api.signed import SignedRoute
 from gateway.infra.errors import AuthError, InputError
@@ -19,7 +19,8 @@ from gateway.records.entitlement import Requester
 from gateway.records.lookups import register_lookup
 from gateway.records.reads import RecordIntegrityError, rows_of_subject
 from gateway.records.releases import integrity_failure, record_view, states_of
-from gateway.standing.measures import basis_proofs, measures_answer, standing_of
+from gateway.standing.combined import measures_answer
+from gateway.standing.measures import basis_proofs
 from gateway.standing.report_html import render_report_html
 from gateway.standing.reports import credit_report
 
@@ -64,27 +65,30 @@ def read_subject_records(
 
 
 @router.get("/{subject}/measures", response_model=dict[str, Any], responses={422: {"model": ErrorBody}})
-def read_subject_measures(subject: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
+def read_subject_measures(
+    subject: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember, scope: ScopeQuery = "consortium"
+) -> Any:
     """Which red and black lists the subject is on now and which joint measures apply.
 
     Booleans and measure codes only, never record contents, signed by the gateway
-    (`credit-ledger/measures@1`: EIP-191 signature over keccak256 of the RFC 8785 answer).
+    (`credit-ledger/measures@2`: EIP-191 signature over keccak256 of the RFC 8785 answer).
+    For the consortium (default) the other regions' gateways are asked for their signed
+    parts: the lists and measures are the union, `regions` names each region and whether
+    it answered, `parts` carries their signatures. `scope=region`: this gateway only.
     """
     subject_ref = _registered(gateway, session, member, subject, "measures", "joint measures")
-    standing = standing_of(gateway, session, subject_ref, member)
-    return measures_answer(gateway, standing, subject_ref, member)
+    return measures_answer(gateway, session, subject_ref, member, scope)[0]
 
 
 @router.get("/{subject}/measures/proofs", response_model=dict[str, Any], responses={403: {"model": ErrorBody}})
-def read_subject_measure_proofs(subject: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember) -> Any:
-    """For AUDITORs: the signed answer and the proof bundles of the records behind it."""
+def read_subject_measure_proofs(
+    subject: str, gateway: GatewayDep, session: SessionDep, member: CurrentMember, scope: ScopeQuery = "consortium"
+) -> Any:
+    """For AUDITORs: the signed answer and the proof bundles of this gateway's records behind it."""
     require_role(member, Role.AUDITOR)
     subject_ref = _registered(gateway, session, member, subject, "measure-proofs", "joint measures")
-    standing = standing_of(gateway, session, subject_ref, member)
-    return {
-        **measures_answer(gateway, standing, subject_ref, member),
-        "proofs": [bundle.to_json() for bundle in basis_proofs(gateway, session, standing)],
-    }
+    answer, standing = measures_answer(gateway, session, subject_ref, member, scope)
+    return {**answer, "proofs": [bundle.to_json() for bundle in basis_proofs(gateway, session, standing)]}
 
 
 @router.get(

@@ -264,6 +264,23 @@ def test_peer_holdings(served: Served, world: World, actor: str) -> None:
 
 
 @pytest.mark.parametrize("actor", list(EXPECTED))
+def test_peer_standings(served: Served, world: World, actor: str) -> None:
+    """POST /peer/v1/standings answers PEER gateways only: no department asks another region's lists by subjectRef."""
+    expected = {
+        "anonymous": "AUTH_MISSING",
+        "non-member": "AUTH_NOT_MEMBER",
+        "subject": "AUTH_NOT_MEMBER",
+        "gateway-peer": "ok",
+    }.get(actor, "ACCESS_ROLE_REQUIRED")
+    with client_for(served, actor, "C", world) as client:
+        status, body = outcome(client.request("POST", "/peer/v1/standings", body={"subjectRefs": ["0x" + "ab" * 32]}))
+    if expected == "ok":
+        assert (status, body["format"], body["part"]["listed"]) == (200, "credit-ledger/standing-part@1", [])
+    else:
+        assert (status, body) == (AUTH_STATUS.get(expected, 403), expected)
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
 def test_self_routes(served: Served, world: World, actor: str) -> None:
     """GET /v1/self/records: the subject, signed in with its bound key, reads every class in full; nobody else."""
     if actor == "subject":

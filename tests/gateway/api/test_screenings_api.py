@@ -22,6 +22,7 @@ from chain_client import (
 from credit_cli.main import main
 from credit_client.client import GatewayClientError
 from gateway.infra.request_auth import sign_request
+from gateway.infra.subject_ids import parse_subject
 from tests.support.payloads import PENALTY, SAMR, SECRET_MARK, penalty
 from tests.support.served import Served
 from tests.support.subjects import new_resident_id, new_uscc, with_wrong_check
@@ -51,7 +52,24 @@ def test_a_screening_answers_each_line_as_the_measures_would_and_signs_the_root(
     assert lines[0]["lists"] == measures["lists"] == {"red": False, "black": True}
     assert set(lines[0]["measures"]) == {m["code"] for m in measures["measures"]}
     assert set(lines[0]["measures"]) >= BLACK_MANDATORY
-    assert lines[1] == {"index": 1, "subject": clean, "lists": {"red": False, "black": False}, "measures": []}
+    assert lines[0]["listedBy"] == [header["regions"][0]["region"]]
+    clean_ref = "0x" + served.gateway.subject_ref(parse_subject(clean)).hex()
+    assert lines[1] == {
+        "index": 1,
+        "subject": clean,
+        "subjectRef": clean_ref,
+        "lists": {"red": False, "black": False},
+        "measures": [],
+        "listedBy": [],
+    }
+    # A lone gateway (peer queries off) names the other regions, unasked, never leaves them out.
+    assert header["scope"] == "consortium"
+    assert (header["regions"][0]["gateway"], header["regions"][0]["status"]) == (
+        served.gateway.account.address,
+        "answered",
+    )
+    assert [r["status"] for r in header["regions"][1:]] == ["unavailable", "unavailable"]
+    assert document["parts"] == []
     assert lines[2] == {"index": 2, "subject": bad, "code": "USCC_CHECK"}
     assert lines[3]["subject"] == person.upper()
     assert lines[4] == {"index": 4, "subject": "123", "code": "USCC_LENGTH"}
@@ -96,6 +114,25 @@ def test_one_line_is_checked_on_its_own_and_a_tampered_line_fails(served: Served
     resigned = copy.deepcopy(document)
     resigned["screening"]["purpose"] = "another purpose"
     assert verify_screening(resigned).failures == ["signature"]
+
+
+def test_a_screening_of_this_region_only_names_this_region_only(served: Served) -> None:
+    black = new_uscc()
+    served.wait_anchored(served.submit(SAMR, PENALTY, black, penalty()))
+    with served.client(GOVERNOR) as governor:
+        document = governor.screening([black, "123"], PURPOSE, scope="region")
+        malformed_only = governor.screening(["123"], PURPOSE)
+    header = document["screening"]
+    assert header["scope"] == "region"
+    assert [(r["gateway"], r["status"]) for r in header["regions"]] == [(served.gateway.account.address, "answered")]
+    assert document["lines"][0]["lists"] == {"red": False, "black": True}
+    assert verify_screening(document).valid
+    assert {r.get("reason") for r in malformed_only["screening"]["regions"][1:]} == {
+        "not asked: this gateway does not query other regions"
+    }
+    with served.client(GOVERNOR) as governor, pytest.raises(GatewayClientError) as refused:
+        governor.screening([black], PURPOSE, scope="everywhere")
+    assert (refused.value.status, refused.value.code) == (422, "REQUEST_INVALID")
 
 
 def test_more_than_ten_thousand_subjects_are_refused(served: Served) -> None:
