@@ -19,16 +19,13 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 from sqlalchemy import Engine, select
+from starlette.types import Receive, Scope, Send
 
 from gateway.infra.request_auth import Audience, RequestAuthError, verify_signed_headers
-from gateway.infra.storage import connect
-from gateway.infra.storage.models import StoredRecord
+from gateway.infra.storage import StoredRecord, connect
 
 PREFIX = "/v1/records/0x"
 _ROW = select(StoredRecord.record_id, StoredRecord.provider, StoredRecord.issued_at, StoredRecord.content_hash)
-
-Receive = Any
-Send = Any
 
 
 class FloorApp:
@@ -38,7 +35,7 @@ class FloorApp:
         self.engine = engine
         self.audience = audience
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         path: str = scope["path"]

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from chain_client import devnet_for
 from credit_bench.ingest import AnchorMonitor, BenchError, post_bulks
 from credit_bench.records import PROVIDER_LABEL, RecordSource, preparation_pool, prepare_bodies, subject_code
-from credit_bench.served import ServedGateway, ServedProcess, ServeRefused, served_floor, served_gateway
+from credit_bench.served import ServedGateway, ServedProcess, ServeRefusedError, served_floor, served_gateway
 from credit_bench.wrk import WrkError, presign, replay, wrk_path
 from credit_client import GatewayClient
 from gateway.infra.storage import StoredRecord, connect
@@ -61,7 +61,7 @@ def load_run(config: LoadConfig, rpc_url: str | None, workers: int, echo: Echo) 
         try:
             with served_gateway(folder / "gateway", rpc_url=rpc_url, workers=workers) as gateway:
                 return _measure(config, gateway, folder, echo)
-        except ServeRefused as exc:
+        except ServeRefusedError as exc:
             echo(f"  {workers} processes: skipped ({exc})")
             return {"workers": workers, "skipped": str(exc)}
 
@@ -72,9 +72,7 @@ def _measure(config: LoadConfig, gateway: ServedGateway, folder: Path, echo: Ech
     ids, subjects = _fill(gateway, config.records)
     out["records"] = len(ids)
     out["screening"] = _screening(gateway, subjects, config)
-    echo(
-        f"  {gateway.workers} process(es), {database}: screening {out['screening']['subjects_per_s']:,.0f} subjects/s"
-    )
+    echo(f"  {gateway.workers} process(es), {database}: screening {out['screening']['subjects_per_s']:,.0f} subjects/s")
     if wrk_path() is None:
         out["skipped"] = "wrk is not installed (Debian: apt-get install wrk): no read figures"
         echo(f"  reads: skipped ({out['skipped']})")

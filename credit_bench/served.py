@@ -6,7 +6,7 @@ processes), and the floor (credit_bench.floor) another child reading the same da
 `serve --workers N` needs a JSON-RPC chain: on the embedded chain the bench starts
 `credit-ledger node` for it; it runs on PostgreSQL when the local server answers, else on
 SQLite. When this serve has no --workers, or refuses the combination, the run says why
-(`ServeRefused`) and the bench reports it skipped.
+(`ServeRefusedError`) and the bench reports it skipped.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ POSTGRES_ADMIN_URL = os.environ.get("CREDIT_LEDGER_BENCH_POSTGRES", "postgresql:
 _LEDGER = re.compile(r"ledger\s+(0x[0-9a-fA-F]{40})")
 
 
-class ServeRefused(Exception):
+class ServeRefusedError(Exception):
     """`credit-ledger serve` cannot run this configuration here (the reason is the message)."""
 
 
@@ -88,7 +88,7 @@ def served_gateway(folder: Path, *, rpc_url: str | None, workers: int = 1) -> It
     try:
         if workers > 1:
             if not serve_supports_workers():
-                raise ServeRefused("this `credit-ledger serve` has no --workers option")
+                raise ServeRefusedError("this `credit-ledger serve` has no --workers option")
             if rpc_url is None:
                 node = NodeProcess(folder / "node", folder / "node.log")
                 rpc_url = node.start()
@@ -103,10 +103,12 @@ def served_gateway(folder: Path, *, rpc_url: str | None, workers: int = 1) -> It
             text = process.log.read_text(errors="replace")
             ledger = _LEDGER.search(text)
             if ledger is None:
-                raise ServeRefused(f"serve did not print its ledger address: {text[-500:]}")
+                raise ServeRefusedError(f"serve did not print its ledger address: {text[-500:]}")
             with httpx.Client(base_url=process.url, timeout=30) as http:
                 audience = Audience.parse(http.get("/public/v1/gateway").json()["audience"])
-            yield ServedGateway(process.url, process.process, process.log, audience, ledger.group(1), database_url, workers)
+            yield ServedGateway(
+                process.url, process.process, process.log, audience, ledger.group(1), database_url, workers
+            )
     finally:
         if node is not None:
             node.stop()
@@ -148,14 +150,16 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServeRefused(f"exited with {process.returncode}: {log.read_text(errors='replace')[-600:].strip()}")
+            raise ServeRefusedError(
+                f"exited with {process.returncode}: {log.read_text(errors='replace')[-600:].strip()}"
+            )
         try:
             if httpx.get(url, timeout=5).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise ServeRefused(f"not ready after {START_TIMEOUT_S:.0f} s: {log.read_text(errors='replace')[-600:]}")
+    raise ServeRefusedError(f"not ready after {START_TIMEOUT_S:.0f} s: {log.read_text(errors='replace')[-600:]}")
 
 
 def _postgres_database() -> str | None:
