@@ -9,6 +9,10 @@ Hardhat node when hardhat-local is installed):
   the ratio of the two;
 - gas per record at batch sizes 1, 100 and 10,000;
 - `GET /v1/records/{id}` with its payload at 50 concurrent clients (p50/p99 ms);
+- under load from wrk, against `credit-ledger serve` in processes of its own, with one
+  process and with `--workers 2` (credit_bench.load): reads/s, p50 and p99 of
+  `GET /v1/records/{id}` and `GET /v1/subjects/{s}/measures` at 10 and 50 connections,
+  each also as a fraction of the floor measured in the same run, and the screening rate;
 
 and, once: proof size against batch size, offline verifications per second, and the
 peak resident memory of a gateway (in a process of its own) ingesting many records.
@@ -37,6 +41,7 @@ from chain_client import BuildError, Chain, devnet_for
 from chain_client.dev import HardhatNode, HardhatUnavailableError, find_repo_root
 from credit_bench.chain import BASELINE_CALL, gas_per_record, per_record_baseline
 from credit_bench.ingest import run_ingest
+from credit_bench.load import LoadConfig, load_run
 from credit_bench.proofs import proof_growth, proof_sizes, verify_rate
 from credit_bench.reads import measure_reads
 from credit_bench.records import PROVIDER_LABEL, RecordSource, preparation_pool, prepare_bodies
@@ -89,6 +94,10 @@ class BenchConfig:
     few_reads_per_client: int = 20
     rss_records: int = 1_000_000
     hardhat: bool = True
+    load_records: int = 2_000  # class-A records the wrk load reads (and their subjects)
+    load_seconds: float = 8.0  # per wrk run
+    load_workers: tuple[int, ...] = (1, 2)  # serving processes of each load run
+    screenings: int = 3
 
     @classmethod
     def for_run(cls, *, quick: bool, hardhat: bool | None = None, **overrides: Any) -> BenchConfig:
@@ -103,6 +112,10 @@ class BenchConfig:
                 "verify_bundles": 200,
                 "reads_per_client": 2,
                 "rss_records": 2_000,
+                "load_records": 200,
+                "load_seconds": 1.0,
+                "load_workers": (1,),
+                "screenings": 1,
             }
             return cls(quick=True, hardhat=bool(hardhat), **{**small, **given})
         return cls(quick=False, hardhat=True if hardhat is None else hardhat, **given)
@@ -158,9 +171,17 @@ def chain_run(config: BenchConfig, rpc_url: str | None, echo: Echo) -> dict[str,
         gateway.start()
         tune_for_serving()  # this process serves the gateway, as `credit-ledger serve` would
         try:
-            return _measure(config, gateway, echo)
+            out = _measure(config, gateway, echo)
         finally:
             gateway.stop()
+    out["load"] = _load_runs(config, rpc_url, echo)
+    return out
+
+
+def _load_runs(config: BenchConfig, rpc_url: str | None, echo: Echo) -> dict[str, Any]:
+    """The wrk load on a served gateway, by number of serving processes (credit_bench.load)."""
+    load = LoadConfig(records=config.load_records, seconds=config.load_seconds, screenings=config.screenings)
+    return {str(workers): load_run(load, rpc_url, workers, echo) for workers in config.load_workers}
 
 
 def _measure(config: BenchConfig, gateway: Gateway, echo: Echo) -> dict[str, Any]:
@@ -270,6 +291,21 @@ def _headline(
         "read_p99_ms": by_chain(lambda r: r["reads"]["p99_ms"]),
         "read_errors": by_chain(lambda r: r["reads"]["errors"]),
         "peak_rss_mb": rss["peak_rss_mb"],
+        "load_reads": by_chain(lambda r: {w: _load_headline(run) for w, run in r["load"].items()}),
+        "screening_subjects_per_s": by_chain(
+            lambda r: {w: run["screening"]["subjects_per_s"] for w, run in r["load"].items() if "screening" in run}
+        ),
+    }
+
+
+def _load_headline(run: dict[str, Any]) -> dict[str, Any]:
+    """Reads/s, p50, p99, errors and share of the floor of one load run, by endpoint and connections."""
+    if "floor" not in run:
+        return {"skipped": run.get("skipped")}
+    keep = ("requests_per_s", "p50_ms", "p99_ms", "errors", "of_floor", "client_cpu_share")
+    return {
+        endpoint: {c: {k: figures.get(k) for k in keep if k in figures} for c, figures in run[endpoint].items()}
+        for endpoint in ("floor", "record_reads", "measures")
     }
 
 

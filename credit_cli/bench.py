@@ -19,6 +19,9 @@ from credit_bench.bench import BenchConfig, run_bench
 @click.option("--records", type=click.IntRange(min=1), help="Records ingested per chain (default 60,000).")
 @click.option("--rss-records", type=click.IntRange(min=1), help="Records for the memory run (default 1,000,000).")
 @click.option("--connections", type=click.IntRange(min=1), help="Concurrent connections posting bulks (default 2).")
+@click.option(
+    "--load-seconds", type=click.FloatRange(min=1), help="Seconds of each wrk run of the read load (default 8)."
+)
 def bench(
     quick: bool,
     json_file: Path | None,
@@ -26,14 +29,24 @@ def bench(
     records: int | None,
     rss_records: int | None,
     connections: int | None,
+    load_seconds: float | None,
 ) -> None:
     """Measure ingest to anchored, the per-record baseline, gas, proofs, verification, reads and memory.
+
+    Reads under load are driven by wrk (Debian package `wrk`) replaying pre-signed
+    requests against `credit-ledger serve` in processes of its own, beside the floor
+    endpoint; without wrk that part says so and is skipped.
 
     A benchmark, not a test: the figures depend on the machine and on what else runs on
     it, so each comes with the load average seen when it was measured.
     """
     config = BenchConfig.for_run(
-        quick=quick, hardhat=hardhat, records=records, rss_records=rss_records, connections=connections
+        quick=quick,
+        hardhat=hardhat,
+        records=records,
+        rss_records=rss_records,
+        connections=connections,
+        load_seconds=load_seconds,
     )
     start = time.perf_counter()
     result = run_bench(config, click.echo)
@@ -67,6 +80,7 @@ def table(result: dict[str, Any]) -> str:
         rows.append(("  errors / requests", [f"{r['errors']} / {r['requests']}" for r in runs]))
     lines = [f"{'':<48}" + "".join(f"{c:>22}" for c in chains)]
     lines += [f"{label:<48}" + "".join(f"{v:>22}" for v in values) for label, values in rows]
+    lines += load_table(result)
     sizes = result["proof_size"]
     growth = result["proof_growth"]
     lines.append("")
@@ -96,6 +110,50 @@ def table(result: dict[str, Any]) -> str:
         f"load average {result['load_avg']['start'][0]} at start, {result['load_avg']['end'][0]} at end"
     )
     return "\n".join(lines)
+
+
+LOAD_ENDPOINTS = (
+    ("floor", "floor: signature + one row by key"),
+    ("record_reads", "GET /v1/records/{id}"),
+    ("measures", "GET /v1/subjects/{s}/measures"),
+)
+
+
+def load_table(result: dict[str, Any]) -> list[str]:
+    """The reads driven by wrk against a served gateway: one block per chain and number of processes."""
+    lines = ["", "reads under wrk load (served in processes of their own; each request signed once):"]
+    lines.append(
+        f"  {'':<36}{'conns':>6}{'reads/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'of floor':>10}{'wrk CPU':>9}"
+    )
+    for chain, run in result["chains"].items():
+        for workers, load in run.get("load", {}).items():
+            where = f"{chain}, {workers} process{'es' if workers != '1' else ''}"
+            if "database" in load:
+                where += f", {load['database']}"
+            lines.append(f"  {where}")
+            if "screening" in load:
+                screening = load["screening"]
+                lines.append(
+                    f"    POST /v1/screenings ({screening['subjects']:,} ids): "
+                    f"{screening['subjects_per_s']:,.0f} subjects/s"
+                )
+            if "floor" not in load:
+                lines.append(f"    skipped: {load.get('skipped')}")
+                continue
+            for key, label in LOAD_ENDPOINTS:
+                for connections, figures in load[key].items():
+                    lines.append(f"    {label:<34}" + _load_row(connections, figures))
+    return lines
+
+
+def _load_row(connections: str, figures: dict[str, Any]) -> str:
+    if "failed" in figures:
+        return f"{connections:>6}  failed: {figures['failed']}"
+    share = figures.get("of_floor")
+    return (
+        f"{connections:>6}{figures['requests_per_s']:>10,.0f}{figures['p50_ms']:>10,.1f}{figures['p99_ms']:>10,.1f}"
+        f"{figures['errors']:>8}{'' if share is None else f'{share:.0%}':>10}{figures['client_cpu_share']:>9.1%}"
+    )
 
 
 def _num(value: float, digits: int = 0) -> str:
