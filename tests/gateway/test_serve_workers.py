@@ -43,7 +43,7 @@ START_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 30.0
 COPIES = 40  # copies of one pre-signed read sent at once
 # Gauges summed over the processes that must show exactly one holder: each elected role adds its gauge here.
-ELECTED = ("credit_ledger_anchoring_lease_held",)
+ELECTED = ("credit_ledger_anchoring_lease_held", "credit_ledger_index_follower")
 
 
 def clean_environment() -> dict[str, str]:
@@ -160,8 +160,8 @@ def elected_once(workers: Workers) -> bool:
     return all(samples.get(f"{gauge}{{}}") == 1.0 for gauge in ELECTED)
 
 
-def test_two_processes_elect_one_anchoring_worker_and_anchor_through_it(workers: Workers) -> None:
-    """The lease gauge summed over both processes is 1, and stays 1 while records are anchored."""
+def test_two_processes_elect_one_anchoring_worker_and_one_index_follower(workers: Workers) -> None:
+    """The anchoring lease and index follower gauges, each summed over both processes, are 1, and stay 1 while records are anchored."""
     workers.wait(lambda: elected_once(workers), "exactly one process elected")
     records = submit(workers, 20)
     with GatewayClient(workers.url, samr(workers), timeout=REQUEST_TIMEOUT_S) as client:
