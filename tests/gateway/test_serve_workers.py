@@ -161,7 +161,8 @@ def elected_once(workers: Workers) -> bool:
 
 
 def test_two_processes_elect_one_anchoring_worker_and_one_index_follower(workers: Workers) -> None:
-    """The anchoring lease and index follower gauges, each summed over both processes, are 1, and stay 1 while records are anchored."""
+    """The anchoring lease and the index follower gauges, each summed over both processes, are 1,
+    and stay 1 while records are anchored."""
     workers.wait(lambda: elected_once(workers), "exactly one process elected")
     records = submit(workers, 20)
     with GatewayClient(workers.url, samr(workers), timeout=REQUEST_TIMEOUT_S) as client:
