@@ -129,8 +129,7 @@ class ChainIndex:
             self.following = self.lease.held()
             if not self.following:
                 raise IndexLeaseHeldError(
-                    "INDEX_FOLLOWED: another process (a running gateway) follows this database's index;"
-                    " stop it, then rebuild"
+                    "another process (a running gateway) follows this database's index: stop it, then rebuild"
                 )
             with self.engine.begin() as connection:
                 _clear(connection)

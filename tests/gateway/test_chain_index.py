@@ -290,7 +290,7 @@ def test_the_rebuild_command(
             args = ["index", "rebuild", "--data-dir", str(tmp_path), "--rpc", url]
             refused = CliRunner().invoke(main, args)
             assert refused.exit_code == 2, refused.output
-            assert "INDEX_FOLLOWED" in refused.output
+            assert "follows this database's index" in refused.output
             gw.index.stop()  # the follower lets go (a gateway stopped)
             with gw.engine.begin() as connection:
                 connection.execute(update(INDEX_RECORDS).values(status=int(RecordStatus.ACTIVE)))
