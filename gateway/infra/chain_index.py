@@ -54,7 +54,7 @@ from chain_client import (
     Stack,
     checksummed,
 )
-from gateway.infra.storage import INDEX_COMMITMENTS, INDEX_CURSOR, INDEX_RECORDS
+from gateway.infra.storage import INDEX_COMMITMENTS, INDEX_CURSOR, INDEX_RECORDS, own_engine
 from gateway.infra.worker_lease import WorkerLease
 
 ACTIVE = RecordState(RecordStatus.ACTIVE, False, None)
@@ -84,7 +84,10 @@ class ChainIndex:
     """The index of one deployment in one database; `follow()` on each poll, reads any time."""
 
     def __init__(self, engine: Engine, stack: Stack, *, confirmations: int, max_age_s: float | None) -> None:
-        self.engine = engine
+        # A pool of the index's own: a request thread asks for freshness while its session
+        # holds a connection of the gateway's pool, and may wait on the lock of a pass; if the
+        # pass drew from that pool too, a full pool would leave both waiting (pool timeout).
+        self.engine = own_engine(engine)
         self.stack = stack
         self.confirmations = confirmations
         self.max_age_s = max_age_s
@@ -119,6 +122,7 @@ class ChainIndex:
         with self._lock:
             self.lease.release()
             self.following = False
+            self.engine.dispose()
 
     def rebuild(self) -> IndexPosition:
         """Clear the index and follow the chain again from the deployment's block (idempotent).

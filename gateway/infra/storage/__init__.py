@@ -1,6 +1,6 @@
 """The gateway's database: SQLAlchemy 2 models, engine set-up and Alembic migrations."""
 
-from gateway.infra.storage.db import connect, migrate
+from gateway.infra.storage.db import connect, migrate, own_engine
 from gateway.infra.storage.models import (
     ACCESS_LOG,
     INDEX_COMMITMENTS,
@@ -49,4 +49,5 @@ __all__ = [
     "SubjectLookup",
     "connect",
     "migrate",
+    "own_engine",
 ]

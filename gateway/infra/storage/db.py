@@ -20,6 +20,15 @@ def connect(url: str) -> Engine:
     return engine
 
 
+def own_engine(engine: Engine, *, connections: int = 2) -> Engine:
+    """A second engine on the same database with a small pool of its own, for a component
+    that must never wait on connections the request threads hold (the chain-state index)."""
+    own = create_engine(engine.url, future=True, pool_pre_ping=True, pool_size=connections, max_overflow=connections)
+    if own.dialect.name == "sqlite":
+        event.listen(own, "connect", _sqlite_pragmas)
+    return own
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to a revision with the committed Alembic migrations."""
     config = Config()
