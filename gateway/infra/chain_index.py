@@ -91,7 +91,7 @@ class ChainIndex:
         self.stack = stack
         self.confirmations = confirmations
         self.max_age_s = max_age_s
-        self.lease = WorkerLease(engine, "index")
+        self.lease = WorkerLease(self.engine, "index")  # taken under the lock: from the own pool too
         self.following = False
         self._reachable = True  # no pass has failed since the last successful one
         self._lock = threading.Lock()

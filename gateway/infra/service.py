@@ -54,7 +54,7 @@ from gateway.infra.metrics import Metrics
 from gateway.infra.nonces import NonceStore
 from gateway.infra.request_auth import Audience
 from gateway.infra.settings import Settings
-from gateway.infra.storage import connect, migrate
+from gateway.infra.storage import connect, migrate, own_engine
 from gateway.infra.storage.leaves import BatchTrees
 from gateway.infra.subject_ids import SubjectId, subject_ref
 from gateway.infra.worker_lease import WorkerLease
@@ -99,6 +99,9 @@ class Gateway:
     policy: CreditPolicy
     index: ChainIndex
     access_log_group: GroupCommit[Any]  # the group commit of access-log entries (gateway.records.access_log)
+    # The groups' own pool: a group's leader must never wait for a connection that request
+    # threads hold while they wait for the group (under load the shared pool runs out).
+    access_log_engine: Engine
     trees: BatchTrees = field(default_factory=BatchTrees, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _wake_worker: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -162,6 +165,7 @@ class Gateway:
             policy=policy,
             index=ChainIndex(engine, stack, confirmations=settings.confirmations, max_age_s=settings.roles_max_age_s),
             access_log_group=GroupCommit(metrics.access_log_group_size.observe),
+            access_log_engine=own_engine(engine),
         )
         return gateway
 
@@ -185,6 +189,7 @@ class Gateway:
             thread.join(timeout=30)
         self._threads.clear()
         self.index.stop()
+        self.access_log_engine.dispose()
         self.engine.dispose()
 
     @property

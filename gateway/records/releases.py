@@ -80,7 +80,7 @@ def log_release(gw: Gateway, member: Requester, row: StoredRecord, purpose: str,
         # append takes one: a request holding two at once exhausts the pool under load.
         session.commit()
     leaf = append_entry(
-        gw.engine,
+        gw.access_log_engine,
         gw.access_log_group,
         requester=member.address,
         record_id=record_id,

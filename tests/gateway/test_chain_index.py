@@ -398,3 +398,33 @@ def test_lease_keys_are_distinct() -> None:
     files = [suffix for _, suffix in LEASES.values()]
     assert len(set(keys)) == len(keys)
     assert len(set(files)) == len(files)
+
+
+def test_a_reader_whose_pool_is_taken_still_catches_up_with_the_follower(stack: Stack, tmp_path: Path) -> None:
+    """Request threads hold the gateway's pooled connections while they wait for the index to be
+    fresh; the pass that freshens it (the lease check included) draws on the index's own pool, so
+    a full gateway pool never leaves it waiting (it did: 30 s pool timeouts under 40 concurrent
+    reads on a `serve --workers 2` process that did not follow)."""
+    with (
+        postgres_database() as url,
+        gateway_on(stack, tmp_path / "a", database_url=url, roles_max_age_s=60) as first,
+        gateway_on(stack, tmp_path / "b", database_url=url, roles_max_age_s=60) as second,
+    ):
+        first.poll_chain()
+        second.poll_chain()
+        follower, reader = (first, second) if first.index.following else (second, first)
+        record_id = keccak(b"untouched record")
+        with follower.engine.begin() as connection:  # the follower's last pass, long ago
+            connection.execute(update(INDEX_CURSOR).values(advanced_at=INDEX_CURSOR.c.advanced_at - 3600))
+        reader.poll_chain()  # the reader now holds that stale position
+        held = []
+        try:
+            while reader.engine.pool.checkedout() < reader.engine.pool.size() + reader.engine.pool._max_overflow:  # type: ignore[attr-defined]
+                held.append(reader.engine.connect())  # every connection of the pool, as busy request threads
+            follower.poll_chain()
+            state = reader.index.record_state(held[0], record_id)  # a request: freshen first, then read
+        finally:
+            for connection in held:
+                connection.close()
+        assert state.status == RecordStatus.ACTIVE
+        assert reader.index.position == follower.index.position

@@ -15,7 +15,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -33,15 +33,11 @@ from chain_client import (
     screening_schema_problems,
     verify_screening,
 )
-from chain_client.dev import DevChain
 from credit_client.client import GatewayClient
 from gateway.infra.request_auth import Audience, sign_request
-from gateway.infra.settings import Settings
 from gateway.infra.storage import StoredRecord
 from gateway.infra.subject_ids import parse_subject
 from gateway.serving import serve_app_in_thread, serve_in_thread
-from tests.gateway.api.test_regions_api import WAIT_S, Regions
-from tests.support.hardhat import start_node
 from tests.support.payloads import (
     SECRET_MARK,
     TAX,
@@ -50,7 +46,8 @@ from tests.support.payloads import (
     taxpayer_grade,
     tianjin_penalty,
 )
-from tests.support.served import Served, serve_gateway
+from tests.support.regions import WAIT_S, Regions, three_regions
+from tests.support.served import Served
 from tests.support.subjects import new_uscc
 from tests.support.tampering import tampering_proxy
 
@@ -65,41 +62,7 @@ PURPOSE = "tender screening"
 @pytest.fixture(scope="module", params=["embedded", pytest.param("hardhat", marks=pytest.mark.hardhat)])
 def regions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
     """Three gateways asking each other for their lists, on one chain."""
-    chain = None
-    rpc_url = None
-    beijing_dir = tmp_path_factory.mktemp("beijing")
-    with ExitStack() as stack:
-        if request.param == "hardhat":
-            node = start_node(tmp_path_factory.mktemp("hardhat-lists") / "node.log")
-            stack.callback(node.stop)
-            rpc_url = node.url
-        else:
-            chain = DevChain.embedded()
-        common: dict[str, Any] = {
-            "rpc_url": rpc_url,
-            "batch_interval_s": 0.1,
-            "chain_poll_interval_s": 0.2,
-            "peer_reads": True,
-            "peer_query_timeout_s": 3.0,
-        }
-        beijing = stack.enter_context(serve_gateway(Settings(data_dir=beijing_dir, **common), chain=chain))
-        others = {
-            label: stack.enter_context(
-                serve_gateway(
-                    Settings(
-                        data_dir=tmp_path_factory.mktemp(label),
-                        deployments_dir=beijing_dir / "deployments",
-                        dev_gateway_label=f"gateway-{label}",
-                        **common,
-                    ),
-                    chain=chain,
-                )
-            )
-            for label in ("tianjin", "hebei")
-        }
-        running = Regions(beijing, others["tianjin"], others["hebei"], rpc_url)
-        for label, served in (("beijing", beijing), ("tianjin", running.tianjin), ("hebei", running.hebei)):
-            running.set_url(f"gateway-{label}", served.url)
+    with three_regions(request.param, tmp_path_factory, peer_query_timeout_s=3.0) as running:
         yield running
 
 

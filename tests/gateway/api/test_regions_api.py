@@ -13,8 +13,6 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -22,16 +20,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chain_client import Chain, Role, devnet_for, verify_access_log_entry, verify_bundle
-from chain_client.dev import DevChain
+from chain_client import Role, devnet_for, verify_access_log_entry, verify_bundle
 from credit_client.client import GatewayClient, GatewayClientError
 from gateway.infra.request_auth import sign_request
-from gateway.infra.settings import Settings
 from gateway.infra.storage import RequestNonce, StoredRecord
 from gateway.records.peers import HEADER_ON_BEHALF, OriginalRequest, PeerError, checked_answer
 from gateway.serving import serve_app_in_thread
 from tests.support.calendars import labelled_test_calendar
-from tests.support.hardhat import free_port, start_node
+from tests.support.hardhat import free_port
 from tests.support.payloads import (
     INSPECTION,
     SAMR,
@@ -42,82 +38,20 @@ from tests.support.payloads import (
     tax_arrears,
     tianjin_penalty,
 )
-from tests.support.served import Served, serve_gateway, wait_until
+from tests.support.regions import WAIT_S, Regions, three_regions
+from tests.support.served import Served, wait_until
 from tests.support.subject_keys import bind_subject, consent_for
 from tests.support.subjects import new_uscc
 from tests.support.tampering import tampering_proxy
 
 TIANJIN_DEPARTMENT = "samr-tianjin"
 AUDITOR = "auditor-hebei"
-WAIT_S = 60.0  # generous: three gateways, and on Hardhat a node, share a small machine
-
-
-@dataclass
-class Regions:
-    beijing: Served
-    tianjin: Served
-    hebei: Served
-    rpc_url: str | None  # the Hardhat node's; None on the embedded chain
-
-    def set_url(self, label: str, url: str) -> None:
-        """Register a gateway's URL on chain (2-of-3 governors) and wait until every gateway sees it."""
-        stack = self.beijing.gateway.stack
-        devnet = devnet_for(stack.chain.chain_id)
-        account = devnet.by_label(label).account.address
-        governors = [d.account for d in devnet.with_role(Role.GOVERNOR)][:2]
-        stack.consortium.govern(governors, stack.consortium.set_gateway_url_call(account, url))
-        for served in (self.beijing, self.tianjin, self.hebei):
-            wait_until(lambda s=served: _url_of(s, account) == url, timeout=WAIT_S, what="gateway URL on chain")  # type: ignore[misc]
-
-    def own_chain(self) -> Chain:
-        """A chain connection of a verifier's own: a new JSON-RPC connection to the node on Hardhat;
-        on the embedded chain, the one in-process chain there is."""
-        return DevChain.connect(self.rpc_url) if self.rpc_url else self.beijing.gateway.stack.chain
-
-
-def _url_of(served: Served, account: str) -> str | None:
-    member = served.gateway.view.member(account)
-    return member.gateway_url if member else None
 
 
 @pytest.fixture(scope="module", params=["embedded", pytest.param("hardhat", marks=pytest.mark.hardhat)])
 def regions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
     """Three gateways on one chain: the embedded chain, or a Hardhat node started (and stopped) for this module."""
-    chain: Chain | None = None
-    rpc_url: str | None = None
-    beijing_dir = tmp_path_factory.mktemp("beijing")
-    with ExitStack() as stack:
-        if request.param == "hardhat":
-            node = start_node(tmp_path_factory.mktemp("hardhat-regions") / "node.log")
-            stack.callback(node.stop)  # after the gateways: the stack unwinds in reverse
-            rpc_url = node.url
-        else:
-            chain = DevChain.embedded()
-        common: dict[str, Any] = {
-            "rpc_url": rpc_url,
-            "batch_interval_s": 0.1,
-            "chain_poll_interval_s": 0.2,
-            "peer_reads": True,
-        }
-        # Beijing deploys the demo consortium and catalog (a development chain, no deployment record yet).
-        beijing = stack.enter_context(serve_gateway(Settings(data_dir=beijing_dir, **common), chain=chain))
-        others = {
-            label: stack.enter_context(
-                serve_gateway(
-                    Settings(
-                        data_dir=tmp_path_factory.mktemp(label),
-                        deployments_dir=beijing_dir / "deployments",
-                        dev_gateway_label=f"gateway-{label}",
-                        **common,
-                    ),
-                    chain=chain,
-                )
-            )
-            for label in ("tianjin", "hebei")
-        }
-        running = Regions(beijing, others["tianjin"], others["hebei"], rpc_url)
-        for label, served in (("beijing", beijing), ("tianjin", running.tianjin), ("hebei", running.hebei)):
-            running.set_url(f"gateway-{label}", served.url)
+    with three_regions(request.param, tmp_path_factory) as running:
         yield running
 
 
