@@ -90,8 +90,8 @@ def test_a_quick_run_measures_and_writes_every_figure(tmp_path: Path) -> None:
 
 AUDIENCE = Audience(31337, to_checksum_address("0x" + "5b" * 20))
 WRK_OPTIONAL = (
-    "optional, not required under CI=true: needs wrk (Debian package), which CI's --quick bench does not "
-    "install (issue 17); the bench reports its read load as skipped without it"
+    "needs wrk (Debian package; .ci/run installs it, and under CI=true this test fails without it); "
+    "the bench reports its read load as skipped without it"
 )
 
 
@@ -132,7 +132,7 @@ def test_presigned_requests_verify_once_each_and_the_script_reads_them(tmp_path:
         assert function in script
 
 
-@pytest.mark.skipif(wrk_path() is None, reason=WRK_OPTIONAL)
+@pytest.mark.skipif(wrk_path() is None and os.environ.get("CI") != "true", reason=WRK_OPTIONAL)
 def test_wrk_replays_signed_requests_against_the_floor_and_counts_refusals(tmp_path: Path) -> None:
     """A short wrk run against the floor app: fresh signed reads answer 200 with no errors; requests
     signed for another gateway are all counted as errors; too few signed requests are reported."""
