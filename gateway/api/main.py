@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -16,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chain_client import ChainClientError, ChainUnavailableError
 from gateway.api.body_limit import BodyLimit
+from gateway.api.error_response import error_response
+from gateway.api.observe import GuardAndObserve
 from gateway.api.routes import (
     access_log,
     calendars,
@@ -33,14 +33,12 @@ from gateway.api.routes import (
     subjects,
 )
 from gateway.api.schemas import ErrorBody
-from gateway.infra.error_codes import status_of
 from gateway.infra.errors import GatewayError
 from gateway.infra.logs import get_logger
 from gateway.infra.rate_limit import RateLimitedError, RateLimiter
 from gateway.infra.service import Gateway
 
 log = get_logger("http")
-JSON_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Swagger UI and ReDoc as the installed fastapi-offline package ships them: /docs works
 # without reaching a CDN (an offline machine, a closed government network).
 DOCS_ASSETS_URL = "/docs-assets"
@@ -132,80 +130,41 @@ INTEGRITY_CODES = frozenset({"RECORD_INTEGRITY_FAILED", "ACCESS_LOG_INTEGRITY_FA
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GatewayError)
-    async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
+    async def gatewayerror_response(request: Request, exc: GatewayError) -> JSONResponse:
         if exc.code in INTEGRITY_CODES:
             request.app.state.gateway.metrics.integrity_failures.inc()
-        response = _error(exc.code, exc.message, exc.detail)
+        response = error_response(exc.code, exc.message, exc.detail)
         if isinstance(exc, RateLimitedError):
             response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
 
     @app.exception_handler(ChainUnavailableError)
     async def chain_unavailable(_request: Request, _exc: ChainUnavailableError) -> JSONResponse:
-        return _error("CHAIN_UNAVAILABLE", "the chain cannot be reached now; try again later")
+        return error_response("CHAIN_UNAVAILABLE", "the chain cannot be reached now; try again later")
 
     @app.exception_handler(ChainClientError)
-    async def chain_error(_request: Request, exc: ChainClientError) -> JSONResponse:
+    async def chainerror_response(_request: Request, exc: ChainClientError) -> JSONResponse:
         log.error("chain error", extra={"fields": {"error": type(exc).__name__}})
-        return _error("CHAIN_ERROR", "the chain answered with an error")
+        return error_response("CHAIN_ERROR", "the chain answered with an error")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # Locations and error types only: the input itself may hold personal data.
         detail = [{"path": "/".join(str(p) for p in e["loc"]), "problem": e["type"]} for e in exc.errors()]
-        return _error("REQUEST_INVALID", "the request does not match the API", detail)
+        return error_response("REQUEST_INVALID", "the request does not match the API", detail)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def httperror_response(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {400: "BODY_MALFORMED", 404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE"}
-        return _error(codes.get(exc.status_code, "BODY_MALFORMED"), str(exc.detail))
+        return error_response(codes.get(exc.status_code, "BODY_MALFORMED"), str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected error", extra={"fields": {"error": type(exc).__name__}})
-        return _error("INTERNAL_ERROR", "the gateway failed to handle the request")
+        return error_response("INTERNAL_ERROR", "the gateway failed to handle the request")
 
 
 def _install_middleware(app: FastAPI, gateway: Gateway) -> None:
     limit = gateway.settings.max_body_bytes
     app.add_middleware(BodyLimit, limit=limit)
-
-    @app.middleware("http")
-    async def guard_and_observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = _refuse(request, limit) or await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        elapsed = time.perf_counter() - started
-        gateway.metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        gateway.metrics.latency.labels(template).observe(elapsed)
-        log.info(
-            "request",
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "route": template,  # the template, never the raw path: paths can hold subject ids
-                    "status": response.status_code,
-                    "ms": round(elapsed * 1000, 2),
-                    "requester": request.headers.get("x-cl-address"),
-                }
-            },
-        )
-        return response
-
-
-def _refuse(request: Request, limit: int) -> Response | None:
-    if request.method not in JSON_BODY_METHODS:
-        return None
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        return _error("BODY_TOO_LARGE", f"request bodies are limited to {limit} bytes")
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        return _error("CONTENT_TYPE_UNSUPPORTED", "send the body as application/json")
-    return None
-
-
-def _error(code: str, message: str, detail: object = None) -> JSONResponse:
-    """An error response: the status is the registry's for the code."""
-    return JSONResponse(status_code=status_of(code), content={"code": code, "message": message, "detail": detail})
+    app.add_middleware(GuardAndObserve, metrics=gateway.metrics, limit=limit)  # outermost: added last

@@ -77,7 +77,9 @@ def log_release(gw: Gateway, member: Requester, row: StoredRecord, purpose: str,
     session = object_session(row)
     if session is not None and not (session.new or session.dirty or session.deleted):
         # End the read's transaction so that its connection is back in the pool before the
-        # append takes one: a request holding two at once exhausts the pool under load.
+        # append takes one: a request holding two at once exhausts the pool under load. The
+        # rows read stay loaded (nothing changed them): expiring them would read each again.
+        session.expire_on_commit = False
         session.commit()
     leaf = append_entry(
         gw.access_log_engine,

@@ -14,7 +14,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def connect(url: str) -> Engine:
     """An engine for a database URL (sqlite:///path or postgresql+psycopg://...)."""
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    engine = create_engine(url, future=True, pool_pre_ping=_pings(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -23,10 +23,22 @@ def connect(url: str) -> Engine:
 def own_engine(engine: Engine, *, connections: int = 2) -> Engine:
     """A second engine on the same database with a small pool of its own, for a component
     that must never wait on connections the request threads hold (the chain-state index)."""
-    own = create_engine(engine.url, future=True, pool_pre_ping=True, pool_size=connections, max_overflow=connections)
+    own = create_engine(
+        engine.url,
+        future=True,
+        pool_pre_ping=_pings(engine.url.render_as_string(hide_password=False)),
+        pool_size=connections,
+        max_overflow=connections,
+    )
     if own.dialect.name == "sqlite":
         event.listen(own, "connect", _sqlite_pragmas)
     return own
+
+
+def _pings(url: str) -> bool:
+    # A server's connection can be dropped under the pool (a restart, an idle timeout); a
+    # SQLite file's cannot, and a ping per checkout cost reads a query each.
+    return not url.startswith("sqlite")
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
