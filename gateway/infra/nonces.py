@@ -8,7 +8,8 @@ any number of gateway processes sharing the database.
 A read that releases plaintext does not commit its nonce on its own: `pending` checks it
 is unused (one SELECT, so a replay is refused before any work) and the nonce row is
 inserted in the transaction that commits the read's access-log entry
-(gateway.records.access_log); the primary key still refuses a concurrent replay there.
+(gateway.records.access_log), or of the query's registration when the read registers
+one first (gateway.records.lookups); the primary key still refuses a concurrent replay there.
 A pending nonce that no release took is committed by `settle` before the answer leaves.
 """
 

@@ -12,21 +12,47 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.infra.nonces import PendingNonce, replayed
 from gateway.infra.storage import SubjectLookup
 
 MAX_PURPOSE_LENGTH = 200
 
 
-def register_lookup(session: Session, *, requester: str, subject_ref: bytes, kind: str, purpose: str, now: int) -> None:
-    """Register one member's query about a subject, committed before anything is answered."""
+def register_lookup(
+    session: Session,
+    *,
+    requester: str,
+    subject_ref: bytes,
+    kind: str,
+    purpose: str,
+    now: int,
+    nonce: PendingNonce | None = None,
+) -> None:
+    """Register one member's query about a subject, committed before anything is answered.
+
+    With `nonce` (a read's, checked unused but not yet recorded: gateway.infra.nonces) the
+    nonce row is inserted in the same transaction, one commit for both; a nonce another
+    request used meanwhile refuses this one (AUTH_REPLAYED) and registers nothing."""
     session.add(
         SubjectLookup(
             requester=requester, subject_ref=subject_ref, kind=kind, purpose=purpose[:MAX_PURPOSE_LENGTH], at=now
         )
     )
-    session.commit()
+    pending = nonce if nonce is not None and not nonce.used else None
+    if pending is not None:
+        session.add(pending.row())
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if pending is not None:
+            raise replayed() from None
+        raise
+    if pending is not None:
+        pending.used = True
 
 
 def register_lookups(

@@ -124,8 +124,14 @@ def _register(
     gateway: Gateway, session: Session, member: Requester, subject: SubjectId, kind: str, purpose: str
 ) -> bytes:
     subject_ref = gateway.subject_ref(subject)
-    register_lookup(
-        session, requester=member.address, subject_ref=subject_ref, kind=kind, purpose=purpose, now=gateway.now()
+    register_lookup(  # the read's nonce is recorded in the same commit
+        session,
+        requester=member.address,
+        subject_ref=subject_ref,
+        kind=kind,
+        purpose=purpose,
+        now=gateway.now(),
+        nonce=member.nonce,
     )
     return subject_ref
 

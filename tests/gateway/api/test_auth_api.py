@@ -7,6 +7,7 @@ import json
 import re
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,8 @@ import httpx
 import pytest
 from eth_account import Account
 from fastapi.routing import APIRoute
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from chain_client import devnet_for
 from credit_client.client import GatewayClient
@@ -22,11 +25,14 @@ from gateway.api.main import create_app
 from gateway.api.signed import SignedRoute
 from gateway.api.subject_auth import SubjectRoute, current_subject
 from gateway.infra.request_auth import sign_request
+from gateway.infra.storage import SubjectLookup
+from gateway.infra.subject_ids import parse_subject
 from tests.support.payloads import PENALTY, SAMR, penalty
 from tests.support.served import Served, wait_until
 from tests.support.subjects import new_uscc
 
 PATH = "/v1/subjects/{subject}/records"
+COPIES = 12  # copies of one signed read sent at once
 
 
 def get(served: Served, path: str, headers: dict[str, str]) -> httpx.Response:
@@ -272,3 +278,27 @@ def test_every_route_that_names_a_member_authenticates_before_its_body(served: S
 
 def _depends_on(dependant: Any, call: Any) -> bool:
     return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
+def test_one_signed_measures_read_sent_at_once_is_answered_and_registered_once(served: Served) -> None:
+    """A GET that registers its query records its nonce in the registration's commit: copies of
+    one signed read sent at once give one answer and one registered query; the others are
+    AUTH_REPLAYED and register nothing."""
+    subject = new_uscc()
+    path = f"/v1/subjects/{subject}/measures"
+    query = [("scope", "region")]
+    headers = sign_request(
+        served.account(SAMR), "GET", path, query, b"", audience=served.gateway.audience, timestamp=int(time.time())
+    )
+    with httpx.Client(timeout=60) as http, ThreadPoolExecutor(COPIES) as pool:
+        answers = list(
+            pool.map(lambda _: http.get(served.url + path + "?scope=region", headers=headers), range(COPIES))
+        )
+    codes = sorted(a.json().get("code", "ok") if a.status_code != 200 else "ok" for a in answers)
+    assert codes == ["AUTH_REPLAYED"] * (COPIES - 1) + ["ok"]
+    with Session(served.gateway.engine) as session:
+        ref = served.gateway.subject_ref(parse_subject(subject))
+        registered = session.scalar(
+            select(func.count()).select_from(SubjectLookup).where(SubjectLookup.subject_ref == ref)
+        )
+    assert registered == 1
