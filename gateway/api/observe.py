@@ -36,19 +36,23 @@ class GuardAndObserve:
             return
         started = time.perf_counter()
         request = Request(scope)
-        status = 500  # what the request counts as when the app raised before answering
+        observed = False
 
-        async def observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
+        async def send_observed(message: Message) -> None:
+            nonlocal observed
+            if message["type"] == "http.response.start" and not observed:
+                # Observed as the answer starts, before its bytes leave: a client that has its
+                # answer finds the request already counted and logged.
+                observed = True
+                self._observe(request, scope, message["status"], time.perf_counter() - started)
             await send(message)
 
         try:
             refusal = self._refusal(request)
-            await (refusal or self.app)(scope, receive, observed)
+            await (refusal or self.app)(scope, receive, send_observed)
         finally:
-            self._observe(request, scope, status, time.perf_counter() - started)
+            if not observed:  # the app raised before answering: the server answers 500
+                self._observe(request, scope, 500, time.perf_counter() - started)
 
     def _refusal(self, request: Request) -> Response | None:
         if request.method not in JSON_BODY_METHODS:
