@@ -217,6 +217,12 @@ def test_one_pre_signed_read_sent_many_times_is_answered_once_across_processes(w
         audience = client.audience
     path = f"/v1/records/{record.record_id_hex}"
     headers = sign_request(samr(workers), "GET", path, [], b"", audience=audience, timestamp=int(time.time()))
+    # Every process past its first index pass first (the block gauge is the least of the
+    # processes'): a worker that has not made one answers 503 CHAIN_UNAVAILABLE (seen here on a
+    # loaded machine; left for issue 17's next session: the first pass before serving).
+    first_pass = "every process's first index pass"
+    workers.wait(lambda: workers.metrics().get("credit_ledger_index_block{}", 0) > 0, first_pass)
+    workers.wait(lambda: workers.metrics().get("credit_ledger_index_age_seconds{}", 1e9) < 5, "every index fresh")
     before = requests_served(workers)
 
     def send(_: int) -> httpx.Response:
@@ -225,7 +231,8 @@ def test_one_pre_signed_read_sent_many_times_is_answered_once_across_processes(w
     with ThreadPoolExecutor(COPIES) as pool:
         answers = list(pool.map(send, range(COPIES)))
     statuses = sorted(a.status_code for a in answers)
-    assert statuses == [200] + [401] * (COPIES - 1)
+    odd = [a.json() for a in answers if a.status_code not in (200, 401)]
+    assert statuses == [200] + [401] * (COPIES - 1), odd
     assert {a.json()["code"] for a in answers if a.status_code == 401} == {"AUTH_REPLAYED"}
     # /metrics, from whichever process answers it, counts the requests both processes served.
     workers.wait(lambda: requests_served(workers) - before >= COPIES, "the requests of both processes counted")

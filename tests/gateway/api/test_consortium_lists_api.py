@@ -57,12 +57,15 @@ BEIJING_GOVERNOR = "governor-beijing"
 BEIJING, TIANJIN, HEBEI = 110000, 120000, 130000
 STANDINGS = "/peer/v1/standings"
 PURPOSE = "tender screening"
+# Long enough for a first cross-region question on a loaded CI machine (a 3 s bound failed one
+# there); the slow-region test waits it out once.
+PEER_TIMEOUT_S = 10.0
 
 
 @pytest.fixture(scope="module", params=["embedded", pytest.param("hardhat", marks=pytest.mark.hardhat)])
 def regions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regions]:
     """Three gateways asking each other for their lists, on one chain."""
-    with three_regions(request.param, tmp_path_factory, peer_query_timeout_s=3.0) as running:
+    with three_regions(request.param, tmp_path_factory, peer_query_timeout_s=PEER_TIMEOUT_S) as running:
         yield running
 
 
