@@ -130,7 +130,7 @@ INTEGRITY_CODES = frozenset({"RECORD_INTEGRITY_FAILED", "ACCESS_LOG_INTEGRITY_FA
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GatewayError)
-    async def gatewayerror_response(request: Request, exc: GatewayError) -> JSONResponse:
+    async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
         if exc.code in INTEGRITY_CODES:
             request.app.state.gateway.metrics.integrity_failures.inc()
         response = error_response(exc.code, exc.message, exc.detail)
@@ -143,7 +143,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response("CHAIN_UNAVAILABLE", "the chain cannot be reached now; try again later")
 
     @app.exception_handler(ChainClientError)
-    async def chainerror_response(_request: Request, exc: ChainClientError) -> JSONResponse:
+    async def chain_error(_request: Request, exc: ChainClientError) -> JSONResponse:
         log.error("chain error", extra={"fields": {"error": type(exc).__name__}})
         return error_response("CHAIN_ERROR", "the chain answered with an error")
 
@@ -154,7 +154,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response("REQUEST_INVALID", "the request does not match the API", detail)
 
     @app.exception_handler(StarletteHTTPException)
-    async def httperror_response(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {400: "BODY_MALFORMED", 404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE"}
         return error_response(codes.get(exc.status_code, "BODY_MALFORMED"), str(exc.detail))
 

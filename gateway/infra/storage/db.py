@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -26,7 +26,7 @@ def own_engine(engine: Engine, *, connections: int = 2) -> Engine:
     own = create_engine(
         engine.url,
         future=True,
-        pool_pre_ping=_pings(engine.url.render_as_string(hide_password=False)),
+        pool_pre_ping=_pings(engine.url),
         pool_size=connections,
         max_overflow=connections,
     )
@@ -35,10 +35,10 @@ def own_engine(engine: Engine, *, connections: int = 2) -> Engine:
     return own
 
 
-def _pings(url: str) -> bool:
+def _pings(url: str | URL) -> bool:
     # A server's connection can be dropped under the pool (a restart, an idle timeout); a
     # SQLite file's cannot, and a ping per checkout cost reads a query each.
-    return not url.startswith("sqlite")
+    return make_url(url).get_backend_name() != "sqlite"
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
