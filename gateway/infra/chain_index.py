@@ -42,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from web3.types import TxReceipt
 
 from chain_client import (
@@ -61,6 +62,7 @@ ACTIVE = RecordState(RecordStatus.ACTIVE, False, None)
 CURSOR_ID = 1
 MAX_RANGE = 5_000  # blocks per eth_getLogs request and per transaction
 ID_CHUNK = 500  # ids per IN (...) query
+FIRST_PASS_POLL_S = 0.1  # how often a starting process looks for the follower's first pass
 
 
 class IndexLeaseHeldError(Exception):
@@ -115,6 +117,19 @@ class ChainIndex:
             self._reachable = False
             raise
         self._reachable = True
+        return self._position
+
+    def await_position(self, bound_s: float, stop: threading.Event) -> IndexPosition:
+        """Wait, at most `bound_s`, for the follower's first pass to give the index a position
+        (a process that does not follow, starting beside one that is still making it). Each
+        check is a pass: should the follower stop meanwhile, this process takes its lease over.
+        Returns early, without a position, when the chain or the database fails: the poll retries."""
+        deadline = time.monotonic() + bound_s
+        while self._position.block < 0 and time.monotonic() < deadline and not stop.wait(FIRST_PASS_POLL_S):
+            try:
+                self.follow()
+            except (ChainUnavailableError, SQLAlchemyError):
+                break
         return self._position
 
     def stop(self) -> None:

@@ -172,7 +172,17 @@ class Gateway:
     # --------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
-        """Start the anchoring worker and the chain poll in background threads."""
+        """Make the first chain poll, then start the anchoring worker and the chain poll in
+        background threads.
+
+        The first poll runs before the server accepts a request (the app's startup calls
+        this): a process that answered before the index had a position would refuse every
+        chain-dependent read with 503 CHAIN_UNAVAILABLE. A process that does not follow
+        waits, at most `roles_max_age_s`, for the follower's first pass.
+        """
+        self.poll_chain()
+        if self.index.position.block < 0 and not self.index.following:
+            self.index.await_position(self.settings.roles_max_age_s, self._stop)
         loops = [("chain-poll", self._poll_loop)]
         if self.settings.start_worker:
             loops.append(("anchoring", self._worker_loop))

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from click.testing import CliRunner
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select, update
@@ -48,6 +50,7 @@ from gateway.infra.settings import Settings
 from gateway.infra.storage import INDEX_CURSOR, INDEX_RECORDS
 from gateway.infra.worker_lease import LEASES
 from gateway.lifecycle.relaying import relay
+from gateway.serving import serve_in_thread
 from tests.chain_client.conftest import MIN_DAYS_BEFORE_REPAIR, AnchoredBatch, anchor, make_leaf
 from tests.support.databases import postgres_database
 
@@ -428,3 +431,31 @@ def test_a_reader_whose_pool_is_taken_still_catches_up_with_the_follower(stack: 
                 connection.close()
         assert state.status == RecordStatus.ACTIVE
         assert reader.index.position == follower.index.position
+
+
+def test_a_process_that_does_not_follow_starts_only_once_the_follower_has_passed(stack: Stack, tmp_path: Path) -> None:
+    """`serve --workers`: a process starting beside the elected follower, before that follower's
+    first pass, does not finish starting (uvicorn lets it accept nothing) until the index has a
+    position; it used to start at once and refuse every chain-dependent read with 503."""
+    with (
+        postgres_database() as url,
+        gateway_on(stack, tmp_path / "a", database_url=url) as follower,
+        gateway_on(stack, tmp_path / "b", database_url=url) as starting,
+        serve_in_thread(starting) as served,
+    ):
+        assert follower.index.lease.held()  # elected, its first pass not made yet
+        started = threading.Thread(target=starting.start, daemon=True)
+        started.start()
+        started.join(timeout=1.0)
+        assert started.is_alive(), "the process started before the index had a position"
+        assert starting.index.position.block < 0
+        not_ready = httpx.get(served.url + "/readyz", timeout=10)
+        assert (not_ready.status_code, not_ready.json()["status"]) == (503, "not-ready")
+        follower.poll_chain()  # the follower's first pass
+        started.join(timeout=10.0)
+        assert not started.is_alive()
+        assert starting.index.position == follower.index.position
+        assert not starting.index.following
+        assert starting.index.as_of_block() == stack.chain.block_number()  # answers, no 503
+        ready = httpx.get(served.url + "/readyz", timeout=10)
+        assert (ready.status_code, ready.json()["index"]["block"]) == (200, follower.index.position.block)

@@ -25,9 +25,9 @@ def read_health() -> Any:
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def read_readiness(gateway: GatewayDep) -> Any:
-    """Ready when the database answers and the chain answers with our deployment; shows how
-    fresh the chain-state index is (its block, the age of its follower's last pass, and
-    whether this process follows)."""
+    """Ready when the database answers, the chain answers with our deployment, and the
+    chain-state index has a position; shows how fresh the index is (its block, the age of
+    its follower's last pass, and whether this process follows)."""
     database = chain = False
     block = None
     try:
@@ -43,6 +43,7 @@ def read_readiness(gateway: GatewayDep) -> Any:
     except ChainClientError:
         chain = False
     index = None
+    position = None
     if database:
         position = gateway.index.read_position()
         index = {
@@ -65,8 +66,10 @@ def read_readiness(gateway: GatewayDep) -> Any:
                 f"{missing} are refused until the governors adopt the State Council's notice",
             }
         )
+    # A process whose index has no position yet would refuse every chain-dependent read.
+    ready = database and chain and position is not None and position.block >= 0
     body = {
-        "status": "ready" if database and chain else "not-ready",
+        "status": "ready" if ready else "not-ready",
         "database": database,
         "chain": chain,
         "chainId": gateway.stack.chain.chain_id,
@@ -75,7 +78,7 @@ def read_readiness(gateway: GatewayDep) -> Any:
         "index": index,
         "warnings": warnings,
     }
-    return JSONResponse(body, status_code=200 if database and chain else 503)
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", response_class=Response)
