@@ -14,7 +14,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def connect(url: str) -> Engine:
     """An engine for a database URL (sqlite:///path or postgresql+psycopg://...)."""
-    engine = create_engine(url, future=True, pool_pre_ping=_pings(url))
+    engine = create_engine(url, future=True, pool_pre_ping=_pings(url), **_pool(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -33,6 +33,12 @@ def own_engine(engine: Engine, *, connections: int = 2) -> Engine:
     if own.dialect.name == "sqlite":
         event.listen(own, "connect", _sqlite_pragmas)
     return own
+
+
+def _pool(url: str | URL) -> dict[str, int]:
+    # Every request thread (anyio's 40) holds a connection: past the pool, each request
+    # opened a SQLite connection and closed it, and its first statement read the schema again.
+    return {"pool_size": 40, "max_overflow": 10} if make_url(url).get_backend_name() == "sqlite" else {}
 
 
 def _pings(url: str | URL) -> bool:
