@@ -574,7 +574,7 @@ class GatewayClient:
         return self.call("GET", f"/v1/commitments/{commitment_id}")
 
     def overdue_commitments(self, department: str | None = None) -> Any:
-        """Pending commitments past their deadline."""
+        """Pending commitments past their deadline: `{asOfBlock, commitments}`."""
         params = [("department", department)] if department else []
         return self.call("GET", "/v1/commitments/overdue", params=params)
 

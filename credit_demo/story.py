@@ -398,7 +398,7 @@ class Story:
             subject_salt=subject_salt_of(commitment),  # the breach record carries the commitment's subjectTag
         )
         with GatewayClient(bj.url, self.regions.account("samr-beijing")) as regulator:
-            overdue = [c["commitmentId"] for c in regulator.overdue_commitments()]
+            overdue = [c["commitmentId"] for c in regulator.overdue_commitments()["commitments"]]
             self.n.check("the commitment is overdue", cid in overdue)
             result = regulator.breach_commitment(cid, record)
         self.records["breach"] = record

@@ -121,6 +121,7 @@ _CODES = (
     ),
     ErrorCode("SUBJECT_FILING_REPLAYED", 409, "The subject used this filing's nonce before: a replayed filing."),
     ErrorCode("ACCESS_LOG_BUSY", 503, "The access log could not be appended to; nothing was released."),
+    ErrorCode("LOOKUP_REGISTER_BUSY", 503, "The query could not be registered; nothing was answered."),
     ErrorCode("ACCESS_LOG_INTEGRITY_FAILED", 500, "Stored access-log entries no longer give their anchored root."),
     # ------------------------------------------------------------ reads across regions
     ErrorCode("PEER_ON_BEHALF_MALFORMED", 401, "The department's signed request carried by a peer is malformed."),

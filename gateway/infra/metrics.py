@@ -109,6 +109,12 @@ class Metrics:
             buckets=GROUP_SIZE_BUCKETS,
             registry=self.registry,
         )
+        self.lookup_group_size = Histogram(
+            "credit_ledger_lookup_group_size",
+            "Query registrations (查询登记) committed together in one transaction (group commit).",
+            buckets=GROUP_SIZE_BUCKETS,
+            registry=self.registry,
+        )
         self.index_follower = Gauge(
             "credit_ledger_index_follower",
             "1 when this process holds the region's index lease and follows the chain into the index.",

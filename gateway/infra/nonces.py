@@ -15,6 +15,7 @@ A pending nonce that no release took is committed by `settle` before the answer 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, select
@@ -37,6 +38,33 @@ class PendingNonce:
     def row(self) -> RequestNonce:
         """The row that uses it up."""
         return RequestNonce(address=self.address, nonce=self.nonce, expires_at=self.expires_at)
+
+    def values(self) -> dict[str, object]:
+        """The row's columns, for a bulk insert."""
+        return {"address": self.address, "nonce": self.nonce, "expires_at": self.expires_at}
+
+
+def replays(session: Session, nonces: Sequence[PendingNonce | None]) -> set[int]:
+    """Which of a group's nonces (by position; None for a request without one) are used
+    already, or by an earlier request of the group (copies of one signed request)."""
+    wanted = {n.nonce for n in nonces if n is not None}
+    if not wanted:
+        return set()
+    used = {
+        (row.address, row.nonce)
+        for row in session.execute(
+            select(RequestNonce.address, RequestNonce.nonce).where(RequestNonce.nonce.in_(wanted))
+        )
+    }
+    refused = set()
+    for position, pending in enumerate(nonces):
+        if pending is None:
+            continue
+        key = (pending.address, pending.nonce)
+        if key in used:
+            refused.add(position)
+        used.add(key)
+    return refused
 
 
 def replayed() -> AuthError:

@@ -99,9 +99,10 @@ class Gateway:
     policy: CreditPolicy
     index: ChainIndex
     access_log_group: GroupCommit[Any]  # the group commit of access-log entries (gateway.records.access_log)
+    lookup_group: GroupCommit[Any]  # the group commit of query registrations (gateway.records.lookups)
     # The groups' own pool: a group's leader must never wait for a connection that request
     # threads hold while they wait for the group (under load the shared pool runs out).
-    access_log_engine: Engine
+    group_engine: Engine
     trees: BatchTrees = field(default_factory=BatchTrees, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _wake_worker: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -165,7 +166,8 @@ class Gateway:
             policy=policy,
             index=ChainIndex(engine, stack, confirmations=settings.confirmations, max_age_s=settings.roles_max_age_s),
             access_log_group=GroupCommit(metrics.access_log_group_size.observe),
-            access_log_engine=own_engine(engine),
+            lookup_group=GroupCommit(metrics.lookup_group_size.observe),
+            group_engine=own_engine(engine),
         )
         return gateway
 
@@ -199,7 +201,7 @@ class Gateway:
             thread.join(timeout=30)
         self._threads.clear()
         self.index.stop()
-        self.access_log_engine.dispose()
+        self.group_engine.dispose()
         self.engine.dispose()
 
     @property

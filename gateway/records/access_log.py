@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from chain_client import ACCESS_LOG_FORMAT, NO_CONSENT, AccessLogLeaf, Stack, access_log_tree, checksummed, purpose_hash
 from gateway.infra.errors import GatewayError, UnavailableError
 from gateway.infra.group_commit import GroupCommit, Member
-from gateway.infra.nonces import PendingNonce, replayed
-from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind, RequestNonce
+from gateway.infra.nonces import PendingNonce, replayed, replays
+from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind
 from gateway.infra.storage.leaves import leaf_of_entry
 
 ZERO32 = bytes(32)
@@ -142,24 +142,8 @@ def _append_group(engine: Engine, members: list[Append]) -> tuple[dict[int, Acce
 
 def _replays(session: Session, members: list[Append]) -> list[Append]:
     """The members whose nonce is used already, or by an earlier member of the group."""
-    nonces = [member.nonce for member in members if member.nonce is not None]
-    if not nonces:
-        return []
-    used = {
-        (row.address, row.nonce)
-        for row in session.execute(
-            select(RequestNonce.address, RequestNonce.nonce).where(RequestNonce.nonce.in_({n.nonce for n in nonces}))
-        )
-    }
-    refused = []
-    for member in members:
-        if member.nonce is None:
-            continue
-        key = (member.nonce.address, member.nonce.nonce)
-        if key in used:
-            refused.append(member)
-        used.add(key)
-    return refused
+    refused = replays(session, [member.nonce for member in members])
+    return [member for position, member in enumerate(members) if position in refused]
 
 
 class AccessLogIntegrityError(GatewayError):

@@ -4,6 +4,10 @@ Every query a member makes by subject id (its records, measures, report, or the
 subjectRef a department needs to sign a record) is registered before it is answered, with
 who asked, how and for which purpose. Public lookups are rate-limited instead. So nobody
 can test guessed ids against the gateway without either a limit or a trace.
+
+Registrations of concurrent requests share one commit, as access-log entries do
+(gateway.infra.group_commit): each request still waits for its own to be durable before
+anything is answered, and a read's nonce is inserted in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,18 +15,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.infra.nonces import PendingNonce, replayed
-from gateway.infra.storage import SubjectLookup
+from gateway.infra.errors import UnavailableError
+from gateway.infra.group_commit import GroupCommit, Member
+from gateway.infra.nonces import PendingNonce, replayed, replays
+from gateway.infra.storage import RequestNonce, SubjectLookup
 
 MAX_PURPOSE_LENGTH = 200
+_REGISTER_ATTEMPTS = 20
+
+
+class Registration(Member):
+    """One query's registration waiting in a group, with its request's nonce when still unused."""
+
+    def __init__(self, values: dict[str, Any], nonce: PendingNonce | None) -> None:
+        super().__init__()
+        self.values = values
+        self.nonce = nonce if nonce is not None and not nonce.used else None
 
 
 def register_lookup(
-    session: Session,
+    engine: Engine,
+    group: GroupCommit[Any],
     *,
     requester: str,
     subject_ref: bytes,
@@ -31,28 +48,46 @@ def register_lookup(
     now: int,
     nonce: PendingNonce | None = None,
 ) -> None:
-    """Register one member's query about a subject, committed before anything is answered.
+    """Register one member's query about a subject, committed before anything is answered,
+    in one transaction with the registrations of concurrent requests.
 
     With `nonce` (a read's, checked unused but not yet recorded: gateway.infra.nonces) the
-    nonce row is inserted in the same transaction, one commit for both; a nonce another
-    request used meanwhile refuses this one (AUTH_REPLAYED) and registers nothing."""
-    session.add(
-        SubjectLookup(
-            requester=requester, subject_ref=subject_ref, kind=kind, purpose=purpose[:MAX_PURPOSE_LENGTH], at=now
-        )
-    )
-    pending = nonce if nonce is not None and not nonce.used else None
-    if pending is not None:
-        session.add(pending.row())
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if pending is not None:
-            raise replayed() from None
-        raise
-    if pending is not None:
-        pending.used = True
+    nonce row is inserted in the same transaction; a nonce used before (by another request,
+    or a copy of this one in the group) refuses this registration alone (AUTH_REPLAYED) and
+    registers nothing."""
+    values = {
+        "requester": requester,
+        "subject_ref": subject_ref,
+        "kind": kind,
+        "purpose": purpose[:MAX_PURPOSE_LENGTH],
+        "at": now,
+    }
+    group.run(Registration(values, nonce), lambda members: commit_registrations(engine, members))
+
+
+def commit_registrations(engine: Engine, members: list[Registration]) -> None:
+    """Commit a group of registrations and their unused nonces in one transaction, settling each."""
+    for _ in range(_REGISTER_ATTEMPTS):
+        try:
+            with Session(engine) as session, session.begin():
+                refused = replays(session, [member.nonce for member in members])
+                kept = [member for position, member in enumerate(members) if position not in refused]
+                if kept:
+                    session.execute(insert(SubjectLookup), [member.values for member in kept])
+                nonces = [member.nonce.values() for member in kept if member.nonce is not None]
+                if nonces:
+                    session.execute(insert(RequestNonce), nonces)
+        except IntegrityError:
+            continue  # another process used one of the nonces meanwhile: check them again
+        for position, member in enumerate(members):
+            if position in refused:
+                member.settle(replayed())
+                continue
+            if member.nonce is not None:
+                member.nonce.used = True
+            member.settle()
+        return
+    raise UnavailableError("LOOKUP_REGISTER_BUSY", "the query could not be registered; nothing was answered")
 
 
 def register_lookups(

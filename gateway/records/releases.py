@@ -82,7 +82,7 @@ def log_release(gw: Gateway, member: Requester, row: StoredRecord, purpose: str,
         session.expire_on_commit = False
         session.commit()
     leaf = append_entry(
-        gw.access_log_engine,
+        gw.group_engine,
         gw.access_log_group,
         requester=member.address,
         record_id=record_id,

@@ -42,15 +42,20 @@ def record_commitment(body: CommitmentIn, gateway: GatewayDep, session: SessionD
     )
 
 
-@router.get("/overdue", response_model=list[dict[str, Any]])
+@router.get("/overdue", response_model=dict[str, Any])
 def list_overdue(
     gateway: GatewayDep,
     member: CurrentMember,
     department: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")] = None,
 ) -> Any:
-    """Pending commitments past their deadline, oldest deadline first (any member)."""
+    """Pending commitments past their deadline, oldest deadline first (any member), as of the
+    chain-state index's block (`asOfBlock`)."""
     found = commitments.overdue_from_index(gateway, department)
-    return [commitments.commitment_json(c, gateway.now()) for c in found]
+    now = gateway.now()
+    return {
+        "asOfBlock": gateway.index.position.block,
+        "commitments": [commitments.commitment_json(c, now) for c in found],
+    }
 
 
 @router.get("/{commitment_id}", response_model=dict[str, Any], responses=_ERRORS)

@@ -17,7 +17,7 @@ from gateway.api.deps import CurrentMember, GatewayDep, SessionDep, require_role
 from gateway.api.schemas import ErrorBody, SubjectRefsIn
 from gateway.api.signed import SignedRoute
 from gateway.infra.subject_ids import SubjectIdError, parse_subject
-from gateway.records.lookups import register_lookup
+from gateway.records.lookups import register_lookups
 
 router = APIRouter(prefix="/v1/subject-refs", tags=["records"], route_class=SignedRoute)
 
@@ -31,6 +31,7 @@ def subject_refs(body: SubjectRefsIn, gateway: GatewayDep, session: SessionDep, 
     """
     require_role(member, Role.PROVIDER, Role.REGISTRAR)
     answers: list[dict[str, Any]] = []
+    refs: list[bytes] = []
     for text in body.subjects:
         try:
             parsed = parse_subject(text)
@@ -38,13 +39,15 @@ def subject_refs(body: SubjectRefsIn, gateway: GatewayDep, session: SessionDep, 
             answers.append({"subject": text, "subjectRef": None, "code": exc.code})
             continue
         ref = gateway.subject_ref(parsed)
-        register_lookup(
-            session,
-            requester=member.address,
-            subject_ref=ref,
-            kind="subject-ref",
-            purpose=body.purpose,
-            now=gateway.now(),
-        )
+        refs.append(ref)
         answers.append({"subject": parsed.value, "subjectRef": "0x" + ref.hex(), "code": None})
+    # Every valid id registered, in one commit, before any is answered.
+    register_lookups(
+        session,
+        requester=member.address,
+        subject_refs=refs,
+        kind="subject-ref",
+        purpose=body.purpose,
+        now=gateway.now(),
+    )
     return {"subjects": answers}

@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy.orm import Session
 
 from chain_client import Role
 from gateway.api.deps import CurrentMember, GatewayDep, Purpose, ScopeQuery, SessionDep, require_role
@@ -44,7 +43,7 @@ def read_subject_records(
     entitled to that fails its integrity check is listed in `integrityFailures` (recordId
     and catalog code only) and never served; the others still are.
     """
-    subject_ref = _registered(gateway, session, member, subject, "records", purpose)
+    subject_ref = _registered(gateway, member, subject, "records", purpose)
     views = []
     failed = []
     rows = rows_of_subject(session, subject_ref, limit=limit, offset=offset)
@@ -76,7 +75,7 @@ def read_subject_measures(
     parts: the lists and measures are the union, `regions` names each region and whether
     it answered, `parts` carries their signatures. `scope=region`: this gateway only.
     """
-    subject_ref = _registered(gateway, session, member, subject, "measures", "joint measures")
+    subject_ref = _registered(gateway, member, subject, "measures", "joint measures")
     return measures_answer(gateway, session, subject_ref, member, scope)[0]
 
 
@@ -86,7 +85,7 @@ def read_subject_measure_proofs(
 ) -> Any:
     """For AUDITORs: the signed answer and the proof bundles of this gateway's records behind it."""
     require_role(member, Role.AUDITOR)
-    subject_ref = _registered(gateway, session, member, subject, "measure-proofs", "joint measures")
+    subject_ref = _registered(gateway, member, subject, "measure-proofs", "joint measures")
     answer, standing = measures_answer(gateway, session, subject_ref, member, scope)
     return {**answer, "proofs": [bundle.to_json() for bundle in basis_proofs(gateway, session, standing)]}
 
@@ -108,24 +107,23 @@ def read_subject_report(
     that this member may see, each with its proof bundle; `credit-ledger verify-report`
     checks it anywhere. The HTML page embeds the same signed JSON."""
     parsed = _parsed(subject)
-    _register(gateway, session, member, parsed, "report", purpose)
+    _register(gateway, member, parsed, "report", purpose)
     document = credit_report(gateway, session, member, parsed, purpose)
     if format == "html":
         return HTMLResponse(render_report_html(document))
     return JSONResponse(document)
 
 
-def _registered(gateway: Gateway, session: Session, member: Requester, subject: str, kind: str, purpose: str) -> bytes:
+def _registered(gateway: Gateway, member: Requester, subject: str, kind: str, purpose: str) -> bytes:
     """The subject's subjectRef, the member's query about it registered first."""
-    return _register(gateway, session, member, _parsed(subject), kind, purpose)
+    return _register(gateway, member, _parsed(subject), kind, purpose)
 
 
-def _register(
-    gateway: Gateway, session: Session, member: Requester, subject: SubjectId, kind: str, purpose: str
-) -> bytes:
+def _register(gateway: Gateway, member: Requester, subject: SubjectId, kind: str, purpose: str) -> bytes:
     subject_ref = gateway.subject_ref(subject)
     register_lookup(  # the read's nonce is recorded in the same commit
-        session,
+        gateway.group_engine,
+        gateway.lookup_group,
         requester=member.address,
         subject_ref=subject_ref,
         kind=kind,

@@ -4,6 +4,7 @@ Concurrent full reads over real HTTP are logged in shared transactions: one entr
 release, the sequence gap-free and the hash chain unbroken, groups of more than one entry
 seen in `credit_ledger_access_log_group_size`, each read's nonce recorded in its entry's
 transaction. A replayed nonce in a group is refused alone; the others of its group succeed.
+Query registrations (查询登记) are group-committed the same way, each registered once.
 Two engines on one database (two processes, as `serve --workers` runs them) append
 concurrently to one unbroken chain.
 """
@@ -26,7 +27,8 @@ from gateway.infra.group_commit import GroupCommit
 from gateway.infra.nonces import NonceStore, PendingNonce
 from gateway.infra.request_auth import sign_request
 from gateway.infra.settings import Settings
-from gateway.infra.storage import AccessLogEntry, RequestNonce
+from gateway.infra.storage import AccessLogEntry, RequestNonce, SubjectLookup
+from gateway.infra.subject_ids import parse_subject
 from gateway.records.access_log import Append, append_entry, commit_group
 from tests.support.databases import postgres_database
 from tests.support.payloads import PENALTY, SAMR, penalty
@@ -200,3 +202,53 @@ def test_two_processes_append_to_one_unbroken_chain(engine: Engine, tmp_path: Pa
         other.dispose()
     assert sorted(sequences) == list(range(1, 201))
     assert len(assert_chain_unbroken(engine)) == 200
+
+
+def lookup_groups(served: Served) -> tuple[float, float]:
+    """How many registration groups were committed, and how many of them held one registration only."""
+    registry = served.gateway.metrics.registry
+    total = registry.get_sample_value("credit_ledger_lookup_group_size_count") or 0.0
+    single = registry.get_sample_value("credit_ledger_lookup_group_size_bucket", {"le": "1.0"}) or 0.0
+    return total, single
+
+
+def test_concurrent_queries_by_subject_are_registered_once_each_in_shared_commits(served: Served) -> None:
+    """Concurrent measures reads of distinct subjects (查询登记 before each answer): each registered
+    once with its nonce, in groups larger than one; a copy of one of them in the same burst is
+    refused alone and registers nothing."""
+    address = served.account(SAMR).address
+    asked: list[str] = []
+    with httpx.Client(timeout=60) as http, ThreadPoolExecutor(READERS) as pool:
+        for _ in range(ROUNDS):
+            subjects = [new_uscc() for _ in range(READERS - 1)]
+            asked += subjects
+            requests = []
+            for subject in subjects:
+                path = f"/v1/subjects/{subject}/measures"
+                headers = sign_request(
+                    served.account(SAMR),
+                    "GET",
+                    path,
+                    [("scope", "region")],
+                    b"",
+                    audience=served.gateway.audience,
+                    timestamp=int(time.time()),
+                )
+                requests.append((path + "?scope=region", headers))
+            requests.append(requests[0])  # a copy of the first read, sent in the same burst
+            answers = list(pool.map(lambda r: http.get(served.url + r[0], headers=r[1]), requests))
+            codes = sorted(a.json().get("code", "ok") if a.status_code != 200 else "ok" for a in answers)
+            assert codes == ["AUTH_REPLAYED"] + ["ok"] * (READERS - 1)
+            total, single = lookup_groups(served)
+            if total > single:
+                break
+    total, single = lookup_groups(served)
+    assert total > single, "no group of more than one registration was committed"
+    refs = [served.gateway.subject_ref(parse_subject(subject)) for subject in asked]
+    with Session(served.gateway.engine) as session:
+        registered = session.execute(
+            select(SubjectLookup.subject_ref, func.count())
+            .where(SubjectLookup.subject_ref.in_(refs), SubjectLookup.requester == address)
+            .group_by(SubjectLookup.subject_ref)
+        ).all()
+    assert sorted(registered) == sorted((ref, 1) for ref in refs)  # each subject's query registered once

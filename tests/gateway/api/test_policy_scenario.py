@@ -132,7 +132,7 @@ def test_an_incomplete_acceptance_commitment_across_national_day_is_breached(bei
         subject_salt=subject_salt_of(commitment),
     )
     with beijing.client(SAMR) as regulator:
-        assert regulator.overdue_commitments() == []
+        assert regulator.overdue_commitments()["commitments"] == []
         with pytest.raises(GatewayClientError) as early:
             regulator.breach_commitment(cid, breach_record)
     assert early.value.code == "COMMITMENT_NOT_DUE"
@@ -147,9 +147,11 @@ def test_an_incomplete_acceptance_commitment_across_national_day_is_breached(bei
         subject_salt=subject_salt_of(commitment),
     )
     with beijing.client(SAMR) as regulator:
-        assert [c["commitmentId"] for c in regulator.overdue_commitments()] == [cid]
+        assert [c["commitmentId"] for c in regulator.overdue_commitments()["commitments"]] == [cid]
         result = regulator.breach_commitment(cid, breach_record)
-        assert regulator.overdue_commitments() == []
+        after = regulator.overdue_commitments()
+        assert after["commitments"] == []
+        assert after["asOfBlock"] == beijing.gateway.index.position.block > 0  # read your writes: the breach shows
     assert (result["status"], result["breachRecordId"]) == ("BREACHED", breach_record.record_id_hex)
     beijing.wait_anchored(breach_record)
 
