@@ -74,11 +74,11 @@ def assert_chain_unbroken(engine: Engine) -> list[AccessLogEntry]:
     return rows
 
 
-def groups(served: Served) -> tuple[float, float]:
-    """How many groups were committed, and how many of them held one entry only."""
+def groups(served: Served, histogram: str = "credit_ledger_access_log_group_size") -> tuple[float, float]:
+    """How many groups were committed, and how many of them held one member only."""
     registry = served.gateway.metrics.registry
-    total = registry.get_sample_value("credit_ledger_access_log_group_size_count") or 0.0
-    single = registry.get_sample_value("credit_ledger_access_log_group_size_bucket", {"le": "1.0"}) or 0.0
+    total = registry.get_sample_value(f"{histogram}_count") or 0.0
+    single = registry.get_sample_value(f"{histogram}_bucket", {"le": "1.0"}) or 0.0
     return total, single
 
 
@@ -204,12 +204,14 @@ def test_two_processes_append_to_one_unbroken_chain(engine: Engine, tmp_path: Pa
     assert len(assert_chain_unbroken(engine)) == 200
 
 
-def lookup_groups(served: Served) -> tuple[float, float]:
-    """How many registration groups were committed, and how many of them held one registration only."""
-    registry = served.gateway.metrics.registry
-    total = registry.get_sample_value("credit_ledger_lookup_group_size_count") or 0.0
-    single = registry.get_sample_value("credit_ledger_lookup_group_size_bucket", {"le": "1.0"}) or 0.0
-    return total, single
+def signed_measures(served: Served, subject: str) -> tuple[str, dict[str, str]]:
+    path = f"/v1/subjects/{subject}/measures"
+    query = [("scope", "region")]
+    timestamp = int(time.time())
+    headers = sign_request(
+        served.account(SAMR), "GET", path, query, b"", audience=served.gateway.audience, timestamp=timestamp
+    )
+    return path + "?scope=region", headers
 
 
 def test_concurrent_queries_by_subject_are_registered_once_each_in_shared_commits(served: Served) -> None:
@@ -222,27 +224,15 @@ def test_concurrent_queries_by_subject_are_registered_once_each_in_shared_commit
         for _ in range(ROUNDS):
             subjects = [new_uscc() for _ in range(READERS - 1)]
             asked += subjects
-            requests = []
-            for subject in subjects:
-                path = f"/v1/subjects/{subject}/measures"
-                headers = sign_request(
-                    served.account(SAMR),
-                    "GET",
-                    path,
-                    [("scope", "region")],
-                    b"",
-                    audience=served.gateway.audience,
-                    timestamp=int(time.time()),
-                )
-                requests.append((path + "?scope=region", headers))
+            requests = [signed_measures(served, subject) for subject in subjects]
             requests.append(requests[0])  # a copy of the first read, sent in the same burst
             answers = list(pool.map(lambda r: http.get(served.url + r[0], headers=r[1]), requests))
             codes = sorted(a.json().get("code", "ok") if a.status_code != 200 else "ok" for a in answers)
             assert codes == ["AUTH_REPLAYED"] + ["ok"] * (READERS - 1)
-            total, single = lookup_groups(served)
+            total, single = groups(served, "credit_ledger_lookup_group_size")
             if total > single:
                 break
-    total, single = lookup_groups(served)
+    total, single = groups(served, "credit_ledger_lookup_group_size")
     assert total > single, "no group of more than one registration was committed"
     refs = [served.gateway.subject_ref(parse_subject(subject)) for subject in asked]
     with Session(served.gateway.engine) as session:
