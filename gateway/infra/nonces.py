@@ -9,21 +9,26 @@ A read that releases plaintext does not commit its nonce on its own: `pending` c
 is unused (one SELECT, so a replay is refused before any work) and the nonce row is
 inserted in the transaction that commits the read's access-log entry
 (gateway.records.access_log), or of the query's registration when the read registers
-one first (gateway.records.lookups); the primary key still refuses a concurrent replay there.
+one first (gateway.records.lookups); both commit through `commit_nonced_group`, where a
+replay refuses its request alone and the primary key still refuses a concurrent one.
 A pending nonce that no release took is committed by `settle` before the answer leaves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.infra.errors import AuthError
+from gateway.infra.errors import AuthError, GatewayError
+from gateway.infra.group_commit import Member
 from gateway.infra.storage import RequestNonce
+
+GROUP_ATTEMPTS = 20  # transactions a group tries before it gives up (each lost race is retried)
 
 
 @dataclass
@@ -44,7 +49,51 @@ class PendingNonce:
         return {"address": self.address, "nonce": self.nonce, "expires_at": self.expires_at}
 
 
-def replays(session: Session, nonces: Sequence[PendingNonce | None]) -> set[int]:
+class NoncedMember(Member):
+    """A group commit's member carrying its request's nonce, when still unused."""
+
+    def __init__(self, nonce: PendingNonce | None) -> None:
+        super().__init__()
+        self.nonce = nonce if nonce is not None and not nonce.used else None
+
+
+N = TypeVar("N", bound=NoncedMember)
+
+
+def commit_nonced_group(
+    engine: Engine, members: list[N], write: Callable[[Session, list[N]], None], busy: GatewayError
+) -> None:
+    """Commit a group's writes and its members' unused nonces in one transaction, then settle
+    each member (gateway.infra.group_commit).
+
+    `write` writes the members kept: a nonce used already, or twice in the group (copies of
+    one signed request), refuses its member alone with AUTH_REPLAYED. A unique violation
+    (another process used a nonce, or took what `write` writes, meanwhile) rolls the whole
+    transaction back and it is tried again; `busy` is raised after GROUP_ATTEMPTS.
+    """
+    for _ in range(GROUP_ATTEMPTS):
+        try:
+            with Session(engine) as session, session.begin():
+                refused = _replays(session, [member.nonce for member in members])
+                kept = [member for position, member in enumerate(members) if position not in refused]
+                write(session, kept)
+                nonces = [member.nonce.values() for member in kept if member.nonce is not None]
+                if nonces:
+                    session.execute(insert(RequestNonce), nonces)
+        except IntegrityError:
+            continue
+        for position, member in enumerate(members):
+            if position in refused:
+                member.settle(replayed())
+                continue
+            if member.nonce is not None:
+                member.nonce.used = True
+            member.settle()
+        return
+    raise busy
+
+
+def _replays(session: Session, nonces: Sequence[PendingNonce | None]) -> set[int]:
     """Which of a group's nonces (by position; None for a request without one) are used
     already, or by an earlier request of the group (copies of one signed request)."""
     wanted = {n.nonce for n in nonces if n is not None}

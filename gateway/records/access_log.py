@@ -12,24 +12,22 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chain_client import ACCESS_LOG_FORMAT, NO_CONSENT, AccessLogLeaf, Stack, access_log_tree, checksummed, purpose_hash
 from gateway.infra.errors import GatewayError, UnavailableError
-from gateway.infra.group_commit import GroupCommit, Member
-from gateway.infra.nonces import PendingNonce, replayed, replays
+from gateway.infra.group_commit import GroupCommit
+from gateway.infra.nonces import NoncedMember, PendingNonce, commit_nonced_group
 from gateway.infra.storage import AccessLogEntry, AnchorBatch, BatchState, OutboxEntry, OutboxKind
 from gateway.infra.storage.leaves import leaf_of_entry
 
 ZERO32 = bytes(32)
-_APPEND_ATTEMPTS = 20
 # pg advisory lock keys are bigints; this one is "credit-ledger access log". Held for the
 # group's transaction: the groups of several processes append one after the other.
 ACCESS_LOG_LOCK_KEY = 0x63_6C_61_63_63_6C_6F_67  # b"claccolg"
 
 
-class Append(Member):
+class Append(NoncedMember):
     """One release's entry waiting in a group, with its request's nonce when still unused."""
 
     def __init__(
@@ -42,13 +40,12 @@ class Append(Member):
         now: int,
         nonce: PendingNonce | None,
     ) -> None:
-        super().__init__()
+        super().__init__(nonce)
         self.requester = checksummed(requester)
         self.record_id = record_id
         self.purpose = purpose
         self.consent_id = consent_id or NO_CONSENT
         self.now = now
-        self.nonce = nonce if nonce is not None and not nonce.used else None
         self.leaf: AccessLogLeaf | None = None
 
 
@@ -79,71 +76,48 @@ def append_entry(
 
 def commit_group(engine: Engine, members: list[Append]) -> None:
     """Commit a group of appends in one transaction, settling each (a replayed nonce refuses its member alone)."""
-    for _ in range(_APPEND_ATTEMPTS):
-        try:
-            leaves, refused = _append_group(engine, members)
-        except IntegrityError:
-            continue  # another process took a sequence number or a nonce: read them again
-        for member in members:
-            if member in refused:
-                member.settle(replayed())
-                continue
-            if member.nonce is not None:
-                member.nonce.used = True
-            member.leaf = leaves[id(member)]
-            member.settle()
-        return
-    raise UnavailableError("ACCESS_LOG_BUSY", "the access log could not be appended to; nothing was released")
+    commit_nonced_group(
+        engine,
+        members,
+        _append_entries,
+        UnavailableError("ACCESS_LOG_BUSY", "the access log could not be appended to; nothing was released"),
+    )
 
 
-def _append_group(engine: Engine, members: list[Append]) -> tuple[dict[int, AccessLogLeaf], list[Append]]:
-    """One transaction: the group's unused nonces and its entries, chained after the tail."""
-    leaves: dict[int, AccessLogLeaf] = {}
-    with Session(engine) as session, session.begin():
-        if engine.dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ACCESS_LOG_LOCK_KEY})
-        refused = _replays(session, members)
-        last = session.execute(
-            select(AccessLogEntry.sequence, AccessLogEntry.entry_hash).order_by(AccessLogEntry.sequence.desc()).limit(1)
-        ).first()
-        sequence, prev_hash = (last.sequence, last.entry_hash) if last else (0, ZERO32)
-        for member in members:
-            if member in refused:
-                continue
-            if member.nonce is not None:
-                session.add(member.nonce.row())
-            sequence += 1
-            leaf = AccessLogLeaf(
+def _append_entries(session: Session, kept: list[Append]) -> None:
+    """The group's entries, chained after the tail (another process's group first, on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ACCESS_LOG_LOCK_KEY})
+    last = session.execute(
+        select(AccessLogEntry.sequence, AccessLogEntry.entry_hash).order_by(AccessLogEntry.sequence.desc()).limit(1)
+    ).first()
+    sequence, prev_hash = (last.sequence, last.entry_hash) if last else (0, ZERO32)
+    for member in kept:
+        sequence += 1
+        leaf = AccessLogLeaf(
+            sequence=sequence,
+            prev_hash=prev_hash,
+            requester=member.requester,
+            record_id=member.record_id,
+            purpose_hash=purpose_hash(member.purpose),
+            consent_id=member.consent_id,
+            released_at=member.now,
+        )
+        prev_hash = leaf.entry_hash()
+        session.add(
+            AccessLogEntry(
                 sequence=sequence,
-                prev_hash=prev_hash,
-                requester=member.requester,
+                entry_hash=prev_hash,
+                prev_hash=leaf.prev_hash,
+                requester=leaf.requester,
                 record_id=member.record_id,
-                purpose_hash=purpose_hash(member.purpose),
-                consent_id=member.consent_id,
+                purpose=member.purpose,
+                consent_id=leaf.consent_id,
                 released_at=member.now,
             )
-            prev_hash = leaf.entry_hash()
-            session.add(
-                AccessLogEntry(
-                    sequence=sequence,
-                    entry_hash=prev_hash,
-                    prev_hash=leaf.prev_hash,
-                    requester=leaf.requester,
-                    record_id=member.record_id,
-                    purpose=member.purpose,
-                    consent_id=leaf.consent_id,
-                    released_at=member.now,
-                )
-            )
-            session.add(OutboxEntry(kind=OutboxKind.ACCESS_LOG, ref=prev_hash))
-            leaves[id(member)] = leaf
-    return leaves, refused
-
-
-def _replays(session: Session, members: list[Append]) -> list[Append]:
-    """The members whose nonce is used already, or by an earlier member of the group."""
-    refused = replays(session, [member.nonce for member in members])
-    return [member for position, member in enumerate(members) if position in refused]
+        )
+        session.add(OutboxEntry(kind=OutboxKind.ACCESS_LOG, ref=prev_hash))
+        member.leaf = leaf  # read only once the group is committed (a retry writes it again)
 
 
 class AccessLogIntegrityError(GatewayError):

@@ -16,25 +16,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.infra.errors import UnavailableError
-from gateway.infra.group_commit import GroupCommit, Member
-from gateway.infra.nonces import PendingNonce, replayed, replays
-from gateway.infra.storage import RequestNonce, SubjectLookup
+from gateway.infra.group_commit import GroupCommit
+from gateway.infra.nonces import NoncedMember, PendingNonce, commit_nonced_group
+from gateway.infra.storage import SubjectLookup
 
 MAX_PURPOSE_LENGTH = 200
-_REGISTER_ATTEMPTS = 20
 
 
-class Registration(Member):
+class Registration(NoncedMember):
     """One query's registration waiting in a group, with its request's nonce when still unused."""
 
     def __init__(self, values: dict[str, Any], nonce: PendingNonce | None) -> None:
-        super().__init__()
+        super().__init__(nonce)
         self.values = values
-        self.nonce = nonce if nonce is not None and not nonce.used else None
 
 
 def register_lookup(
@@ -67,27 +64,17 @@ def register_lookup(
 
 def commit_registrations(engine: Engine, members: list[Registration]) -> None:
     """Commit a group of registrations and their unused nonces in one transaction, settling each."""
-    for _ in range(_REGISTER_ATTEMPTS):
-        try:
-            with Session(engine) as session, session.begin():
-                refused = replays(session, [member.nonce for member in members])
-                kept = [member for position, member in enumerate(members) if position not in refused]
-                if kept:
-                    session.execute(insert(SubjectLookup), [member.values for member in kept])
-                nonces = [member.nonce.values() for member in kept if member.nonce is not None]
-                if nonces:
-                    session.execute(insert(RequestNonce), nonces)
-        except IntegrityError:
-            continue  # another process used one of the nonces meanwhile: check them again
-        for position, member in enumerate(members):
-            if position in refused:
-                member.settle(replayed())
-                continue
-            if member.nonce is not None:
-                member.nonce.used = True
-            member.settle()
-        return
-    raise UnavailableError("LOOKUP_REGISTER_BUSY", "the query could not be registered; nothing was answered")
+    commit_nonced_group(
+        engine,
+        members,
+        _insert_registrations,
+        UnavailableError("LOOKUP_REGISTER_BUSY", "the query could not be registered; nothing was answered"),
+    )
+
+
+def _insert_registrations(session: Session, kept: list[Registration]) -> None:
+    if kept:
+        session.execute(insert(SubjectLookup), [member.values for member in kept])
 
 
 def register_lookups(
